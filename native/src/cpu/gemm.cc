@@ -1,0 +1,115 @@
+// Matrix multiply through OpenBLAS, with NumPy `matmul` batching: the batch dims are
+// broadcast by TypeScript (stride 0) and each matrix may be a transposed view (no copy).
+#include <cblas.h>
+
+#include <cstring>
+
+#include "kernels.h"
+#include "strided.h"
+
+namespace flx {
+namespace {
+
+template <class T>
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb,
+          T* c);
+
+template <>
+void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
+                 int64_t ldb, float* c) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
+              blasint(K), 1.0f, a, blasint(lda), b, blasint(ldb), 0.0f, c, blasint(N));
+}
+
+template <>
+void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda, const double* b,
+                  int64_t ldb, double* c) {
+  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
+              blasint(K), 1.0, a, blasint(lda), b, blasint(ldb), 0.0, c, blasint(N));
+}
+
+// The smallest leading dimension BLAS accepts for a row-major operand of rows x cols.
+int64_t min_ld(bool trans, int64_t rows, int64_t cols) {
+  int64_t ld = trans ? rows : cols;
+  return ld < 1 ? 1 : ld;
+}
+
+// Bounds of one matrix operand: rows x cols stored with leading dimension ld (transposed or not).
+void check_matrix(const Napi::Env& env, const char* what, bool trans, int64_t rows, int64_t cols, int64_t ld,
+                  int64_t offset, int ndim, const int64_t* bshape, const int64_t* bstr, int64_t len) {
+  FLX_THROW_IF(ld < min_ld(trans, rows, cols), env, RangeError, std::string(what) + ": leading dimension too small");
+  int64_t shape[kMaxDims + 2], strides[kMaxDims + 2];
+  for (int d = 0; d < ndim; ++d) { shape[d] = bshape[d]; strides[d] = bstr[d]; }
+  shape[ndim] = rows;
+  shape[ndim + 1] = cols;
+  strides[ndim] = trans ? 1 : ld;
+  strides[ndim + 1] = trans ? ld : 1;
+  check_bounds(env, what, ndim + 2, shape, offset, strides, len);
+}
+
+// matmul(a, b, out); meta: nb, batch shape, a offset + batch strides, b offset + batch strides,
+// M, N, K, transA, lda, transB, ldb. out is contiguous [batch..., M, N].
+Napi::Value Matmul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr a = arr(info, 0, "matmul: a"), b = arr(info, 1, "matmul: b"), out = arr(info, 2, "matmul: out");
+  FLX_THROW_IF(a.dtype != out.dtype || b.dtype != out.dtype, env, TypeError, "matmul: dtypes differ");
+  FLX_THROW_IF(out.dtype == DType::i32, env, TypeError, "matmul: int32 is not supported");
+  Meta m(env);
+  Strided<3> it;
+  it.ndim = read_ndim(m, env);
+  FLX_THROW_IF(it.ndim > kMaxDims - 2, env, RangeError, "matmul: too many batch dims");
+  read_shape(m, it.ndim, it.shape);
+  read_strides(m, it.ndim, &it.offset[1], it.strides[1]);
+  read_strides(m, it.ndim, &it.offset[2], it.strides[2]);
+  const int64_t M = m.next(), N = m.next(), K = m.next();
+  const bool ta = m.next() != 0;
+  const int64_t lda = m.next();
+  const bool tb = m.next() != 0;
+  const int64_t ldb = m.next();
+  FLX_THROW_IF(M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, env, RangeError,
+               "matmul: bad sizes");
+  int64_t batch = 1;
+  for (int d = 0; d < it.ndim; ++d) batch *= it.shape[d];
+  FLX_THROW_IF(out.len != batch * M * N, env, RangeError, "matmul: out has the wrong length");
+  check_matrix(env, "matmul: a", ta, M, K, lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
+  check_matrix(env, "matmul: b", tb, K, N, ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
+  if (out.len == 0) return env.Undefined();
+  // out strides for the batch: contiguous blocks of M*N
+  int64_t s = M * N;
+  for (int d = it.ndim - 1; d >= 0; --d) { it.strides[0][d] = s; s *= it.shape[d]; }
+  it.offset[0] = 0;
+  it.coalesce();
+  auto run = [&](auto* pa, auto* pb, auto* pc) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(pc)>>;
+    it.for_range(0, batch, [&](const int64_t* o, int64_t n, const int64_t* st) {
+      for (int64_t i = 0; i < n; ++i) {
+        T* c = pc + o[0] + i * st[0];
+        if (K == 0) { std::memset(c, 0, sizeof(T) * size_t(M * N)); continue; }
+        gemm<T>(ta, tb, M, N, K, pa + o[1] + i * st[1], lda, pb + o[2] + i * st[2], ldb, c);
+      }
+    });
+  };
+  if (out.dtype == DType::f32) run(a.as<float>(), b.as<float>(), out.as<float>());
+  else run(a.as<double>(), b.as<double>(), out.as<double>());
+  return env.Undefined();
+}
+
+Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), std::string(openblas_get_config()) + " threads=" +
+                                           std::to_string(openblas_get_num_threads()));
+}
+
+Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
+  openblas_set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void register_gemm(Napi::Env env, Napi::Object exports) {
+  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  exports.Set("setBlasThreads", Napi::Function::New(env, SetBlasThreads, "setBlasThreads"));
+}
+
+}  // namespace flx

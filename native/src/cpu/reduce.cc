@@ -1,0 +1,286 @@
+// Reductions over any set of dims (sum, max, min; mean = sum with a scale), argmax,
+// and softmax / logsoftmax along one dim.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "../scalar_ops.h"
+#include "kernels.h"
+#include "strided.h"
+
+namespace flx {
+namespace {
+
+enum ReduceOp {
+#define X(name) kRed_##name,
+  FLUXION_REDUCE_OPS(X)
+#undef X
+};
+
+// Accumulation runs in double for floats (and int32), which keeps long float32 sums accurate.
+struct SumAcc {
+  static double init() { return 0.0; }
+  static double step(double acc, double v) { return acc + v; }
+};
+struct MaxAcc {
+  static double init() { return -std::numeric_limits<double>::infinity(); }
+  static double step(double acc, double v) { return bin::maximum()(acc, v); }
+};
+struct MinAcc {
+  static double init() { return std::numeric_limits<double>::infinity(); }
+  static double step(double acc, double v) { return bin::minimum()(acc, v); }
+};
+
+struct ReduceArgs {
+  int ndim;
+  int64_t shape[kMaxDims];
+  int64_t xoff;
+  int64_t xstr[kMaxDims];
+  bool reduced[kMaxDims];
+};
+
+// Case A: every reduced dim comes after every kept dim, so each output reads one block.
+template <class T, class Acc>
+void reduce_inner(const ReduceArgs& r, int nkept, T* out, const T* x, double scale) {
+  Strided<1> outer, inner;
+  outer.ndim = nkept;
+  outer.offset[0] = r.xoff;
+  for (int d = 0; d < nkept; ++d) { outer.shape[d] = r.shape[d]; outer.strides[0][d] = r.xstr[d]; }
+  inner.ndim = r.ndim - nkept;
+  inner.offset[0] = 0;
+  for (int d = nkept; d < r.ndim; ++d) { inner.shape[d - nkept] = r.shape[d]; inner.strides[0][d - nkept] = r.xstr[d]; }
+  if (outer.ndim == 0) { outer.ndim = 1; outer.shape[0] = 1; outer.strides[0][0] = 0; }
+  outer.coalesce();
+  inner.coalesce();
+  const int64_t nout = outer.numel(), nin = inner.numel();
+  auto block = [&](int64_t base, int64_t b, int64_t e) {
+    double acc = Acc::init();
+    inner.for_range(b, e, [&](const int64_t* o, int64_t n, const int64_t* s) {
+      const T* p = x + base + o[0];
+      if (s[0] == 1) for (int64_t i = 0; i < n; ++i) acc = Acc::step(acc, double(p[i]));
+      else for (int64_t i = 0; i < n; ++i) acc = Acc::step(acc, double(p[i * s[0]]));
+    });
+    return acc;
+  };
+  if (nout == 1) {
+    // One output: split the block over the threads and combine the partials.
+    std::vector<double> part(size_t(num_threads()) + 1, Acc::init());
+    int64_t chunks = std::min<int64_t>(num_threads(), std::max<int64_t>(1, nin / (1 << 15)));
+    parallel_tasks(chunks, [&](int64_t c) {
+      part[size_t(c)] = block(r.xoff, nin * c / chunks, nin * (c + 1) / chunks);
+    });
+    double acc = Acc::init();
+    for (int64_t c = 0; c < chunks; ++c) acc = Acc::step(acc, part[size_t(c)]);
+    out[0] = T(acc * scale);
+    return;
+  }
+  parallel_for(nout, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(nin, 1)), [&](int64_t b, int64_t e) {
+    int64_t k = b;
+    outer.for_range(b, e, [&](const int64_t* o, int64_t n, const int64_t* s) {
+      for (int64_t i = 0; i < n; ++i, ++k) out[k] = T(block(o[0] + i * s[0], 0, nin) * scale);
+    });
+  });
+}
+
+// Case B: reduced dims interleave with kept ones. Walk x in memory order and accumulate into
+// a double buffer; split over the largest kept dim so threads never share an output.
+template <class T, class Acc>
+void reduce_general(const ReduceArgs& r, int64_t nout, T* out, const T* x, double scale) {
+  std::vector<double> acc(size_t(nout), Acc::init());
+  int64_t ostr[kMaxDims];
+  int64_t stride = 1;
+  for (int d = r.ndim - 1; d >= 0; --d) {
+    ostr[d] = r.reduced[d] ? 0 : stride;
+    if (!r.reduced[d]) stride *= r.shape[d];
+  }
+  int split = -1;
+  for (int d = 0; d < r.ndim; ++d)
+    if (!r.reduced[d] && (split < 0 || r.shape[d] > r.shape[split])) split = d;
+  int64_t total = 1;
+  for (int d = 0; d < r.ndim; ++d) total *= r.shape[d];
+  int64_t parts = (split < 0 || total < (1 << 16)) ? 1 : std::min<int64_t>(num_threads(), r.shape[split]);
+  parallel_tasks(parts, [&](int64_t p) {
+    Strided<2> it;
+    it.ndim = r.ndim;
+    it.offset[0] = 0;
+    it.offset[1] = r.xoff;
+    for (int d = 0; d < r.ndim; ++d) {
+      it.shape[d] = r.shape[d];
+      it.strides[0][d] = ostr[d];
+      it.strides[1][d] = r.xstr[d];
+    }
+    if (parts > 1) {
+      int64_t b = r.shape[split] * p / parts, e = r.shape[split] * (p + 1) / parts;
+      it.shape[split] = e - b;
+      it.offset[0] += b * ostr[split];
+      it.offset[1] += b * r.xstr[split];
+    }
+    it.coalesce();
+    double* pa = acc.data();
+    it.for_range(0, it.numel(), [&](const int64_t* o, int64_t n, const int64_t* s) {
+      for (int64_t i = 0; i < n; ++i) pa[o[0] + i * s[0]] = Acc::step(pa[o[0] + i * s[0]], double(x[o[1] + i * s[1]]));
+    });
+  });
+  for (int64_t i = 0; i < nout; ++i) out[i] = T(acc[size_t(i)] * scale);
+}
+
+template <class T, class Acc>
+void reduce_typed(const ReduceArgs& r, int64_t nout, T* out, const T* x, double scale) {
+  int nkept = 0, last_kept = -1, first_reduced = r.ndim;
+  for (int d = 0; d < r.ndim; ++d) {
+    if (r.reduced[d]) { if (first_reduced == r.ndim) first_reduced = d; }
+    else { ++nkept; last_kept = d; }
+  }
+  if (last_kept < first_reduced) reduce_inner<T, Acc>(r, nkept, out, x, scale);
+  else reduce_general<T, Acc>(r, nout, out, x, scale);
+}
+
+template <class T>
+void reduce_dispatch(int op, const ReduceArgs& r, int64_t nout, T* out, const T* x, double scale) {
+  switch (op) {
+    case kRed_sum: return reduce_typed<T, SumAcc>(r, nout, out, x, scale);
+    case kRed_max: return reduce_typed<T, MaxAcc>(r, nout, out, x, scale);
+    case kRed_min: return reduce_typed<T, MinAcc>(r, nout, out, x, scale);
+  }
+}
+
+// reduce(op, x, out, scale); meta: ndim, shape, x offset+strides, reduced flag per dim.
+Napi::Value Reduce(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int op = info[0].As<Napi::Number>().Int32Value();
+  FLX_THROW_IF(op < 0 || op >= kNumReduce, env, RangeError, "reduce: unknown op");
+  Arr x = arr(info, 1, "reduce: x"), out = arr(info, 2, "reduce: out");
+  double scale = info[3].As<Napi::Number>().DoubleValue();
+  FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "reduce: x and out must share one dtype");
+  Meta m(env);
+  ReduceArgs r;
+  r.ndim = read_ndim(m, env);
+  read_shape(m, r.ndim, r.shape);
+  read_strides(m, r.ndim, &r.xoff, r.xstr);
+  check_bounds(env, "reduce: x", r.ndim, r.shape, r.xoff, r.xstr, x.len);
+  int64_t nout = 1, nred = 1;
+  for (int d = 0; d < r.ndim; ++d) {
+    r.reduced[d] = m.next() != 0;
+    (r.reduced[d] ? nred : nout) *= r.shape[d];
+  }
+  FLX_THROW_IF(out.len != nout, env, RangeError, "reduce: out has the wrong length");
+  FLX_THROW_IF(nred == 0 && op != kRed_sum, env, RangeError, "reduce: max/min of an empty dimension");
+  if (nout == 0) return env.Undefined();
+  switch (x.dtype) {
+    case DType::f32: reduce_dispatch<float>(op, r, nout, out.as<float>(), x.as<float>(), scale); break;
+    case DType::f64: reduce_dispatch<double>(op, r, nout, out.as<double>(), x.as<double>(), scale); break;
+    case DType::i32: reduce_dispatch<int32_t>(op, r, nout, out.as<int32_t>(), x.as<int32_t>(), scale); break;
+  }
+  return env.Undefined();
+}
+
+template <class T>
+void argmax_typed(const ReduceArgs& r, int dim, int32_t* out, const T* x) {
+  Strided<1> outer;
+  outer.ndim = 0;
+  outer.offset[0] = r.xoff;
+  for (int d = 0; d < r.ndim; ++d) {
+    if (d == dim) continue;
+    outer.shape[outer.ndim] = r.shape[d];
+    outer.strides[0][outer.ndim++] = r.xstr[d];
+  }
+  if (outer.ndim == 0) { outer.ndim = 1; outer.shape[0] = 1; outer.strides[0][0] = 0; }
+  outer.coalesce();
+  const int64_t n = r.shape[dim], s = r.xstr[dim];
+  parallel_for(outer.numel(), 1 << 12, [&](int64_t b, int64_t e) {
+    int64_t k = b;
+    outer.for_range(b, e, [&](const int64_t* o, int64_t cnt, const int64_t* os) {
+      for (int64_t i = 0; i < cnt; ++i, ++k) {
+        const T* p = x + o[0] + i * os[0];
+        int64_t best = 0;
+        T bv = p[0];
+        for (int64_t j = 1; j < n; ++j) {
+          T v = p[j * s];
+          if (bv != bv) break;                // NaN wins, like max()
+          if (v > bv || v != v) { bv = v; best = j; }
+        }
+        out[k] = int32_t(best);
+      }
+    });
+  });
+}
+
+// argmax(x, out, dim); meta: ndim, shape, x offset+strides. out: Int32Array, dim removed.
+Napi::Value Argmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr x = arr(info, 0, "argmax: x"), out = arr(info, 1, "argmax: out");
+  int dim = info[2].As<Napi::Number>().Int32Value();
+  FLX_THROW_IF(out.dtype != DType::i32, env, TypeError, "argmax: out must be an Int32Array");
+  Meta m(env);
+  ReduceArgs r;
+  r.ndim = read_ndim(m, env);
+  read_shape(m, r.ndim, r.shape);
+  read_strides(m, r.ndim, &r.xoff, r.xstr);
+  check_bounds(env, "argmax: x", r.ndim, r.shape, r.xoff, r.xstr, x.len);
+  FLX_THROW_IF(dim < 0 || dim >= r.ndim, env, RangeError, "argmax: dim out of range");
+  FLX_THROW_IF(r.shape[dim] == 0, env, RangeError, "argmax: empty dimension");
+  int64_t nout = 1;
+  for (int d = 0; d < r.ndim; ++d) if (d != dim) nout *= r.shape[d];
+  FLX_THROW_IF(out.len != nout, env, RangeError, "argmax: out has the wrong length");
+  if (nout == 0) return env.Undefined();
+  switch (x.dtype) {
+    case DType::f32: argmax_typed<float>(r, dim, out.as<int32_t>(), x.as<float>()); break;
+    case DType::f64: argmax_typed<double>(r, dim, out.as<int32_t>(), x.as<double>()); break;
+    case DType::i32: argmax_typed<int32_t>(r, dim, out.as<int32_t>(), x.as<int32_t>()); break;
+  }
+  return env.Undefined();
+}
+
+// Numerically stable: subtract the max before exponentiating; sums in double.
+template <class T>
+void softmax_typed(bool log, int64_t outer, int64_t n, int64_t inner, T* out, const T* x) {
+  parallel_for(outer * inner, std::max<int64_t>(1, (1 << 13) / std::max<int64_t>(n, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const int64_t base = (r / inner) * n * inner + (r % inner);
+      const T* p = x + base;
+      T* q = out + base;
+      T mx = -std::numeric_limits<T>::infinity();
+      for (int64_t j = 0; j < n; ++j) mx = bin::maximum()(mx, p[j * inner]);
+      if (std::isinf(mx) && mx < 0) mx = 0;  // a row of -inf stays finite in the shift
+      double sum = 0;
+      if (log) {
+        for (int64_t j = 0; j < n; ++j) sum += std::exp(double(p[j * inner] - mx));
+        const T lse = T(std::log(sum));
+        for (int64_t j = 0; j < n; ++j) q[j * inner] = p[j * inner] - mx - lse;
+      } else {
+        for (int64_t j = 0; j < n; ++j) { T v = std::exp(p[j * inner] - mx); q[j * inner] = v; sum += v; }
+        const T inv = T(1.0 / sum);
+        for (int64_t j = 0; j < n; ++j) q[j * inner] *= inv;
+      }
+    }
+  });
+}
+
+// softmax(log, x, out, outer, n, inner): contiguous x viewed as [outer, n, inner].
+Napi::Value Softmax(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool log = info[0].As<Napi::Boolean>().Value();
+  Arr x = arr(info, 1, "softmax: x"), out = arr(info, 2, "softmax: out");
+  int64_t outer = info[3].As<Napi::Number>().Int64Value(), n = info[4].As<Napi::Number>().Int64Value(),
+          inner = info[5].As<Napi::Number>().Int64Value();
+  FLX_THROW_IF(outer < 0 || n < 0 || inner < 0, env, RangeError, "softmax: negative size");
+  FLX_THROW_IF(x.len != outer * n * inner || out.len != x.len, env, RangeError, "softmax: lengths differ");
+  FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "softmax: dtypes differ");
+  if (x.len == 0) return env.Undefined();
+  switch (x.dtype) {
+    case DType::f32: softmax_typed<float>(log, outer, n, inner, out.as<float>(), x.as<float>()); break;
+    case DType::f64: softmax_typed<double>(log, outer, n, inner, out.as<double>(), x.as<double>()); break;
+    case DType::i32: throw Napi::TypeError::New(env, "fluxion native: softmax: int32 is not supported");
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_reduce(Napi::Env env, Napi::Object exports) {
+  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
+  exports.Set("argmax", Napi::Function::New(env, Argmax, "argmax"));
+  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
+}
+
+}  // namespace flx

@@ -1,0 +1,88 @@
+// The one strided iteration used by every elementwise kernel: N operands that share a
+// shape, each with its own offset and strides (stride 0 = broadcast). Dims are
+// coalesced first, so contiguous or simply-broadcast operands run as one flat loop.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "../common.h"
+#include "parallel.h"
+
+namespace flx {
+
+template <int N>
+struct Strided {
+  int ndim = 0;
+  int64_t shape[kMaxDims];
+  int64_t offset[N];
+  int64_t strides[N][kMaxDims];
+
+  int64_t numel() const { int64_t n = 1; for (int d = 0; d < ndim; ++d) n *= shape[d]; return n; }
+
+  // Drop size-1 dims and merge neighbours that are contiguous for every operand.
+  void coalesce() {
+    int out = 0;
+    for (int d = 0; d < ndim; ++d) {
+      if (shape[d] == 1) continue;
+      if (out > 0) {
+        bool merge = true;
+        for (int k = 0; k < N; ++k)
+          if (strides[k][out - 1] != strides[k][d] * shape[d]) { merge = false; break; }
+        if (merge) {
+          shape[out - 1] *= shape[d];
+          for (int k = 0; k < N; ++k) strides[k][out - 1] = strides[k][d];
+          continue;
+        }
+      }
+      shape[out] = shape[d];
+      for (int k = 0; k < N; ++k) strides[k][out] = strides[k][d];
+      ++out;
+    }
+    if (out == 0) {  // a single element
+      shape[0] = 1;
+      for (int k = 0; k < N; ++k) strides[k][0] = 0;
+      out = 1;
+    }
+    ndim = out;
+  }
+
+  // Calls row(offs, n, inner_strides) for the rows covering flat elements [begin, end).
+  template <class Row>
+  void for_range(int64_t begin, int64_t end, Row&& row) const {
+    if (begin >= end) return;
+    const int last = ndim - 1;
+    int64_t idx[kMaxDims];
+    int64_t offs[N];
+    int64_t rem = begin;
+    for (int d = last; d >= 0; --d) { idx[d] = rem % shape[d]; rem /= shape[d]; }
+    for (int k = 0; k < N; ++k) {
+      offs[k] = offset[k];
+      for (int d = 0; d < ndim; ++d) offs[k] += idx[d] * strides[k][d];
+    }
+    int64_t inner[N];
+    for (int k = 0; k < N; ++k) inner[k] = strides[k][last];
+    int64_t pos = begin;
+    while (pos < end) {
+      int64_t n = std::min(shape[last] - idx[last], end - pos);
+      row(offs, n, inner);
+      pos += n;
+      // advance the multi-index by n along the last dim, carrying outward
+      for (int k = 0; k < N; ++k) offs[k] += n * inner[k];
+      idx[last] += n;
+      for (int d = last; d > 0 && idx[d] == shape[d]; --d) {
+        for (int k = 0; k < N; ++k) offs[k] += strides[k][d - 1] - shape[d] * strides[k][d];
+        idx[d] = 0;
+        ++idx[d - 1];
+      }
+    }
+  }
+
+  // Parallel over flat elements when the work is large enough to pay for waking threads.
+  template <class Row>
+  void run(Row&& row, int64_t grain = 1 << 15) const {
+    int64_t n = numel();
+    parallel_for(n, grain, [&](int64_t b, int64_t e) { for_range(b, e, row); });
+  }
+};
+
+}  // namespace flx

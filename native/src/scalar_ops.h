@@ -1,0 +1,110 @@
+// Scalar math shared by every device: the CPU kernels and the CUDA kernels use the
+// same functors, so both agree by construction.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+#if defined(__CUDACC__)
+#define FLX_HD __host__ __device__ __forceinline__
+#else
+#define FLX_HD inline
+#endif
+
+namespace flx {
+
+// Compute type: int32 math runs in int64 (no overflow surprises in pow/mul), floats in themselves.
+template <class T> struct Acc { using type = T; };
+template <> struct Acc<int32_t> { using type = double; };
+
+namespace bin {
+#define FLX_BIN(name, expr) \
+  struct name { template <class T> FLX_HD T operator()(T a, T b) const { return (expr); } };
+FLX_BIN(add, a + b)
+FLX_BIN(sub, a - b)
+FLX_BIN(mul, a * b)
+FLX_BIN(div, a / b)
+FLX_BIN(maximum, (a != a || b != b) ? (a + b) : (a > b ? a : b))   // NaN propagates
+FLX_BIN(minimum, (a != a || b != b) ? (a + b) : (a < b ? a : b))
+FLX_BIN(eq, T(a == b))
+FLX_BIN(ne, T(a != b))
+FLX_BIN(gt, T(a > b))
+FLX_BIN(ge, T(a >= b))
+FLX_BIN(lt, T(a < b))
+FLX_BIN(le, T(a <= b))
+#undef FLX_BIN
+struct pow {
+  template <class T> FLX_HD T operator()(T a, T b) const {
+    using C = typename Acc<T>::type;
+    return T(std::pow(C(a), C(b)));
+  }
+};
+}  // namespace bin
+
+namespace un {
+#define FLX_UN(name, expr) \
+  struct name { template <class T> FLX_HD T operator()(T x) const { return T(expr); } };
+FLX_UN(neg, -x)
+FLX_UN(exp, std::exp(x))
+FLX_UN(log, std::log(x))
+FLX_UN(sqrt, std::sqrt(x))
+FLX_UN(abs, x < T(0) ? -x : x)
+FLX_UN(sign, (x > T(0)) - (x < T(0)))
+FLX_UN(sin, std::sin(x))
+FLX_UN(cos, std::cos(x))
+FLX_UN(tanh, std::tanh(x))
+// Stable in both tails: never exponentiates a large positive number.
+FLX_UN(sigmoid, x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)))
+FLX_UN(relu, x > T(0) ? x : T(0))
+// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
+FLX_UN(softplus, (x > T(0) ? x : T(0)) + std::log1p(std::exp(x < T(0) ? x : -x)))
+FLX_UN(recip, T(1) / x)
+FLX_UN(log1p, std::log1p(x))
+FLX_UN(expm1, std::expm1(x))
+#undef FLX_UN
+// gelu, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+struct gelu {
+  template <class T> FLX_HD T operator()(T x) const {
+    const T c = T(0.7978845608028654), a = T(0.044715);
+    return T(0.5) * x * (T(1) + std::tanh(c * (x + a * x * x * x)));
+  }
+};
+}  // namespace un
+
+// Derivative functors: g * f'(x) with y = f(x) available.
+namespace ungrad {
+struct tanh { template <class T> FLX_HD T operator()(T, T y, T g) const { return g * (T(1) - y * y); } };
+struct sigmoid { template <class T> FLX_HD T operator()(T, T y, T g) const { return g * y * (T(1) - y); } };
+// relu'(0) = 0: the subgradient Fluxion documents (same as PyTorch).
+struct relu { template <class T> FLX_HD T operator()(T x, T, T g) const { return x > T(0) ? g : T(0); } };
+struct softplus { template <class T> FLX_HD T operator()(T x, T, T g) const { return g * un::sigmoid()(x); } };
+struct gelu {
+  template <class T> FLX_HD T operator()(T x, T, T g) const {
+    const T c = T(0.7978845608028654), a = T(0.044715);
+    const T t = std::tanh(c * (x + a * x * x * x));
+    return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * c * (T(1) + T(3) * a * x * x));
+  }
+};
+}  // namespace ungrad
+
+// Philox4x32-10 counter-based generator: the n-th number depends only on (seed, n), so
+// results do not depend on thread count or device.
+struct Philox {
+  static FLX_HD uint32_t mulhilo(uint32_t a, uint32_t b, uint32_t* hi) {
+    uint64_t p = uint64_t(a) * uint64_t(b);
+    *hi = uint32_t(p >> 32);
+    return uint32_t(p);
+  }
+  static FLX_HD void block(uint32_t ctr[4], uint32_t k0, uint32_t k1) {
+    for (int r = 0; r < 10; ++r) {
+      uint32_t hi0, hi1;
+      uint32_t lo0 = mulhilo(0xD2511F53u, ctr[0], &hi0);
+      uint32_t lo1 = mulhilo(0xCD9E8D57u, ctr[2], &hi1);
+      uint32_t n0 = hi1 ^ ctr[1] ^ k0, n2 = hi0 ^ ctr[3] ^ k1;
+      ctr[0] = n0; ctr[1] = lo1; ctr[2] = n2; ctr[3] = lo0;
+      k0 += 0x9E3779B9u; k1 += 0xBB67AE85u;
+    }
+  }
+};
+
+}  // namespace flx

@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Checks the native addon is built and matches the op list: loads it, lists its kernels,
+// and reports BLAS and CUDA. Fails with the loader's message when the addon is missing.
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const file = process.env.FLUXION_NATIVE ?? path.join(root, 'build', 'Release', 'fluxion.node');
+if (!existsSync(file)) {
+  console.error(`native addon not built (${file}); run npm run build:native`);
+  process.exit(1);
+}
+const addon = createRequire(import.meta.url)(file);
+const k = addon.kernels();
+const n = k.binary.length + k.unary.length + k.unaryGrad.length + k.reduce.length + k.other.length;
+console.log(`native: ${n} kernels; ${addon.blasInfo()}; cuda: ${addon.cudaInfo()}`);

@@ -1,0 +1,264 @@
+// The user-facing calculus: gradient, withGradient, pullback/vjp, jacobian, hessian,
+// customRule. Every call opens its own tape; arguments (and the tensors inside model
+// arguments) are watched on it, so closures that capture them are tracked too.
+import { backendOf } from '../backend/index.js';
+import { GradientError, expected } from '../errors.js';
+import { stack } from '../ops/movement.js';
+import { reshape } from '../ops/movement.js';
+import { Tensor } from '../tensor.js';
+import { children } from '../tree.js';
+import { backward } from './backward.js';
+import { Grads, Params } from './params.js';
+import { type Node, type Tape, ignoreDerivatives, isRecording, isTracked, popTape, pushTape, record, releaseTape, watch } from './tape.js';
+
+export { ignoreDerivatives } from './tape.js';
+
+type Any = any;
+
+interface Watched {
+  args: unknown[]; // what f receives (numbers became 0-d float64 tensors)
+  leaves: Map<Tensor, Node>;
+}
+
+function watchArgs(tape: Tape, args: unknown[]): Watched {
+  const leaves = new Map<Tensor, Node>();
+  const seen = new Set<unknown>();
+  const visit = (x: unknown): void => {
+    if (x instanceof Tensor) {
+      x._check('gradient');
+      if (!leaves.has(x)) leaves.set(x, watch(tape, x));
+      return;
+    }
+    if (seen.has(x)) return;
+    seen.add(x);
+    for (const [, v] of children(x)) visit(v);
+  };
+  const converted = args.map((a) => {
+    if (typeof a === 'number') {
+      const t = backendOf({ device: 'cpu' } as Tensor).fromArray([a], [], 'float64');
+      leaves.set(t, watch(tape, t));
+      return t;
+    }
+    visit(a);
+    return a;
+  });
+  return { args: converted, leaves };
+}
+
+/** The loss inside f's result: the value itself, `{ loss }`, or the first entry of a tuple. */
+function lossOf(op: string, out: unknown): Tensor | null {
+  let v = out;
+  if (Array.isArray(v)) v = v[0];
+  else if (v !== null && typeof v === 'object' && !(v instanceof Tensor) && 'loss' in v) v = (v as { loss: unknown }).loss;
+  if (typeof v === 'number') return null; // a constant: every gradient is null
+  if (!(v instanceof Tensor))
+    throw expected(op, 'the value of f', 'a scalar Tensor, a number, { loss, ... } or [loss, ...]', v, GradientError);
+  if (v.size !== 1)
+    throw new GradientError(
+      `${op}: f must return a scalar (one element) to differentiate, got shape [${v.shape.join(', ')}]; reduce it (e.g. .sum()) or use jacobian/pullback`,
+    );
+  return v;
+}
+
+/** Rebuilds an argument's structure with each tensor replaced by its gradient (null when none). */
+function mirror(x: unknown, leafGrad: (t: Tensor) => Tensor | null, top: boolean, cache: Map<unknown, unknown>): unknown {
+  if (x instanceof Tensor) return leafGrad(x);
+  if (typeof x === 'number') return null;
+  if (cache.has(x)) return cache.get(x);
+  const kids = children(x);
+  if (kids.length === 0) return null;
+  if (Array.isArray(x)) {
+    const out: unknown[] = [];
+    cache.set(x, out);
+    for (const [, v] of kids) out.push(mirror(v, leafGrad, false, cache));
+    return out.every((v) => v === null) && !top ? null : out;
+  }
+  const out: Record<string, unknown> = {};
+  cache.set(x, out);
+  for (const [k, v] of kids) out[k] = mirror(v, leafGrad, false, cache);
+  return Object.values(out).every((v) => v === null) && !top ? null : out;
+}
+
+function finalGrad(node: Node | undefined, like: Tensor): Tensor | null {
+  const g = node?.ct ?? null;
+  if (g === null) return null;
+  // Hand out plain tensors: a broadcast view would surprise in-place updates.
+  if (!g.isContiguous || g._strides.some((s, i) => s === 0 && g.shape[i] > 1)) {
+    const be = backendOf(g);
+    const out = be.empty(g.shape, g.dtype);
+    be.copyInto(g, out);
+    if (isRecording()) record('contiguous', out, [g], (gg) => [() => gg]);
+    return out;
+  }
+  void like;
+  return g;
+}
+
+interface Run {
+  val: unknown;
+  grads: unknown[] | Grads;
+}
+
+function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
+  if (typeof f !== 'function') throw expected(op, 'f', 'a function', f);
+  const implicit = args.length === 1 && args[0] instanceof Params;
+  const tape = pushTape();
+  try {
+    const w = implicit ? watchParams(tape, args[0] as Params) : watchArgs(tape, args);
+    let val: unknown;
+    try {
+      val = implicit ? f() : f(...w.args);
+    } finally {
+      popTape(tape);
+    }
+    const loss = lossOf(op, val);
+    if (loss !== null) backward(tape, loss);
+    const leafGrad = (t: Tensor) => finalGrad(w.leaves.get(t), t);
+    let grads: unknown[] | Grads;
+    if (implicit) {
+      const ps = args[0] as Params;
+      grads = new Grads(ps, new Map([...ps].map((p) => [p, leafGrad(p)])));
+    } else {
+      grads = args.map((a, i) => {
+        if (typeof a === 'number') {
+          const g = leafGrad(w.args[i] as Tensor);
+          return g === null ? null : isTracked(g) ? g : g.item(); // stays a tensor only when an outer gradient needs it
+        }
+        return mirror(a, leafGrad, true, new Map());
+      });
+    }
+    return { val, grads };
+  } finally {
+    popTape(tape);
+    releaseTape(tape);
+  }
+}
+
+function watchParams(tape: Tape, ps: Params): Watched {
+  const leaves = new Map<Tensor, Node>();
+  for (const p of ps) leaves.set(p, watch(tape, p._check('gradient')));
+  return { args: [], leaves };
+}
+
+/**
+ * Gradients of a scalar function: `gradient(f, ...args)` returns one gradient per argument,
+ * shaped like it (numbers → numbers, tensors → tensors, models → the same structure,
+ * null where there is none). `gradient(() => loss(), params(W, b))` returns `Grads`.
+ */
+export function gradient(f: () => unknown, ps: Params): Grads;
+export function gradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any[];
+export function gradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any {
+  return run('gradient', f, args).grads;
+}
+
+/**
+ * The value and the gradients: `{ val, grad }`. If f returns `{ loss, ...aux }` or
+ * `[loss, ...aux]`, the loss is differentiated and `val` is the whole value.
+ */
+export function withGradient<V>(f: () => V, ps: Params): { val: V; grad: Grads };
+export function withGradient<V>(f: (...args: Any[]) => V, ...args: Any[]): { val: V; grad: Any[] };
+export function withGradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any {
+  const r = run('withGradient', f, args);
+  return { val: r.val, grad: r.grads };
+}
+
+/**
+ * The value of f and its pullback: `back(ct)` returns the gradients of ⟨ct, f(args)⟩ for
+ * any cotangent `ct` shaped like the value. `back` may be called many times.
+ */
+export function pullback(f: (...args: Any[]) => Tensor, ...args: Any[]): { val: Tensor; back: (ct: Tensor | number) => Any[] } {
+  if (typeof f !== 'function') throw expected('pullback', 'f', 'a function', f);
+  const tape = pushTape();
+  let w: Watched;
+  let val: unknown;
+  try {
+    w = watchArgs(tape, args);
+    val = f(...w.args);
+  } finally {
+    popTape(tape);
+  }
+  if (!(val instanceof Tensor)) throw expected('pullback', 'the value of f', 'a Tensor', val, GradientError);
+  const out = val;
+  const back = (ct: Tensor | number): Any[] => {
+    let seed = typeof ct === 'number' ? backendOf(out).fromArray([ct], [], out.dtype) : ct;
+    if (!(seed instanceof Tensor)) throw expected('pullback', 'the cotangent', 'a Tensor or a number', ct);
+    if (seed.size !== out.size) throw new GradientError(`pullback: the cotangent has shape [${seed.shape.join(', ')}] but the value has shape [${out.shape.join(', ')}]`);
+    if (seed.dtype !== out.dtype) seed = seed.cast(out.dtype);
+    seed = reshape(seed, out.shape);
+    backward(tape, out, seed);
+    const grads = args.map((a, i) => {
+      const leafGrad = (t: Tensor) => finalGrad(w.leaves.get(t), t);
+      if (typeof a === 'number') return leafGrad(w.args[i] as Tensor);
+      return mirror(a, leafGrad, true, new Map());
+    });
+    for (const n of w.leaves.values()) n.ct = null; // ready for the next cotangent
+    return grads;
+  };
+  return { val: out, back };
+}
+
+/** `vjp(f, ...args)` is `pullback` under the name JAX uses. */
+export const vjp = pullback;
+
+/**
+ * The Jacobian of f at x: shape [...f(x).shape, ...x.shape]. Computed in reverse mode, one
+ * backward pass per output element, so it costs about (outputs) × (one gradient).
+ */
+export function jacobian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
+  const isNum = typeof x === 'number';
+  const xt = isNum ? backendOf({ device: 'cpu' } as Tensor).fromArray([x], [], 'float64') : x;
+  if (!(xt instanceof Tensor)) throw expected('jacobian', 'x', 'a Tensor or a number', x);
+  const { val, back } = pullback(f, xt);
+  const be = backendOf(val);
+  const rows: Tensor[] = [];
+  for (let i = 0; i < val.size; i++) {
+    const seed = be.empty([val.size], val.dtype, true);
+    be.copyInto(be.fromArray([1], [], val.dtype), seed.get([i, i + 1]));
+    const g = back(seed)[0] as Tensor | null;
+    rows.push(g ?? be.empty(xt.shape, xt.dtype, true));
+  }
+  if (rows.length === 0) return be.empty([...val.shape, ...xt.shape], xt.dtype, true);
+  return reshape(stack(rows, 0), [...val.shape, ...xt.shape]);
+}
+
+/**
+ * The Hessian of a scalar f at x: shape [...x.shape, ...x.shape]; the Jacobian of the
+ * gradient (reverse over reverse: one second-order pass per element of x).
+ */
+export function hessian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
+  return jacobian((y: Tensor) => {
+    const g = gradient(f, y)[0] as Tensor | null;
+    return g ?? y.mul(0);
+  }, x);
+}
+
+/**
+ * A differentiable function with a hand-written backward rule. `forward` runs untracked;
+ * `backward(g, out, ...inputs)` returns one gradient per input (or null). For second and
+ * higher derivatives the rule must itself be written with Fluxion ops (it is then
+ * differentiated like any other code).
+ */
+export function customRule<A extends Tensor[]>(
+  name: string,
+  forward: (...inputs: A) => Tensor,
+  backwardRule: (g: Tensor, out: Tensor, ...inputs: A) => readonly (Tensor | null)[],
+): (...inputs: A) => Tensor {
+  if (typeof forward !== 'function') throw expected('customRule', 'forward', 'a function', forward);
+  if (typeof backwardRule !== 'function') throw expected('customRule', 'backward', 'a function', backwardRule);
+  return (...inputs: A) => {
+    inputs.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw expected(name, `input ${i}`, 'a Tensor', t);
+    });
+    let out = ignoreDerivatives(() => forward(...inputs));
+    if (!(out instanceof Tensor)) throw expected(name, 'the value of forward', 'a Tensor', out, GradientError);
+    if (inputs.includes(out)) out = out.detach(); // a fresh identity for the tape
+    if (isRecording())
+      record(name, out, inputs, (g, ins, y) => {
+        const gs = backwardRule(g, y, ...(ins as A));
+        if (!Array.isArray(gs) || gs.length !== ins.length)
+          throw new GradientError(`${name}: the backward rule must return ${ins.length} gradients (one per input), got ${Array.isArray(gs) ? gs.length : typeof gs}`);
+        return gs.map((v) => (v === null ? null : () => v));
+      });
+    return out;
+  };
+}

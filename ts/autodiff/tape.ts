@@ -1,0 +1,189 @@
+// Recording. Every `gradient` call pushes its own Tape; while it records, each op whose
+// inputs are tracked by that tape appends a Node. Nodes belong to one tape, so
+// cotangent accumulators are per call and nested calls never see each other's.
+//
+// A tensor finds its node on a tape through a short linked list (`_ad`), usually one
+// entry. Links to finished tapes are ignored, so long-lived tensors never confuse a
+// later call.
+import { GradientError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+
+/** Returns the gradient of one input, computed with public (differentiable) ops. */
+export type GradThunk = () => Tensor;
+/**
+ * A backward rule: given the cotangent `g` of the output, returns one thunk per input
+ * (null where the input has no derivative). Thunks are only called for inputs that need
+ * a gradient, so rules never pay for unused branches.
+ */
+export type Vjp<C = unknown> = (g: Tensor, inputs: readonly Tensor[], out: Tensor, ctx: C) => readonly (GradThunk | null)[];
+
+export interface Node {
+  readonly name: string;
+  vjp: Vjp<any> | null; // null for leaves (watched tensors)
+  inputs: readonly Tensor[] | null;
+  out: Tensor | null;
+  ctx: unknown;
+  parents: (Node | null)[] | null;
+  versions: number[] | null;
+  ct: Tensor | null; // accumulated cotangent
+}
+
+export interface AdLink {
+  readonly tape: Tape;
+  readonly node: Node;
+  next: AdLink | null;
+}
+
+export class Tape {
+  recording = true;
+  readonly nodes: Node[] = [];
+  readonly watched: Tensor[] = [];
+  constructor(readonly level: number) {}
+}
+
+/** Tapes now recording, innermost last. */
+export const active: Tape[] = [];
+let paused = 0;
+
+/** True when some tape records: ops then check their inputs. */
+export function isRecording(): boolean {
+  return active.length > 0 && paused === 0;
+}
+
+export function nodeOn(t: Tensor, tape: Tape): Node | null {
+  for (let l = t._ad; l !== null; l = l.next) if (l.tape === tape) return l.node;
+  return null;
+}
+
+/** True when any of `ts` is tracked by a recording tape (its backward must then be differentiable). */
+export function isTracked(...ts: Tensor[]): boolean {
+  if (!isRecording()) return false;
+  for (const t of ts) for (let l = t._ad; l !== null; l = l.next) if (l.tape.recording) return true;
+  return false;
+}
+
+function link(t: Tensor, tape: Tape, node: Node): void {
+  // Drop links to finished tapes while we are here, so lists stay short.
+  let head = t._ad;
+  while (head !== null && !head.tape.recording) head = head.next;
+  t._ad = { tape, node, next: head };
+}
+
+export function pushTape(): Tape {
+  const tape = new Tape(active.length + 1);
+  active.push(tape);
+  return tape;
+}
+
+/** Stops recording on `tape` (it must be the innermost). */
+export function popTape(tape: Tape): void {
+  const i = active.lastIndexOf(tape);
+  if (i >= 0) active.splice(i, 1);
+  tape.recording = false;
+}
+
+/** Marks `t` as an input to differentiate with respect to. */
+export function watch(tape: Tape, t: Tensor): Node {
+  const existing = nodeOn(t, tape);
+  if (existing) return existing;
+  const node: Node = { name: 'leaf', vjp: null, inputs: null, out: t, ctx: null, parents: null, versions: null, ct: null };
+  tape.watched.push(t);
+  link(t, tape, node);
+  return node;
+}
+
+/**
+ * Records `out = op(inputs)` on every recording tape that tracks one of the inputs.
+ * `ctx` carries whatever the backward rule needs besides inputs and output.
+ */
+export function record<C>(name: string, out: Tensor, inputs: readonly Tensor[], vjp: Vjp<C>, ctx?: C): Tensor {
+  if (paused !== 0) return out;
+  for (let k = 0; k < active.length; k++) {
+    const tape = active[k];
+    let parents: (Node | null)[] | null = null;
+    for (let i = 0; i < inputs.length; i++) {
+      const p = nodeOn(inputs[i], tape);
+      if (p !== null) {
+        if (parents === null) parents = new Array<Node | null>(inputs.length).fill(null);
+        parents[i] = p;
+      }
+    }
+    if (parents === null) continue;
+    const versions = new Array<number>(inputs.length + 1);
+    for (let i = 0; i < inputs.length; i++) versions[i] = inputs[i]._root()._version;
+    versions[inputs.length] = out._root()._version;
+    const node: Node = { name, vjp, inputs, out, ctx, parents, versions, ct: null };
+    tape.nodes.push(node);
+    link(out, tape, node);
+  }
+  return out;
+}
+
+/** Runs `fn` with recording paused: nothing inside is differentiated. */
+export function ignoreDerivatives<T>(fn: () => T): T {
+  paused++;
+  try {
+    return fn();
+  } finally {
+    paused--;
+  }
+}
+
+/** Throws if a tensor a node saved was modified in place after it was recorded. */
+export function checkVersions(node: Node): void {
+  const { inputs, out, versions } = node;
+  if (!inputs || !versions || !out) return;
+  for (let i = 0; i <= inputs.length; i++) {
+    const t = i < inputs.length ? inputs[i] : out;
+    const now = t._root()._version;
+    if (now !== versions[i])
+      throw new GradientError(
+        `gradient: the ${i < inputs.length ? `input ${i}` : 'output'} of '${node.name}' (shape [${t.shape.join(', ')}]) ` +
+          `was modified in place after it was used (version ${versions[i]} -> ${now}); ` +
+          'its saved value is needed for the backward pass. Modify a copy (t.clone()) or move the in-place update outside the differentiated code.',
+      );
+  }
+}
+
+/** Throws when an in-place write would hit a tensor an active tape is differentiating. */
+export function assertWritable(op: string, t: Tensor): void {
+  if (!isRecording()) return;
+  for (let l = t._root()._ad; l !== null; l = l.next)
+    if (l.tape.recording)
+      throw new GradientError(
+        `${op}: cannot modify a tensor in place while it is being differentiated (shape [${t.shape.join(', ')}]); ` +
+          'use the out-of-place op inside gradient(), or update after it returns',
+      );
+  for (let l = t._ad; l !== null; l = l.next)
+    if (l.tape.recording)
+      throw new GradientError(
+        `${op}: cannot modify a tensor in place while it is being differentiated (shape [${t.shape.join(', ')}]); ` +
+          'use the out-of-place op inside gradient(), or update after it returns',
+      );
+}
+
+/** Releases everything a finished tape holds (closures, saved tensors). */
+export function releaseTape(tape: Tape): void {
+  for (const n of tape.nodes) {
+    n.vjp = null;
+    n.inputs = null;
+    n.out = null;
+    n.ctx = null;
+    n.parents = null;
+    n.versions = null;
+    n.ct = null;
+  }
+  tape.nodes.length = 0;
+  for (const t of tape.watched) {
+    let prev: AdLink | null = null;
+    for (let l = t._ad; l !== null; l = l.next) {
+      if (l.tape === tape) {
+        if (prev) prev.next = l.next;
+        else t._ad = l.next;
+        break;
+      }
+      prev = l;
+    }
+  }
+  tape.watched.length = 0;
+}

@@ -1,0 +1,194 @@
+// Creating tensors: from data, constants, ranges, identity, random.
+import { backendFor } from './backend/index.js';
+import { type DType, type Device, type TypedArray, dtypeOfArray, isDType } from './dtype.js';
+import { ArgumentError, DTypeError, ShapeError, expected, shapeStr } from './errors.js';
+import { RNG, defaultRNG } from './random.js';
+import { checkShape, numel } from './shape.js';
+import type { Tensor } from './tensor.js';
+
+export interface CreateOptions {
+  dtype?: DType;
+  device?: Device;
+}
+export interface TensorOptions extends CreateOptions {
+  /** Shape for flat data (a typed array or flat array); defaults to the data's nesting. */
+  shape?: readonly number[];
+}
+export interface RandomOptions extends CreateOptions {
+  rng?: RNG;
+}
+
+function options<T extends CreateOptions>(op: string, o: unknown): T {
+  if (o === undefined) return {} as T;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw expected(op, 'options', 'an options object', o);
+  const opts = o as CreateOptions;
+  if (opts.dtype !== undefined && !isDType(opts.dtype))
+    throw expected(op, 'dtype', "'float32', 'float64' or 'int32'", opts.dtype, DTypeError);
+  if (opts.device !== undefined && opts.device !== 'cpu' && opts.device !== 'cuda')
+    throw expected(op, 'device', "'cpu' or 'cuda'", opts.device);
+  return o as T;
+}
+
+/** Accepts `f(2, 3)`, `f([2, 3])`, either followed by an options object. */
+function shapeAndOptions<T extends CreateOptions>(op: string, args: unknown[]): [number[], T] {
+  let opts: unknown;
+  if (args.length > 0 && typeof args[args.length - 1] === 'object' && !Array.isArray(args[args.length - 1]))
+    opts = args.pop();
+  const shape = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+  return [checkShape(op, 'shape', shape), options<T>(op, opts)];
+}
+
+type Nested = number | readonly Nested[];
+
+/** Walks nested arrays, checking they are rectangular and numeric. */
+function nestedShape(data: unknown): number[] {
+  const shape: number[] = [];
+  let level: unknown = data;
+  while (Array.isArray(level)) {
+    shape.push(level.length);
+    if (level.length === 0) break;
+    level = level[0];
+  }
+  return shape;
+}
+
+function flattenInto(op: string, data: unknown, shape: number[], dim: number, out: number[], path: string): void {
+  if (dim === shape.length) {
+    if (typeof data !== 'number')
+      throw new ArgumentError(`${op}: expected a number at ${path || 'the top level'}, got ${typeof data === 'boolean' ? `the boolean ${data}` : describeShort(data)}`);
+    out.push(data);
+    return;
+  }
+  if (!Array.isArray(data) || data.length !== shape[dim])
+    throw new ShapeError(
+      `${op}: ragged nested array: expected an array of length ${shape[dim]} at ${path || 'the top level'} (from shape ${shapeStr(shape)}), got ${Array.isArray(data) ? `an array of length ${data.length}` : describeShort(data)}`,
+    );
+  for (let i = 0; i < data.length; i++) flattenInto(op, data[i], shape, dim + 1, out, `${path}[${i}]`);
+}
+
+function describeShort(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (typeof x === 'string') return `the string ${JSON.stringify(x)}`;
+  return `${typeof x} ${String(x)}`;
+}
+
+/**
+ * A tensor from a number, nested arrays, or a typed array (copied):
+ * `tensor([[1, 2], [3, 4]])`, `tensor(new Float64Array(6), { shape: [2, 3] })`.
+ * The dtype defaults to the typed array's, else float32.
+ */
+export function tensor(data: Nested | TypedArray | ArrayLike<number>, opts?: TensorOptions): Tensor {
+  const o = options<TensorOptions>('tensor', opts);
+  let flat: ArrayLike<number>;
+  let shape: number[];
+  let dtype: DType = o.dtype ?? 'float32';
+  if (ArrayBuffer.isView(data)) {
+    if (data instanceof DataView || data instanceof BigInt64Array || data instanceof BigUint64Array)
+      throw expected('tensor', 'data', 'numbers, nested arrays of numbers, or a numeric typed array', data);
+    flat = data as unknown as ArrayLike<number>;
+    dtype = o.dtype ?? dtypeOfArray(flat) ?? 'float32';
+    shape = [flat.length];
+  } else if (typeof data === 'number') {
+    flat = [data];
+    shape = [];
+  } else if (Array.isArray(data)) {
+    shape = nestedShape(data);
+    const out: number[] = [];
+    flattenInto('tensor', data, shape, 0, out, '');
+    flat = out;
+  } else {
+    throw expected('tensor', 'data', 'a number, nested arrays of numbers, or a typed array', data);
+  }
+  if (o.shape !== undefined) {
+    const s = checkShape('tensor', 'shape', o.shape);
+    if (numel(s) !== flat.length)
+      throw new ShapeError(`tensor: shape ${shapeStr(s)} holds ${numel(s)} elements but the data has ${flat.length}`);
+    shape = s.slice();
+  }
+  if (dtype === 'int32')
+    for (let i = 0; i < flat.length; i++)
+      if (!Number.isInteger(flat[i]) || flat[i] < -(2 ** 31) || flat[i] >= 2 ** 31)
+        throw new ArgumentError(`tensor: int32 data must hold integers in [-2^31, 2^31), got ${flat[i]} at position ${i}`);
+  return backendFor(o.device ?? 'cpu').fromArray(flat, shape, dtype);
+}
+
+/** A tensor filled with `value`. */
+export function full(shape: readonly number[], value: number, opts?: CreateOptions): Tensor {
+  const s = checkShape('full', 'shape', shape);
+  if (typeof value !== 'number') throw expected('full', 'value', 'a number', value);
+  const o = options<CreateOptions>('full', opts);
+  const dtype = o.dtype ?? 'float32';
+  const be = backendFor(o.device ?? 'cpu');
+  const t = be.empty(s.slice(), dtype, value === 0);
+  if (value !== 0) be.copyInto(be.fromArray([value], [], dtype), t);
+  return t;
+}
+
+/** Zeros: `zeros(2, 3)` or `zeros([2, 3], { dtype: 'float64' })`. */
+export function zeros(...args: (number | readonly number[] | CreateOptions)[]): Tensor {
+  const [shape, o] = shapeAndOptions<CreateOptions>('zeros', args);
+  return full(shape, 0, o);
+}
+
+/** Ones: `ones(2, 3)`. */
+export function ones(...args: (number | readonly number[] | CreateOptions)[]): Tensor {
+  const [shape, o] = shapeAndOptions<CreateOptions>('ones', args);
+  return full(shape, 1, o);
+}
+
+export function zerosLike(x: Tensor): Tensor {
+  return full(x.shape, 0, { dtype: x.dtype, device: x.device });
+}
+export function onesLike(x: Tensor): Tensor {
+  return full(x.shape, 1, { dtype: x.dtype, device: x.device });
+}
+
+/** start, start+step, ... below end: `arange(5)` is [0..4]. */
+export function arange(start: number, end?: number, step = 1, opts?: CreateOptions): Tensor {
+  if (end === undefined) [start, end] = [0, start];
+  for (const [v, n] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('arange', n, 'a finite number', v);
+  if (step === 0) throw new ArgumentError('arange: step must not be 0');
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const data = new Array<number>(n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return tensor(data, { ...options<CreateOptions>('arange', opts), shape: [n] });
+}
+
+/** n evenly spaced values from start to end inclusive. */
+export function linspace(start: number, end: number, n: number, opts?: CreateOptions): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw expected('linspace', 'n', 'a non-negative integer', n);
+  const data = Array.from({ length: n }, (_, i) => (n === 1 ? start : start + ((end - start) * i) / (n - 1)));
+  return tensor(data, { ...options<CreateOptions>('linspace', opts), shape: [n] });
+}
+
+/** The n x m identity matrix (m defaults to n). */
+export function eye(n: number, m: number = n, opts?: CreateOptions): Tensor {
+  checkShape('eye', 'size', [n, m]);
+  const data = new Array<number>(n * m).fill(0);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return tensor(data, { ...options<CreateOptions>('eye', opts), shape: [n, m] });
+}
+
+function random(op: string, kind: 'uniform' | 'normal', args: unknown[]): Tensor {
+  const [shape, o] = shapeAndOptions<RandomOptions>(op, args);
+  const dtype = o.dtype ?? 'float32';
+  if (dtype === 'int32') throw new DTypeError(`${op}: expected a float dtype, got int32`);
+  const rng = o.rng ?? defaultRNG;
+  if (!(rng instanceof RNG)) throw expected(op, 'rng', 'an RNG', rng);
+  const be = backendFor(o.device ?? 'cpu');
+  return be.random(shape, dtype, kind, rng.seed, rng.take(numel(shape)));
+}
+
+/** Uniform random numbers in [0, 1): `rand(2, 5)`, `rand([2, 5], { rng })`. */
+export function rand(...args: (number | readonly number[] | RandomOptions)[]): Tensor {
+  return random('rand', 'uniform', args);
+}
+
+/** Standard normal random numbers: `randn(3, 3)`. */
+export function randn(...args: (number | readonly number[] | RandomOptions)[]): Tensor {
+  return random('randn', 'normal', args);
+}
+
+export type { Nested };

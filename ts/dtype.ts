@@ -1,0 +1,38 @@
+/** Element types: float32 (the default, the GPU's), float64 (exact calculus), int32 (labels, indices). */
+export type DType = 'float32' | 'float64' | 'int32';
+/** Where a tensor's storage lives. */
+export type Device = 'cpu' | 'cuda';
+export type TypedArray = Float32Array | Float64Array | Int32Array;
+
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];
+export const DEVICES: readonly Device[] = ['cpu', 'cuda'];
+
+export const ARRAY_TYPE = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+} as const;
+
+export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, float64: 8, int32: 4 };
+
+export function isFloat(dtype: DType): boolean {
+  return dtype !== 'int32';
+}
+
+export function isDType(x: unknown): x is DType {
+  return x === 'float32' || x === 'float64' || x === 'int32';
+}
+
+const RANK: Record<DType, number> = { int32: 0, float32: 1, float64: 2 };
+
+/** The dtype two operands are computed in: the wider one (int32 < float32 < float64), as in NumPy. */
+export function promote(a: DType, b: DType): DType {
+  return RANK[a] >= RANK[b] ? a : b;
+}
+
+export function dtypeOfArray(a: ArrayLike<number>): DType | null {
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int32Array) return 'int32';
+  return null;
+}

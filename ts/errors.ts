@@ -1,0 +1,61 @@
+// Every error Fluxion throws names the op, the argument, what was expected and what was
+// received. One template (`expected`) keeps the messages uniform.
+import type { Tensor } from './tensor.js';
+
+export class FluxionError extends Error {
+  override name = 'FluxionError';
+}
+/** A shape or size that does not fit the op. */
+export class ShapeError extends FluxionError {
+  override name = 'ShapeError';
+}
+/** A dtype the op cannot take. */
+export class DTypeError extends FluxionError {
+  override name = 'DTypeError';
+}
+/** Operands on different devices, or a device this build or machine cannot use. */
+export class DeviceError extends FluxionError {
+  override name = 'DeviceError';
+}
+/** An index or axis outside its range. */
+export class IndexError extends FluxionError {
+  override name = 'IndexError';
+}
+/** A wrong kind of argument (not a tensor, not a function, ...). */
+export class ArgumentError extends FluxionError {
+  override name = 'ArgumentError';
+}
+/** Misuse of differentiation: non-scalar loss, a saved tensor modified in place, ... */
+export class GradientError extends FluxionError {
+  override name = 'GradientError';
+}
+
+function isTensorLike(x: unknown): x is Tensor {
+  return typeof x === 'object' && x !== null && 'shape' in x && 'dtype' in x && '_buf' in x;
+}
+
+/** A short description of any value, for error messages. */
+export function describe(x: unknown): string {
+  if (isTensorLike(x)) return `a ${x.dtype} tensor of shape [${x.shape.join(', ')}] on ${x.device}`;
+  if (x === null) return 'null';
+  if (x === undefined) return 'undefined';
+  if (typeof x === 'number') return `the number ${x}`;
+  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x)}`;
+  if (typeof x === 'boolean') return `the boolean ${x}`;
+  if (typeof x === 'bigint') return `the bigint ${x}n`;
+  if (typeof x === 'function') return `a function${x.name ? ` (${x.name})` : ''}`;
+  if (typeof x === 'symbol') return 'a symbol';
+  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (ArrayBuffer.isView(x)) return `a ${x.constructor.name}`;
+  const name = (x as object).constructor?.name;
+  return name && name !== 'Object' ? `an object of class ${name}` : 'an object';
+}
+
+/** `op: expected <arg> to be <what>, got <received>` */
+export function expected(op: string, arg: string, what: string, got: unknown, Kind = ArgumentError): FluxionError {
+  return new Kind(`${op}: expected ${arg} to be ${what}, got ${describe(got)}`);
+}
+
+export function shapeStr(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,14 @@
+// Fluxion: Flux-style deep learning for TypeScript. This file is the table of contents.
+export { Tensor, type TensorLike, type NestedArray } from './tensor.js';
+export type { DType, Device, TypedArray } from './dtype.js';
+export * from './errors.js';
+export { tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, type CreateOptions, type TensorOptions, type RandomOptions } from './creation.js';
+export { RNG, seed, defaultRNG } from './random.js';
+export * from './ops/index.js';
+export { gradient, withGradient, pullback, vjp, jacobian, hessian, customRule, ignoreDerivatives } from './autodiff/gradient.js';
+export { params, Params, Grads } from './autodiff/params.js';
+export { memory, tidy, dispose, type MemoryInfo } from './memory.js';
+export { children, collect, collectWithPaths, fmap, type HasTrainable } from './tree.js';
+export { native, nativePath } from './native.js';
+export { backends, setNumThreads, numThreads } from './config.js';
+export { gradcheck, gradgradcheck, type CheckOptions } from './autodiff/check.js';

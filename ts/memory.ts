@@ -1,0 +1,59 @@
+// Memory reports and scopes. CPU storage is reclaimed by the garbage collector; `tidy`
+// and `dispose` release it sooner (and are what GPU memory will rely on).
+import { cpuMemory } from './storage.js';
+import { Tensor } from './tensor.js';
+
+export interface MemoryInfo {
+  cpu: { bytes: number; buffers: number };
+}
+
+/** Bytes and buffers of tensor storage alive per device (CPU figures update as the GC runs). */
+export function memory(): MemoryInfo {
+  return { cpu: cpuMemory() };
+}
+
+const scopes: Tensor[][] = [];
+
+/** @internal called for every tensor an op creates while a scope is open */
+export function trackInScope(t: Tensor): void {
+  scopes[scopes.length - 1]?.push(t);
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it except those reachable from its
+ * result (a tensor, or an array / object of tensors). Scopes nest.
+ */
+export function tidy<T>(fn: () => T): T {
+  const created: Tensor[] = [];
+  scopes.push(created);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const keep = new Set<Tensor>();
+  const visit = (x: unknown, depth: number) => {
+    if (x instanceof Tensor) {
+      keep.add(x);
+      if (x._base) keep.add(x._base);
+    } else if (depth < 8 && x !== null && typeof x === 'object')
+      for (const v of Object.values(x)) visit(v, depth + 1);
+  };
+  visit(result, 0);
+  const keepBufs = new Set([...keep].map((t) => t._buf));
+  for (const t of created) if (!keep.has(t) && !keepBufs.has(t._buf)) t.dispose();
+  // tensors kept alive belong to the enclosing scope now
+  for (const t of keep) trackInScope(t);
+  return result;
+}
+
+/** Disposes every tensor in a tensor, array, or object of tensors. */
+export function dispose(x: unknown): void {
+  if (x instanceof Tensor) x.dispose();
+  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) dispose(v);
+}
+
+export function scopeDepth(): number {
+  return scopes.length;
+}

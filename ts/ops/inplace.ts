@@ -1,0 +1,78 @@
+// In-place updates, for use outside differentiated code (parameter updates, buffers).
+// They refuse tensors an active gradient is tracking, and bump a version counter so a
+// backward pass that needs the old values can tell they were overwritten.
+import { assertWritable } from '../autodiff/tape.js';
+import { backendOf } from '../backend/index.js';
+import { FluxionError, ShapeError, shapeStr } from '../errors.js';
+import { opCodes } from '../native.js';
+import { broadcastShapes, sameShape } from '../shape.js';
+import type { Tensor, TensorLike } from '../tensor.js';
+import { cast } from './cast.js';
+import { installMethods } from './methods.js';
+import { asOperand, asTensor } from './operand.js';
+
+function checkTarget(op: string, t: Tensor): void {
+  asTensor(op, 'this', t);
+  if (t._readonly) throw new FluxionError(`${op}: this tensor is read-only`);
+  for (let i = 0; i < t.ndim; i++)
+    if (t._strides[i] === 0 && t.shape[i] > 1)
+      throw new FluxionError(
+        `${op}: cannot write in place to a broadcast view (dim ${i} repeats one element ${t.shape[i]} times); use .clone() first`,
+      );
+  assertWritable(op, t);
+}
+
+function operandFor(op: string, t: Tensor, other: TensorLike): Tensor {
+  let o = asOperand(op, 'other', other, t);
+  if (o.device !== t.device) throw new FluxionError(`${op}: other is on ${o.device} but this tensor is on ${t.device}`);
+  if (!sameShape(broadcastShapes(op, t.shape, o.shape), t.shape))
+    throw new ShapeError(`${op}: other of shape ${shapeStr(o.shape)} does not broadcast to this tensor's shape ${shapeStr(t.shape)}`);
+  if (o.dtype !== t.dtype) o = cast(o, t.dtype);
+  return o;
+}
+
+function defineInPlace(op: string, kernel: string) {
+  const code = opCodes.binary[kernel];
+  return (t: Tensor, other: TensorLike): Tensor => {
+    checkTarget(op, t);
+    const o = operandFor(op, t, other);
+    backendOf(t).binaryInto(code, t, o, t);
+    t._root()._version++;
+    return t;
+  };
+}
+
+/** this += other (broadcast to this shape). Returns this. */
+export const addInPlace = defineInPlace('addInPlace', 'add');
+/** this -= other. Returns this. */
+export const subInPlace = defineInPlace('subInPlace', 'sub');
+/** this *= other. Returns this. */
+export const mulInPlace = defineInPlace('mulInPlace', 'mul');
+/** this /= other. Returns this. */
+export const divInPlace = defineInPlace('divInPlace', 'div');
+
+/** Copies `src` (broadcast, converted to this dtype) into this tensor. Returns this. */
+export function assign(t: Tensor, src: TensorLike): Tensor {
+  checkTarget('assign', t);
+  const o = operandFor('assign', t, src);
+  backendOf(t).copyInto(o, t);
+  t._root()._version++;
+  return t;
+}
+
+/** Sets every element to `value`. Returns this. */
+export function fill(t: Tensor, value: number): Tensor {
+  return assign(t, value);
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    addInPlace(other: TensorLike): this;
+    subInPlace(other: TensorLike): this;
+    mulInPlace(other: TensorLike): this;
+    divInPlace(other: TensorLike): this;
+    assign(src: TensorLike): this;
+    fill(value: number): this;
+  }
+}
+installMethods({ addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill });

@@ -1,0 +1,99 @@
+// Matrix products with NumPy `matmul` semantics (1-D operands are promoted and the added
+// dim removed again; batch dims broadcast), and `linear`, the fused x Wᵀ + b of Dense.
+import { ignoreDerivatives, isRecording, record } from '../autodiff/tape.js';
+import { backendOf } from '../backend/index.js';
+import { ShapeError, shapeStr } from '../errors.js';
+import { broadcastShapes } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { sum } from './reduce.js';
+import { installMethods } from './methods.js';
+import { reshape, transpose } from './movement.js';
+import { asTensor, binaryOperands, floatOperand } from './operand.js';
+import { registerOp } from './registry.js';
+import { opCodes } from '../native.js';
+
+registerOp({ name: 'matmul', family: 'matmul', kernels: ['other:matmul'], differentiable: true });
+registerOp({ name: 'linear', family: 'matmul', kernels: ['other:matmul', 'binary:add'], differentiable: true });
+
+/** Both operands at least 2-D: batch broadcast, then one GEMM per batch entry. */
+function mm(a: Tensor, b: Tensor): Tensor {
+  const ba = a.shape.slice(0, -2);
+  const bb = b.shape.slice(0, -2);
+  const m = a.shape[a.ndim - 2];
+  const k = a.shape[a.ndim - 1];
+  const n = b.shape[b.ndim - 1];
+  if (b.shape[b.ndim - 2] !== k)
+    throw new ShapeError(
+      `matmul: inner dimensions differ: a is ${shapeStr(a.shape)} and b is ${shapeStr(b.shape)} (${k} vs ${b.shape[b.ndim - 2]})`,
+    );
+  const batch = broadcastShapes('matmul', ba, bb);
+  const out = backendOf(a).matmul(a, b, { batch, m, n, k }, [...batch, m, n]);
+  if (isRecording())
+    record('matmul', out, [a, b], (g, [x, y]) => [() => mm(g, transpose(y)), () => mm(transpose(x), g)]);
+  return out;
+}
+
+/** Matrix product: [m,k]·[k,n] → [m,n]; [k]·[k,n] → [n]; [m,k]·[k] → [m]; [...,m,k]·[...,k,n] batched. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  let [x, y] = binaryOperands('matmul', asTensor('matmul', 'a', a), asTensor('matmul', 'b', b));
+  x = floatOperand(x);
+  y = floatOperand(y);
+  if (x.ndim === 0 || y.ndim === 0)
+    throw new ShapeError(`matmul: expected tensors with at least 1 dim, got shapes ${shapeStr(x.shape)} and ${shapeStr(y.shape)} (use mul for scalars)`);
+  const vecA = x.ndim === 1;
+  const vecB = y.ndim === 1;
+  if (vecA) x = reshape(x, [1, x.shape[0]]);
+  if (vecB) y = reshape(y, [y.shape[0], 1]);
+  let out = mm(x, y);
+  if (vecA || vecB) {
+    const shape = out.shape.slice();
+    if (vecB) shape.pop();
+    if (vecA) shape.splice(shape.length - (vecB ? 1 : 2), 1);
+    out = reshape(out, shape);
+  }
+  return out;
+}
+
+/**
+ * y = x Wᵀ + b for x [..., in], W [out, in], b [out]: the affine map of `Dense`, in one GEMM
+ * that reads W transposed in place (no copy).
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  let t = floatOperand(asTensor('linear', 'x', x));
+  const w = asTensor('linear', 'weight', weight);
+  if (w.ndim !== 2) throw new ShapeError(`linear: expected weight to be 2-D [out, in], got ${shapeStr(w.shape)}`);
+  const [outF, inF] = w.shape;
+  if (t.ndim === 0 || t.shape[t.ndim - 1] !== inF)
+    throw new ShapeError(`linear: expected x with last dimension ${inF}, got ${shapeStr(t.shape)}`);
+  if (t.dtype !== w.dtype) [t] = binaryOperands('linear', t, w);
+  const b = bias === undefined || bias === null ? null : asTensor('linear', 'bias', bias);
+  if (b !== null && (b.ndim !== 1 || b.shape[0] !== outF))
+    throw new ShapeError(`linear: expected bias of shape [${outF}], got ${shapeStr(b.shape)}`);
+  const lead = t.shape.slice(0, -1);
+  // The forward works on untracked views; the one 'linear' node below carries the gradient.
+  const x2 = t.ndim === 2 ? t : ignoreDerivatives(() => reshape(t, [-1, inF]));
+  const wT = new Tensor(w._buf, [inF, outF], w.dtype, w.device, [w._strides[1], w._strides[0]], w._offset, w._root());
+  const be = backendOf(t);
+  const y2 = be.matmul(x2, wT, { batch: [], m: x2.shape[0], n: outF, k: inF }, [x2.shape[0], outF]);
+  if (b !== null) be.binaryInto(opCodes.binary.add, y2, b, y2);
+  const y = t.ndim === 2 ? y2 : new Tensor(y2._buf, [...lead, outF], y2.dtype, y2.device);
+  if (isRecording()) {
+    const inputs = b === null ? [t, w] : [t, w, b];
+    record('linear', y, inputs, (g, [xi, wi]) => {
+      const g2 = () => (g.ndim === 2 ? g : reshape(g, [-1, outF]));
+      return [
+        () => matmul(g, wi),
+        () => matmul(transpose(g2()), xi.ndim === 2 ? xi : reshape(xi, [-1, inF])),
+        () => sum(g2(), 0),
+      ];
+    });
+  }
+  return y;
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    matmul(other: Tensor): Tensor;
+  }
+}
+installMethods({ matmul });

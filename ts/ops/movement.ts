@@ -1,0 +1,395 @@
+// Movement: views that share storage (reshape of contiguous data, permute, expand,
+// slicing), copies (contiguous, clone, concat), and gather / scatter along a dim.
+// Every view's backward rule is a public op too: reshape back, permute back, sum
+// back over broadcast dims, or embed into zeros at the sliced positions.
+import { isRecording, record } from '../autodiff/tape.js';
+import { backendOf } from '../backend/index.js';
+import { ArgumentError, DeviceError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
+import { checkShape, contiguousStrides, normDim, numel, sameShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { installMethods } from './methods.js';
+import { asTensor } from './operand.js';
+import { cast } from './cast.js';
+import { promote } from '../dtype.js';
+import { registerOp } from './registry.js';
+import { sumTo } from './reduce.js';
+
+for (const name of ['reshape', 'permute', 'expand', 'view', 'detach'])
+  registerOp({ name, family: 'movement', kernels: [], differentiable: name !== 'detach' });
+for (const name of ['contiguous', 'embed', 'concat'])
+  registerOp({ name, family: 'movement', kernels: ['other:copy'], differentiable: true });
+registerOp({ name: 'indexSelect', family: 'movement', kernels: ['other:gather'], differentiable: true });
+registerOp({ name: 'indexAdd', family: 'movement', kernels: ['other:scatterAdd'], differentiable: true });
+
+function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
+  return new Tensor(x._buf, shape, x.dtype, x.device, strides, offset, x._root());
+}
+
+/** A copy with row-major layout, or `x` itself when it already is. */
+export function contiguous(x: Tensor): Tensor {
+  const t = asTensor('contiguous', 'x', x);
+  if (t.isContiguous) return t;
+  return clone(t);
+}
+
+/** A copy with its own storage. */
+export function clone(x: Tensor): Tensor {
+  const t = asTensor('clone', 'x', x);
+  const be = backendOf(t);
+  const out = be.empty(t.shape, t.dtype);
+  be.copyInto(t, out);
+  if (isRecording()) record('contiguous', out, [t], (g) => [() => g]);
+  return out;
+}
+
+/** The same values, cut off from every gradient tape (shares storage). */
+export function detach(x: Tensor): Tensor {
+  const t = asTensor('detach', 'x', x);
+  return view(t, t.shape, t._strides, t._offset);
+}
+
+/** Same data, new shape; one entry may be -1 (inferred). A view when the data is contiguous. */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const t = asTensor('reshape', 'x', x);
+  if (!Array.isArray(shape)) throw expected('reshape', 'shape', 'an array of integers', shape);
+  const target = inferShape(t, shape);
+  if (sameShape(target, t.shape)) return t;
+  const src = t.isContiguous ? t : clone(t);
+  const out = view(src, target, contiguousStrides(target), src._offset);
+  if (isRecording()) record('reshape', out, [src], (g, [a]) => [() => reshape(g, a.shape)]);
+  return out;
+}
+
+function inferShape(t: Tensor, shape: readonly number[]): number[] {
+  let infer = -1;
+  let known = 1;
+  const out = shape.slice();
+  out.forEach((d, i) => {
+    if (d === -1 && infer < 0) infer = i;
+    else if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      throw new ShapeError(`reshape: expected shape to hold non-negative integers and at most one -1, got ${shapeStr(shape)}`);
+    else known *= d;
+  });
+  if (infer >= 0) {
+    if (known === 0 || t.size % known !== 0)
+      throw new ShapeError(`reshape: cannot infer -1 in ${shapeStr(shape)} for ${t.size} elements (shape ${shapeStr(t.shape)})`);
+    out[infer] = t.size / known;
+  }
+  checkShape('reshape', 'shape', out);
+  if (numel(out) !== t.size)
+    throw new ShapeError(`reshape: cannot reshape ${shapeStr(t.shape)} (${t.size} elements) into ${shapeStr(shape)} (${numel(out)} elements)`);
+  return out;
+}
+
+/** Reorders dims: `permute(x, [1, 0])` is the transpose of a matrix. A view. */
+export function permute(x: Tensor, dims: readonly number[]): Tensor {
+  const t = asTensor('permute', 'x', x);
+  if (!Array.isArray(dims) || dims.length !== t.ndim)
+    throw expected('permute', 'dims', `a permutation of ${t.ndim} dims`, dims, IndexError);
+  const seen = new Array<boolean>(t.ndim).fill(false);
+  const p = dims.map((d) => {
+    const k = normDim('permute', d, t.ndim, 'dims');
+    if (seen[k]) throw new IndexError(`permute: dim ${d} appears twice in [${dims.join(', ')}]`);
+    seen[k] = true;
+    return k;
+  });
+  if (p.every((d, i) => d === i)) return t;
+  const out = view(t, p.map((d) => t.shape[d]), p.map((d) => t._strides[d]), t._offset);
+  if (isRecording()) {
+    const inv = new Array<number>(p.length);
+    p.forEach((d, i) => {
+      inv[d] = i;
+    });
+    record('permute', out, [t], (g) => [() => permute(g, inv)]);
+  }
+  return out;
+}
+
+/** Swaps two dims (default: the last two). A view. */
+export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
+  const t = asTensor('transpose', 'x', x);
+  if (t.ndim < 2) return t;
+  const a = normDim('transpose', dim0, t.ndim, 'dim0');
+  const b = normDim('transpose', dim1, t.ndim, 'dim1');
+  const p = t.shape.map((_, i) => i);
+  p[a] = b;
+  p[b] = a;
+  return permute(t, p);
+}
+
+/** Broadcasts to `shape` without copying (stride 0 on the repeated dims). */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const t = asTensor('expand', 'x', x);
+  checkShape('expand', 'shape', shape);
+  if (sameShape(t.shape, shape)) return t;
+  const lead = shape.length - t.ndim;
+  if (lead < 0) throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to fewer dims ${shapeStr(shape)}`);
+  const strides = shape.map((d, i) => {
+    const j = i - lead;
+    if (j < 0) return 0;
+    if (t.shape[j] === d) return t._strides[j];
+    if (t.shape[j] === 1) return 0;
+    throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to ${shapeStr(shape)} (dim ${i}: ${t.shape[j]} vs ${d})`);
+  });
+  const out = view(t, shape.slice(), strides, t._offset);
+  if (isRecording()) record('expand', out, [t], (g, [a]) => [() => sumTo(g, a.shape)]);
+  return out;
+}
+
+/** Adds a dim of size 1 at `dim`. */
+export function unsqueeze(x: Tensor, dim: number): Tensor {
+  const t = asTensor('unsqueeze', 'x', x);
+  const d = normDim('unsqueeze', dim, t.ndim + 1);
+  const shape = t.shape.slice();
+  shape.splice(d, 0, 1);
+  return reshape(t, shape);
+}
+
+/** Removes size-1 dims (all of them, or just `dim`). */
+export function squeeze(x: Tensor, dim?: number): Tensor {
+  const t = asTensor('squeeze', 'x', x);
+  if (dim === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
+  const d = normDim('squeeze', dim, t.ndim);
+  if (t.shape[d] !== 1) return t;
+  return reshape(t, t.shape.filter((_, i) => i !== d));
+}
+
+/** Merges dims start..end (inclusive) into one. */
+export function flatten(x: Tensor, start = 0, end = -1): Tensor {
+  const t = asTensor('flatten', 'x', x);
+  if (t.ndim === 0) return reshape(t, [1]);
+  const s = normDim('flatten', start, t.ndim, 'start');
+  const e = normDim('flatten', end, t.ndim, 'end');
+  if (e < s) throw new IndexError(`flatten: end dim ${end} comes before start dim ${start}`);
+  const shape = [...t.shape.slice(0, s), numel(t.shape.slice(s, e + 1)), ...t.shape.slice(e + 1)];
+  return reshape(t, shape);
+}
+
+/** One entry of an index: a position (drops the dim), a range [start, end, step], or null (all). */
+export type IndexSpec = number | null | undefined | readonly [number?, number?, number?];
+
+interface ViewSpec {
+  shape: number[];
+  strides: number[];
+  offset: number; // relative to the input's offset
+}
+
+function resolveIndex(op: string, t: Tensor, idx: readonly IndexSpec[]): ViewSpec {
+  if (idx.length > t.ndim)
+    throw new IndexError(`${op}: too many indices (${idx.length}) for a tensor with ${t.ndim} dims (shape ${shapeStr(t.shape)})`);
+  const shape: number[] = [];
+  const strides: number[] = [];
+  let offset = 0;
+  for (let d = 0; d < t.ndim; d++) {
+    const spec = d < idx.length ? idx[d] : null;
+    const n = t.shape[d];
+    const s = t._strides[d];
+    if (spec === null || spec === undefined) {
+      shape.push(n);
+      strides.push(s);
+    } else if (typeof spec === 'number') {
+      if (!Number.isInteger(spec) || spec < -n || spec >= n)
+        throw new IndexError(`${op}: index ${spec} is out of range for dim ${d} of size ${n} (shape ${shapeStr(t.shape)})`);
+      offset += (spec < 0 ? spec + n : spec) * s;
+    } else if (Array.isArray(spec)) {
+      const [start = 0, end = n, step = 1] = spec as number[];
+      for (const [v, name] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
+        if (typeof v !== 'number' || !Number.isInteger(v))
+          throw new IndexError(`${op}: expected the range ${name} for dim ${d} to be an integer, got ${String(v)}`);
+      if (step <= 0) throw new IndexError(`${op}: expected a positive step for dim ${d}, got ${step}`);
+      const clamp = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
+      const b = clamp(start);
+      const e = Math.max(b, clamp(end));
+      shape.push(Math.ceil((e - b) / step));
+      strides.push(s * step);
+      offset += b * s;
+    } else {
+      throw expected(op, `index ${d}`, 'an integer, a [start, end, step] range, or null', spec, IndexError);
+    }
+  }
+  return { shape, strides, offset };
+}
+
+function applyView(t: Tensor, v: ViewSpec): Tensor {
+  return view(t, v.shape, v.strides, t._offset + v.offset);
+}
+
+/** Zeros of `shape` with `g` written where `spec` selects (the backward of a slice). */
+function embed(g: Tensor, shape: readonly number[], idx: readonly IndexSpec[]): Tensor {
+  const be = backendOf(g);
+  const out = be.empty(shape, g.dtype, true);
+  be.copyInto(g, applyView(out, resolveIndex('embed', out, idx)));
+  if (isRecording()) record('embed', out, [g], (gg) => [() => get(gg, ...idx)]);
+  return out;
+}
+
+/**
+ * Basic indexing, as a view: `x.get(0)` is the first row, `x.get(null, [1, 3])` columns 1-2,
+ * `x.get([0, null, 2])` every other row. Negative positions count from the end.
+ */
+export function get(x: Tensor, ...idx: IndexSpec[]): Tensor {
+  const t = asTensor('get', 'x', x);
+  const spec = resolveIndex('get', t, idx);
+  const out = applyView(t, spec);
+  if (isRecording()) record('view', out, [t], (g, [a]) => [() => embed(g, a.shape, idx)]);
+  return out;
+}
+
+/** Elements start..end-1 (step apart) along `dim`, as a view. */
+export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
+  const t = asTensor('slice', 'x', x);
+  const d = normDim('slice', dim, t.ndim);
+  const idx: IndexSpec[] = t.shape.map(() => null);
+  idx[d] = [start ?? 0, end ?? t.shape[d], step];
+  return get(t, ...idx);
+}
+
+function sameFamily(op: string, ts: readonly unknown[]): Tensor[] {
+  if (!Array.isArray(ts) || ts.length === 0) throw expected(op, 'tensors', 'a non-empty array of tensors', ts);
+  const list = ts.map((t, i) => asTensor(op, `tensors[${i}]`, t));
+  const dev = list[0].device;
+  for (const t of list) if (t.device !== dev) throw new DeviceError(`${op}: tensors are on different devices (${dev} and ${t.device})`);
+  const dtype = list.reduce((d, t) => promote(d, t.dtype), list[0].dtype);
+  return list.map((t) => cast(t, dtype));
+}
+
+/** Joins tensors along an existing dim; all other dims must match. */
+export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
+  const ts = sameFamily('concat', tensors);
+  const first = ts[0];
+  if (first.ndim === 0) throw new ShapeError('concat: cannot concatenate 0-d tensors; use stack');
+  const d = normDim('concat', dim, first.ndim);
+  let total = 0;
+  ts.forEach((t, i) => {
+    if (t.ndim !== first.ndim || t.shape.some((s, k) => k !== d && s !== first.shape[k]))
+      throw new ShapeError(`concat: tensors[${i}] has shape ${shapeStr(t.shape)}, which does not match ${shapeStr(first.shape)} outside dim ${d}`);
+    total += t.shape[d];
+  });
+  const shape = first.shape.slice();
+  shape[d] = total;
+  const be = backendOf(first);
+  const out = be.empty(shape, first.dtype);
+  const sizes = ts.map((t) => t.shape[d]);
+  let at = 0;
+  for (const t of ts) {
+    be.copyInto(t, slice(out, d, at, at + t.shape[d]));
+    at += t.shape[d];
+  }
+  if (isRecording())
+    record('concat', out, ts, (g) => {
+      let start = 0;
+      return sizes.map((n) => {
+        const s = start;
+        start += n;
+        return () => slice(g, d, s, s + n);
+      });
+    });
+  return out;
+}
+
+/** Joins tensors of one shape along a new dim. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  const ts = sameFamily('stack', tensors);
+  const d = normDim('stack', dim, ts[0].ndim + 1);
+  ts.forEach((t, i) => {
+    if (!sameShape(t.shape, ts[0].shape))
+      throw new ShapeError(`stack: tensors[${i}] has shape ${shapeStr(t.shape)}, expected ${shapeStr(ts[0].shape)} like tensors[0]`);
+  });
+  return concat(ts.map((t) => unsqueeze(t, d)), d);
+}
+
+/** Splits into pieces of `size` along `dim` (the last may be smaller). Views. */
+export function split(x: Tensor, size: number, dim = 0): Tensor[] {
+  const t = asTensor('split', 'x', x);
+  const d = normDim('split', dim, t.ndim);
+  if (!Number.isInteger(size) || size <= 0) throw expected('split', 'size', 'a positive integer', size);
+  const out: Tensor[] = [];
+  for (let s = 0; s < t.shape[d]; s += size) out.push(slice(t, d, s, Math.min(s + size, t.shape[d])));
+  return out;
+}
+
+function indexArray(op: string, idx: unknown, n: number): Int32Array {
+  let arr: Int32Array;
+  if (idx instanceof Tensor) {
+    if (idx.ndim !== 1) throw new ShapeError(`${op}: expected indices to be 1-D, got shape ${shapeStr(idx.shape)}`);
+    arr = idx.dtype === 'int32' ? (idx.data() as Int32Array) : Int32Array.from(idx.data());
+    if (idx.dtype !== 'int32') for (const [i, v] of idx.data().entries()) if (!Number.isInteger(v)) throw new IndexError(`${op}: index ${i} is ${v}, not an integer`);
+  } else if (Array.isArray(idx)) {
+    for (const [i, v] of idx.entries())
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new IndexError(`${op}: expected integer indices, got ${String(v)} at position ${i}`);
+    arr = Int32Array.from(idx as number[]);
+  } else throw expected(op, 'indices', 'an int32 Tensor or an array of integers', idx, IndexError);
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i] < 0 ? arr[i] + n : arr[i];
+    if (v < 0 || v >= n) throw new IndexError(`${op}: index ${arr[i]} is out of range for a dim of size ${n}`);
+    arr[i] = v;
+  }
+  return arr;
+}
+
+/** Rows (or slices along `dim`) picked by integer indices, in order, repeats allowed: a copy. */
+export function indexSelect(x: Tensor, dim: number, indices: Tensor | readonly number[]): Tensor {
+  const t = asTensor('indexSelect', 'x', x);
+  if (t.ndim === 0) throw new ShapeError('indexSelect: cannot index a 0-d tensor');
+  const d = normDim('indexSelect', dim, t.ndim);
+  const idx = indexArray('indexSelect', indices, t.shape[d]);
+  const out = backendOf(t).gather(t, d, idx);
+  if (isRecording()) record('indexSelect', out, [t], (g, [a]) => [() => indexAdd(g, d, idx, a.shape[d])]);
+  return out;
+}
+
+/** Zeros with `size` slices along `dim`, plus each slice of `g` added at its index (repeats add up). */
+export function indexAdd(g: Tensor, dim: number, indices: Int32Array | readonly number[], size: number): Tensor {
+  const t = asTensor('indexAdd', 'g', g);
+  const d = normDim('indexAdd', dim, t.ndim);
+  const idx = indices instanceof Int32Array ? indices : indexArray('indexAdd', indices, size);
+  if (idx.length !== t.shape[d]) throw new ShapeError(`indexAdd: ${idx.length} indices for dim ${d} of size ${t.shape[d]}`);
+  const out = backendOf(t).scatterAdd(t, d, idx, size);
+  if (isRecording()) record('indexAdd', out, [t], (gg) => [() => indexSelect(gg, d, Array.from(idx))]);
+  return out;
+}
+
+/** Moves or converts: `x.to('float64')`, `x.to('cpu')`. */
+export function to(x: Tensor, target: string): Tensor {
+  const t = asTensor('to', 'x', x);
+  if (target === 'float32' || target === 'float64' || target === 'int32') return cast(t, target);
+  if (target === 'cpu' || target === 'cuda') {
+    if (t.device === target) return t;
+    backendOf({ device: target } as Tensor);
+  }
+  throw expected('to', 'target', "a dtype ('float32', 'float64', 'int32') or a device ('cpu', 'cuda')", target, ArgumentError);
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    reshape(shape: readonly number[]): Tensor;
+    permute(dims: readonly number[]): Tensor;
+    transpose(dim0?: number, dim1?: number): Tensor;
+    expand(shape: readonly number[]): Tensor;
+    unsqueeze(dim: number): Tensor;
+    squeeze(dim?: number): Tensor;
+    flatten(start?: number, end?: number): Tensor;
+    get(...idx: IndexSpec[]): Tensor;
+    slice(dim: number, start?: number, end?: number, step?: number): Tensor;
+    contiguous(): Tensor;
+    clone(): Tensor;
+    detach(): Tensor;
+    split(size: number, dim?: number): Tensor[];
+    indexSelect(dim: number, indices: Tensor | readonly number[]): Tensor;
+    cast(dtype: import('../dtype.js').DType): Tensor;
+    to(target: string): Tensor;
+    /** The transpose of the last two dims (a view). */
+    readonly T: Tensor;
+  }
+}
+installMethods({ reshape, permute, transpose, expand, unsqueeze, squeeze, flatten, slice, contiguous, clone, detach, split, indexSelect, cast, to });
+Object.defineProperty(Tensor.prototype, 'T', {
+  get(this: Tensor) {
+    return transpose(this);
+  },
+});
+// get and slice take rest arguments
+(Tensor.prototype as unknown as { get: unknown }).get = function (this: Tensor, ...idx: IndexSpec[]) {
+  return get(this, ...idx);
+};
+

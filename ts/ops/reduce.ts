@@ -1,0 +1,162 @@
+// Reductions over any set of dims (keepdims optional), argmax, softmax and logsoftmax.
+import { isRecording, record } from '../autodiff/tape.js';
+import { backendOf } from '../backend/index.js';
+import { ShapeError, shapeStr } from '../errors.js';
+import { normDim, normDims, numel, sameShape } from '../shape.js';
+import { opCodes } from '../native.js';
+import type { Tensor } from '../tensor.js';
+import { div, eq, mul, sub } from './binary.js';
+import { installMethods } from './methods.js';
+import { expand, reshape } from './movement.js';
+import { asTensor, floatOperand } from './operand.js';
+import { registerOp } from './registry.js';
+import { exp } from './unary.js';
+
+/** A dim, a list of dims, or undefined/null for all dims. */
+export type Dims = number | readonly number[] | null | undefined;
+
+for (const name of ['sum', 'mean', 'max', 'min'])
+  registerOp({ name, family: 'reduce', kernels: [`reduce:${name === 'mean' ? 'sum' : name}`], differentiable: true });
+registerOp({ name: 'argmax', family: 'reduce', kernels: ['other:argmax'], differentiable: false });
+registerOp({ name: 'softmax', family: 'nn', kernels: ['other:softmax'], differentiable: true });
+registerOp({ name: 'logsoftmax', family: 'nn', kernels: ['other:logsoftmax'], differentiable: true });
+
+interface ReduceCtx {
+  mask: boolean[];
+  keepShape: number[]; // the input shape with reduced dims set to 1
+}
+
+function shapes(x: Tensor, mask: boolean[], keepdims: boolean) {
+  const keepShape = x.shape.map((d, i) => (mask[i] ? 1 : d));
+  const kept = x.shape.filter((_, i) => !mask[i]);
+  return { keepShape, outShape: keepdims ? keepShape : kept, kept };
+}
+
+function reduceOp(name: 'sum' | 'mean' | 'max' | 'min', xIn: Tensor, dims: Dims, keepdims: boolean): Tensor {
+  let x = asTensor(name, 'x', xIn);
+  if (name === 'mean') x = floatOperand(x);
+  const mask = normDims(name, dims, x.ndim);
+  const { keepShape, outShape, kept } = shapes(x, mask, keepdims);
+  const count = numel(x.shape) / Math.max(1, numel(kept));
+  if ((name === 'max' || name === 'min') && x.size === 0 && (numel(kept) > 0 || kept.length === 0))
+    throw new ShapeError(`${name}: cannot reduce over an empty dimension (shape ${shapeStr(x.shape)})`);
+  const code = opCodes.reduce[name === 'mean' ? 'sum' : name];
+  const scale = name === 'mean' ? 1 / count : 1;
+  let out = backendOf(x).reduce(code, x, mask, scale, kept);
+  if (keepdims) out = reshape(out, outShape);
+  if (isRecording()) {
+    const ctx: ReduceCtx = { mask, keepShape };
+    if (name === 'sum' || name === 'mean')
+      record(name, out, [x], (g, [a]) => [() => expand(reshape(name === 'mean' ? mul(g, scale) : g, ctx.keepShape), a.shape)], ctx);
+    else
+      record(name, out, [x], (g, [a], y) => [
+        () => {
+          // Ties share the gradient evenly.
+          const hit = eq(a, reshape(y, ctx.keepShape));
+          const n = sum(hit, dimsOf(ctx.mask), true);
+          return mul(hit, reshape(div(g, reshape(n, y.shape)), ctx.keepShape));
+        },
+      ], ctx);
+  }
+  return out;
+}
+
+function dimsOf(mask: boolean[]): number[] {
+  const d: number[] = [];
+  for (let i = 0; i < mask.length; i++) if (mask[i]) d.push(i);
+  return d;
+}
+
+/** Sum over `dims` (all when omitted). */
+export function sum(x: Tensor, dims?: Dims, keepdims = false): Tensor {
+  return reduceOp('sum', x, dims, keepdims);
+}
+/** Mean over `dims` (all when omitted); int32 input is averaged in float32. */
+export function mean(x: Tensor, dims?: Dims, keepdims = false): Tensor {
+  return reduceOp('mean', x, dims, keepdims);
+}
+/** Maximum over `dims`; the gradient is shared evenly among tied maxima. */
+export function max(x: Tensor, dims?: Dims, keepdims = false): Tensor {
+  return reduceOp('max', x, dims, keepdims);
+}
+/** Minimum over `dims`; the gradient is shared evenly among tied minima. */
+export function min(x: Tensor, dims?: Dims, keepdims = false): Tensor {
+  return reduceOp('min', x, dims, keepdims);
+}
+
+/** Index of the largest element along `dim` (int32; of the flattened tensor when dim is omitted). */
+export function argmax(x: Tensor, dim?: number, keepdims = false): Tensor {
+  let t = asTensor('argmax', 'x', x);
+  if (t.size === 0) throw new ShapeError(`argmax: cannot take the argmax of an empty tensor (shape ${shapeStr(t.shape)})`);
+  if (dim === undefined || dim === null) {
+    t = reshape(t, [t.size]);
+    const out = backendOf(t).argmax(t, 0, []);
+    return keepdims ? reshape(out, x.shape.map(() => 1)) : out;
+  }
+  const d = normDim('argmax', dim, t.ndim);
+  if (t.shape[d] === 0) throw new ShapeError(`argmax: dim ${dim} is empty (shape ${shapeStr(t.shape)})`);
+  const outShape = t.shape.filter((_, i) => i !== d);
+  const out = backendOf(t).argmax(t, d, outShape);
+  return keepdims ? reshape(out, t.shape.map((s, i) => (i === d ? 1 : s))) : out;
+}
+
+/** Index of the smallest element along `dim`. */
+export function argmin(x: Tensor, dim?: number, keepdims = false): Tensor {
+  return argmax(mul(asTensor('argmin', 'x', x), -1), dim, keepdims);
+}
+
+/** softmax along `dim` (default: the last), computed stably. */
+export function softmax(x: Tensor, dim = -1): Tensor {
+  const t = floatOperand(asTensor('softmax', 'x', x));
+  const d = normDim('softmax', dim, Math.max(t.ndim, 1));
+  if (t.ndim === 0) return softmax(reshape(t, [1]), 0).reshape([]);
+  const out = backendOf(t).softmax(false, t, d);
+  if (isRecording())
+    record('softmax', out, [t], (g, _, y) => [() => mul(y, sub(g, sum(mul(g, y), d, true)))]);
+  return out;
+}
+
+/** log(softmax(x)) along `dim`, computed without forming softmax (stable for large logits). */
+export function logsoftmax(x: Tensor, dim = -1): Tensor {
+  const t = floatOperand(asTensor('logsoftmax', 'x', x));
+  if (t.ndim === 0) return logsoftmax(reshape(t, [1]), 0).reshape([]);
+  const d = normDim('logsoftmax', dim, t.ndim);
+  const out = backendOf(t).softmax(true, t, d);
+  if (isRecording())
+    record('logsoftmax', out, [t], (g, _, y) => [() => sub(g, mul(exp(y), sum(g, d, true)))]);
+  return out;
+}
+
+/** log(sum(exp(x))) over `dims`, stable. */
+export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
+  const t = floatOperand(asTensor('logsumexp', 'x', x));
+  // The shift cancels in the derivative, so it is taken as a constant.
+  const mc = max(t, dims, true).detach();
+  const s = sum(exp(sub(t, mc)), dims, true).log().add(mc);
+  return keepdims ? s : reshape(s, shapes(t, normDims('logsumexp', dims, t.ndim), false).outShape);
+}
+
+/** Sums `g` down to `shape` (the inverse of broadcasting `shape` up to g's shape). */
+export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  if (lead < 0) return expand(g, shape);
+  const mask = g.shape.map((d, i) => i < lead || (shape[i - lead] === 1 && d !== 1));
+  if (!mask.some((m) => m)) return reshape(g, shape);
+  return reshape(sum(g, dimsOf(mask), true), shape);
+}
+
+declare module '../tensor.js' {
+  interface Tensor {
+    sum(dims?: Dims, keepdims?: boolean): Tensor;
+    mean(dims?: Dims, keepdims?: boolean): Tensor;
+    max(dims?: Dims, keepdims?: boolean): Tensor;
+    min(dims?: Dims, keepdims?: boolean): Tensor;
+    argmax(dim?: number, keepdims?: boolean): Tensor;
+    argmin(dim?: number, keepdims?: boolean): Tensor;
+    softmax(dim?: number): Tensor;
+    logsoftmax(dim?: number): Tensor;
+    logsumexp(dims?: Dims, keepdims?: boolean): Tensor;
+  }
+}
+installMethods({ sum, mean, max, min, argmax, argmin, softmax, logsoftmax, logsumexp });

@@ -1,0 +1,101 @@
+// Unary elementwise ops. Each backward rule is written with public ops (so it can be
+// differentiated again); where a fused native derivative kernel exists it is used
+// instead, but only when nothing outside is recording (the result is then a plain
+// number array no outer gradient needs). A test checks both paths agree.
+import { isRecording, isTracked, record, type Vjp } from '../autodiff/tape.js';
+import { backendOf } from '../backend/index.js';
+import { opCodes } from '../native.js';
+import type { Tensor, TensorLike } from '../tensor.js';
+import { add, gt, mul, sub, div } from './binary.js';
+import { installMethods } from './methods.js';
+import { asOperand, floatOperand } from './operand.js';
+import { registerOp } from './registry.js';
+
+/** When set, backward rules always take the composed path (used by tests to compare paths). */
+export const fusedBackward = { enabled: true };
+
+function defineUnary(name: string, vjp: Vjp | null, opts: { float?: boolean; fused?: boolean } = {}) {
+  const code = opCodes.unary[name];
+  const gradCode = opts.fused ? opCodes.unaryGrad[name] : -1;
+  const kernels = [`unary:${name}`];
+  if (opts.fused) kernels.push(`unaryGrad:${name}`);
+  registerOp({ name, family: 'unary', kernels, differentiable: vjp !== null });
+  const rule: Vjp | null =
+    vjp === null
+      ? null
+      : opts.fused
+        ? (g, inputs, y, ctx) => {
+            const x = inputs[0];
+            if (fusedBackward.enabled && !isTracked(g, x, y)) return [() => backendOf(x).unaryGrad(gradCode, x, y, g)];
+            return vjp(g, inputs, y, ctx);
+          }
+        : vjp;
+  return (x: TensorLike): Tensor => {
+    let t = asOperand(name, 'x', x);
+    if (opts.float !== false) t = floatOperand(t);
+    const out = backendOf(t).unary(code, t);
+    if (rule !== null && isRecording()) record(name, out, [t], rule);
+    return out;
+  };
+}
+
+export const neg = defineUnary('neg', (g) => [() => neg(g)], { float: false });
+export const exp = defineUnary('exp', (g, _, y) => [() => mul(g, y)]);
+export const log = defineUnary('log', (g, [x]) => [() => div(g, x)]);
+export const sqrt = defineUnary('sqrt', (g, _, y) => [() => div(g, mul(y, 2))]);
+// |x|' = sign(x): the subgradient at 0 is 0.
+export const abs = defineUnary('abs', (g, [x]) => [() => mul(g, sign(x))], { float: false });
+export const sign = defineUnary('sign', null, { float: false });
+export const sin = defineUnary('sin', (g, [x]) => [() => mul(g, cos(x))]);
+export const cos = defineUnary('cos', (g, [x]) => [() => neg(mul(g, sin(x)))]);
+export const tanh = defineUnary('tanh', (g, _, y) => [() => mul(g, sub(1, mul(y, y)))], { fused: true });
+export const sigmoid = defineUnary('sigmoid', (g, _, y) => [() => mul(g, mul(y, sub(1, y)))], { fused: true });
+// relu'(0) = 0 (the subgradient PyTorch and Flux use).
+export const relu = defineUnary('relu', (g, [x]) => [() => mul(g, gt(x, 0))], { fused: true });
+export const softplus = defineUnary('softplus', (g, [x]) => [() => mul(g, sigmoid(x))], { fused: true });
+export const recip = defineUnary('recip', (g, _, y) => [() => neg(mul(g, mul(y, y)))]);
+export const log1p = defineUnary('log1p', (g, [x]) => [() => div(g, add(x, 1))]);
+export const expm1 = defineUnary('expm1', (g, _, y) => [() => mul(g, add(y, 1))]);
+
+// gelu (tanh form): with u = c (x + a x^3) and t = tanh(u),
+// gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+export const gelu = defineUnary(
+  'gelu',
+  (g, [x]) => [
+    () => {
+      const x2 = mul(x, x);
+      const t = tanh(mul(add(x, mul(mul(x2, x), GELU_A)), GELU_C));
+      const left = mul(add(t, 1), 0.5);
+      const right = mul(mul(mul(x, 0.5), sub(1, mul(t, t))), mul(add(mul(x2, 3 * GELU_A), 1), GELU_C));
+      return mul(g, add(left, right));
+    },
+  ],
+  { fused: true },
+);
+
+/** σ: an alias of `sigmoid`, as in Flux. */
+export const σ = sigmoid;
+
+declare module '../tensor.js' {
+  interface Tensor {
+    neg(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    sqrt(): Tensor;
+    abs(): Tensor;
+    sign(): Tensor;
+    sin(): Tensor;
+    cos(): Tensor;
+    tanh(): Tensor;
+    sigmoid(): Tensor;
+    relu(): Tensor;
+    softplus(): Tensor;
+    gelu(): Tensor;
+    recip(): Tensor;
+    log1p(): Tensor;
+    expm1(): Tensor;
+  }
+}
+installMethods({ neg, exp, log, sqrt, abs, sign, sin, cos, tanh, sigmoid, relu, softplus, gelu, recip, log1p, expm1 });

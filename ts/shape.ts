@@ -1,0 +1,86 @@
+// Shape arithmetic, done once: strides, broadcasting, dim normalisation.
+import { IndexError, ShapeError, expected, shapeStr } from './errors.js';
+
+export const MAX_DIMS = 16;
+
+export function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
+  return n;
+}
+
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Row-major contiguity (size-1 dims may have any stride). */
+export function isContiguous(shape: readonly number[], strides: readonly number[]): boolean {
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (shape[i] !== 1 && strides[i] !== acc) return false;
+    acc *= shape[i];
+  }
+  return true;
+}
+
+/** NumPy broadcasting: align trailing dims; each pair must be equal or contain a 1. */
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+  if (sameShape(a, b)) return a as number[];
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = i - (n - a.length) >= 0 ? a[i - (n - a.length)] : 1;
+    const db = i - (n - b.length) >= 0 ? b[i - (n - b.length)] : 1;
+    if (da === db || db === 1) out[i] = da;
+    else if (da === 1) out[i] = db;
+    else throw new ShapeError(`${op}: shapes ${shapeStr(a)} and ${shapeStr(b)} cannot be broadcast together (dim ${i}: ${da} vs ${db})`);
+  }
+  return out;
+}
+
+/** Validates a user-given shape: an array of non-negative integers, at most MAX_DIMS long. */
+export function checkShape(op: string, arg: string, shape: unknown): number[] {
+  if (!Array.isArray(shape)) throw expected(op, arg, 'an array of non-negative integers', shape);
+  if (shape.length > MAX_DIMS) throw new ShapeError(`${op}: expected ${arg} to have at most ${MAX_DIMS} dims, got ${shape.length}`);
+  for (const d of shape)
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
+      throw new ShapeError(`${op}: expected ${arg} to be an array of non-negative integers, got [${shape.map(String).join(', ')}]`);
+  return shape as number[];
+}
+
+/** Normalises a possibly negative dim into [0, ndim). */
+export function normDim(op: string, dim: unknown, ndim: number, arg = 'dim'): number {
+  if (typeof dim !== 'number' || !Number.isInteger(dim))
+    throw expected(op, arg, `an integer in [${-Math.max(ndim, 1)}, ${Math.max(ndim, 1) - 1}]`, dim, IndexError);
+  const d = dim < 0 ? dim + ndim : dim;
+  if (d < 0 || d >= ndim)
+    throw new IndexError(`${op}: expected ${arg} in [${-ndim}, ${ndim - 1}] for a tensor with ${ndim} dims, got ${dim}`);
+  return d;
+}
+
+/** Dims to reduce over: undefined/null = all; a number or an array of distinct dims. */
+export function normDims(op: string, dims: unknown, ndim: number): boolean[] {
+  const mask = new Array<boolean>(ndim).fill(dims === undefined || dims === null);
+  if (dims === undefined || dims === null) return mask;
+  const list = typeof dims === 'number' ? [dims] : dims;
+  if (!Array.isArray(list)) throw expected(op, 'dims', 'a dim, an array of dims, or undefined', dims, IndexError);
+  for (const d of list) {
+    const k = normDim(op, d, ndim, 'dims');
+    if (mask[k]) throw new IndexError(`${op}: dim ${d} is repeated in dims [${list.join(', ')}]`);
+    mask[k] = true;
+  }
+  return mask;
+}
