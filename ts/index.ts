@@ -12,3 +12,7 @@ export { children, collect, collectWithPaths, fmap, type HasTrainable } from './
 export { native, nativePath } from './native.js';
 export { backends, setNumThreads, numThreads } from './config.js';
 export { gradcheck, gradgradcheck, type CheckOptions } from './autodiff/check.js';
+export * from './nn/index.js';
+export * from './optim/index.js';
+export * from './train/index.js';
+export { saveState, loadState, readSafetensors, CheckpointError } from './io/checkpoint.js';

@@ -1,7 +1,8 @@
 // Memory reports and scopes. CPU storage is reclaimed by the garbage collector; `tidy`
 // and `dispose` release it sooner (and are what GPU memory will rely on).
+import { openScopes } from './scope.js';
 import { cpuMemory } from './storage.js';
-import { Tensor } from './tensor.js';
+import { Tensor, setCreateHook } from './tensor.js';
 
 export interface MemoryInfo {
   cpu: { bytes: number; buffers: number };
@@ -12,10 +13,9 @@ export function memory(): MemoryInfo {
   return { cpu: cpuMemory() };
 }
 
-const scopes: Tensor[][] = [];
+const scopes = openScopes as Tensor[][];
 
-/** @internal called for every tensor an op creates while a scope is open */
-export function trackInScope(t: Tensor): void {
+function trackInScope(t: Tensor): void {
   scopes[scopes.length - 1]?.push(t);
 }
 
@@ -26,25 +26,35 @@ export function trackInScope(t: Tensor): void {
 export function tidy<T>(fn: () => T): T {
   const created: Tensor[] = [];
   scopes.push(created);
+  // Without this hook nothing ever reached trackInScope, and tidy disposed nothing.
+  setCreateHook(trackInScope);
   let result: T;
   try {
     result = fn();
   } finally {
     scopes.pop();
+    if (scopes.length === 0) setCreateHook(null);
   }
   const keep = new Set<Tensor>();
   const visit = (x: unknown, depth: number) => {
     if (x instanceof Tensor) {
       keep.add(x);
       if (x._base) keep.add(x._base);
-    } else if (depth < 8 && x !== null && typeof x === 'object')
+    } else if (depth < 8 && x !== null && typeof x === 'object') {
       for (const v of Object.values(x)) visit(v, depth + 1);
+      // Maps, Sets and iterable containers such as Grads keep their tensors out of own fields.
+      if (!Array.isArray(x) && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function')
+        for (const v of x as Iterable<unknown>) visit(v, depth + 1);
+    }
   };
   visit(result, 0);
   const keepBufs = new Set([...keep].map((t) => t._buf));
-  for (const t of created) if (!keep.has(t) && !keepBufs.has(t._buf)) t.dispose();
-  // tensors kept alive belong to the enclosing scope now
-  for (const t of keep) trackInScope(t);
+  for (const t of created) {
+    if (!keep.has(t) && !keepBufs.has(t._buf)) t.dispose();
+    // Kept tensors made here belong to the enclosing scope now; only those: a tensor made
+    // before this scope (a parameter returned from fn) must not be disposed by an outer one.
+    else trackInScope(t);
+  }
   return result;
 }
 

@@ -4,6 +4,7 @@
 import type { AdLink } from './autodiff/tape.js';
 import type { DType, Device, TypedArray } from './dtype.js';
 import { FluxionError, ShapeError, shapeStr } from './errors.js';
+import { openScopes } from './scope.js';
 import { contiguousStrides, isContiguous, numel } from './shape.js';
 
 /** Anything an op accepts where a tensor goes: a Tensor or a plain number. */
@@ -21,6 +22,12 @@ let readContiguous: (t: Tensor) => TypedArray = () => {
 };
 export function setReader(fn: (t: Tensor) => TypedArray): void {
   readContiguous = fn;
+}
+
+// Set by ts/memory.ts while a `tidy` scope is open, so the scope sees every tensor created.
+let onCreate: ((t: Tensor) => void) | null = null;
+export function setCreateHook(fn: ((t: Tensor) => void) | null): void {
+  onCreate = fn;
 }
 
 export class Tensor {
@@ -65,6 +72,7 @@ export class Tensor {
     this._base = base;
     this._flags = strides === undefined || isContiguous(shape, strides) ? FLAG_CONTIGUOUS : 0;
     if (base !== null && (base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
+    if (onCreate !== null) onCreate(this);
   }
 
   /** Number of dimensions. */

@@ -90,17 +90,29 @@ export function fmap(tree: unknown, fn: (t: Tensor, path: string) => Tensor, opt
       return out;
     }
     const allowed = trainableOnly ? new Set(trainableChildren(x).map(([k]) => k)) : null;
-    if (typeof x === 'function') {
-      const rebuild = (x as { _rebuild?: (map: (v: unknown, key: string) => unknown) => unknown })._rebuild;
-      if (typeof rebuild !== 'function') return x;
-      const out = rebuild.call(x, (v: unknown, key: string) => (allowed && !allowed.has(key) ? v : mapChild(key, v)));
-      cache.set(x, out);
-      return out;
-    }
-    const out = Object.create(Object.getPrototypeOf(x)) as Record<string, unknown>;
+    // Callable layers are functions: the copy must be callable too, with the same prototype.
+    const out = (typeof x === 'function' ? makeCallable(Object.getPrototypeOf(x)) : Object.create(Object.getPrototypeOf(x))) as Record<
+      string,
+      unknown
+    >;
     cache.set(x, out);
     for (const [k, v] of Object.entries(x)) out[k] = k.startsWith('_') || (allowed && !allowed.has(k)) ? v : mapChild(k, v);
     return out;
   };
   return walk(tree, '');
+}
+
+/**
+ * A function object with prototype `proto` that forwards calls to its `forward` method:
+ * how layers are both objects with fields and callable like functions (`m(x)`).
+ */
+export function makeCallable(proto: object): unknown {
+  const self = function (...args: unknown[]) {
+    return (self as unknown as { forward: (...a: unknown[]) => unknown }).forward(...args);
+  };
+  // A function's own `length` and `name` would shadow fields and getters of the layer.
+  delete (self as { length?: number }).length;
+  delete (self as { name?: string }).name;
+  Object.setPrototypeOf(self, proto);
+  return self;
 }

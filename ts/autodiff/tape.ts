@@ -43,11 +43,19 @@ export class Tape {
 
 /** Tapes now recording, innermost last. */
 export const active: Tape[] = [];
-let paused = 0;
+// `ignoreDerivatives` hides the tapes open when it starts (active[0 .. hidden-1]), not a
+// global switch: a `gradient` called inside it opens a fresh tape that must still record
+// (gradgradcheck's finite differences differentiate f inside ignoreDerivatives).
+let hidden = 0;
 
 /** True when some tape records: ops then check their inputs. */
 export function isRecording(): boolean {
-  return active.length > 0 && paused === 0;
+  return active.length > hidden;
+}
+
+/** True when `tape` is open and not hidden by an enclosing `ignoreDerivatives`. */
+function live(tape: Tape): boolean {
+  return tape.recording && tape.level > hidden;
 }
 
 export function nodeOn(t: Tensor, tape: Tape): Node | null {
@@ -58,7 +66,7 @@ export function nodeOn(t: Tensor, tape: Tape): Node | null {
 /** True when any of `ts` is tracked by a recording tape (its backward must then be differentiable). */
 export function isTracked(...ts: Tensor[]): boolean {
   if (!isRecording()) return false;
-  for (const t of ts) for (let l = t._ad; l !== null; l = l.next) if (l.tape.recording) return true;
+  for (const t of ts) for (let l = t._ad; l !== null; l = l.next) if (live(l.tape)) return true;
   return false;
 }
 
@@ -97,8 +105,7 @@ export function watch(tape: Tape, t: Tensor): Node {
  * `ctx` carries whatever the backward rule needs besides inputs and output.
  */
 export function record<C>(name: string, out: Tensor, inputs: readonly Tensor[], vjp: Vjp<C>, ctx?: C): Tensor {
-  if (paused !== 0) return out;
-  for (let k = 0; k < active.length; k++) {
+  for (let k = hidden; k < active.length; k++) {
     const tape = active[k];
     let parents: (Node | null)[] | null = null;
     for (let i = 0; i < inputs.length; i++) {
@@ -119,13 +126,14 @@ export function record<C>(name: string, out: Tensor, inputs: readonly Tensor[], 
   return out;
 }
 
-/** Runs `fn` with recording paused: nothing inside is differentiated. */
+/** Runs `fn` with recording paused: nothing inside is differentiated by the enclosing gradients. */
 export function ignoreDerivatives<T>(fn: () => T): T {
-  paused++;
+  const saved = hidden;
+  hidden = active.length;
   try {
     return fn();
   } finally {
-    paused--;
+    hidden = saved;
   }
 }
 
@@ -149,13 +157,13 @@ export function checkVersions(node: Node): void {
 export function assertWritable(op: string, t: Tensor): void {
   if (!isRecording()) return;
   for (let l = t._root()._ad; l !== null; l = l.next)
-    if (l.tape.recording)
+    if (live(l.tape))
       throw new GradientError(
         `${op}: cannot modify a tensor in place while it is being differentiated (shape [${t.shape.join(', ')}]); ` +
           'use the out-of-place op inside gradient(), or update after it returns',
       );
   for (let l = t._ad; l !== null; l = l.next)
-    if (l.tape.recording)
+    if (live(l.tape))
       throw new GradientError(
         `${op}: cannot modify a tensor in place while it is being differentiated (shape [${t.shape.join(', ')}]); ` +
           'use the out-of-place op inside gradient(), or update after it returns',

@@ -30,13 +30,15 @@ function defineUnary(name: string, vjp: Vjp | null, opts: { float?: boolean; fus
             return vjp(g, inputs, y, ctx);
           }
         : vjp;
-  return (x: TensorLike): Tensor => {
+  const op = (x: TensorLike): Tensor => {
     let t = asOperand(name, 'x', x);
     if (opts.float !== false) t = floatOperand(t);
     const out = backendOf(t).unary(code, t);
     if (rule !== null && isRecording()) record(name, out, [t], rule);
     return out;
   };
+  Object.defineProperty(op, 'name', { value: name }); // printed by layers: Dense(784 => 512, relu)
+  return op;
 }
 
 export const neg = defineUnary('neg', (g) => [() => neg(g)], { float: false });

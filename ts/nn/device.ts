@@ -1,0 +1,41 @@
+// Converting whole models or data structures: gpu, cpu, f32, f64. Each returns a
+// converted copy (tensors mapped through an identity-caching walk, so tied weights
+// stay tied).
+import { cudaUnavailableReason } from '../backend/index.js';
+import { cast } from '../ops/cast.js';
+import { to } from '../ops/movement.js';
+import { Tensor } from '../tensor.js';
+import { fmap } from '../tree.js';
+
+let warned = false;
+
+/** Moves a model (or tensor, or any tree of tensors) to the GPU; without a usable GPU returns it unchanged and warns once. */
+export function gpu<M>(model: M): M {
+  const reason = cudaUnavailableReason();
+  if (!warned) {
+    warned = true;
+    process.emitWarning(`fluxion: gpu() leaves the model on the CPU: ${reason}`, { code: 'FLUXION_NO_GPU' });
+  }
+  return model;
+}
+
+/** A copy of the model with every tensor on the CPU. */
+export function cpu<M>(model: M): M {
+  if (model instanceof Tensor) return to(model, 'cpu') as M;
+  return fmap(model, (t) => to(t, 'cpu')) as M;
+}
+
+function convert<M>(model: M, dtype: 'float32' | 'float64'): M {
+  const f = (t: Tensor) => (t.dtype === 'int32' ? t : cast(t, dtype));
+  if (model instanceof Tensor) return f(model) as M;
+  return fmap(model, f) as M;
+}
+
+/** A copy with float tensors in float32. */
+export function f32<M>(model: M): M {
+  return convert(model, 'float32');
+}
+/** A copy with float tensors in float64 (for exact gradient checks). */
+export function f64<M>(model: M): M {
+  return convert(model, 'float64');
+}

@@ -1,0 +1,93 @@
+// The base of every layer: an object with fields (tensors, other layers, functions) that
+// is also callable, `m(x)`, like Flux's functors. Subclasses define `forward`.
+import { isRecording } from '../autodiff/tape.js';
+import { collect, makeCallable } from '../tree.js';
+
+export interface Layer {
+  // biome-ignore lint/suspicious/noExplicitAny: layers take and return whatever their forward does
+  (...args: any[]): any;
+}
+
+export abstract class Layer {
+  constructor() {
+    // Calling `new SomeLayer()` yields a function object whose prototype is SomeLayer's.
+    // biome-ignore lint/correctness/noConstructorReturn: this is how a layer becomes callable
+    return makeCallable(new.target.prototype) as Layer;
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  abstract forward(...args: any[]): any;
+
+  /** One line like Flux's `show`: `Dense(10 => 5, σ)`. */
+  toString(): string {
+    const fields = Object.entries(this)
+      .filter(([k]) => !k.startsWith('_'))
+      .map(([k, v]) => `${k}=${describeChild(v)}`);
+    return `${this.constructor.name}(${fields.join(', ')})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    const n = parameterCount(this);
+    return `${this.toString()}${n > 0 ? `  # ${n.toLocaleString('en-US')} parameters` : ''}`;
+  }
+}
+
+/** How a child prints inside a layer's one-line form. */
+export function describeChild(v: unknown): string {
+  if (v instanceof Layer) return v.toString();
+  if (typeof v === 'function') return functionName(v);
+  if (v !== null && typeof v === 'object' && 'shape' in v && 'dtype' in v)
+    return `Tensor<${(v as { dtype: string }).dtype}>[${(v as { shape: number[] }).shape.join(', ')}]`;
+  if (Array.isArray(v)) return `[${v.map(describeChild).join(', ')}]`;
+  return String(v);
+}
+
+/** A function's printable name; activations carry theirs (`σ`, `relu`). */
+export function functionName(f: unknown): string {
+  if (typeof f !== 'function') return String(f);
+  const display = (f as { displayName?: string }).displayName;
+  if (display) return display;
+  return f.name && f.name !== 'anonymous' ? f.name : 'λ';
+}
+
+/** Number of trainable parameters (elements of trainable tensors, each tensor once). */
+export function parameterCount(model: unknown): number {
+  return collect(model, { trainable: true }).reduce((n, t) => n + t.size, 0);
+}
+
+// ---- train / test mode (Flux's trainmode! / testmode!) ----
+
+/** How a mode-dependent layer decides: forced on, forced off, or 'auto' = on inside gradient. */
+export type Mode = boolean | 'auto';
+
+export interface HasMode {
+  mode: Mode;
+}
+
+function setMode(model: unknown, mode: Mode): void {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown) => {
+    if (x === null || (typeof x !== 'object' && typeof x !== 'function') || seen.has(x)) return;
+    seen.add(x);
+    if (x instanceof Layer && 'mode' in x) (x as HasMode).mode = mode;
+    for (const v of Object.values(x)) walk(v);
+  };
+  walk(model);
+}
+
+/** Puts Dropout-like layers in training behaviour (or back to 'auto'). Returns the model. */
+export function trainMode<M>(model: M, mode: Mode = true): M {
+  setMode(model, mode);
+  return model;
+}
+
+/** Puts Dropout-like layers in inference behaviour. Returns the model. */
+export function testMode<M>(model: M): M {
+  setMode(model, false);
+  return model;
+}
+
+/** Whether a layer in `mode` should act as in training now ('auto': only inside gradient). */
+export function isActive(mode: Mode): boolean {
+  return mode === 'auto' ? isRecording() : mode;
+}

@@ -1,0 +1,175 @@
+// The basic layers. Each is a few lines: fields, a friendly constructor, `forward`,
+// and `toString` — things you could have written yourself (see the README's Affine).
+import { zeros } from '../creation.js';
+import type { DType } from '../dtype.js';
+import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
+import { linear } from '../ops/matmul.js';
+import { indexSelect, reshape } from '../ops/movement.js';
+import { asTensor } from '../ops/operand.js';
+import type { RNG } from '../random.js';
+import { rand } from '../creation.js';
+import { Tensor } from '../tensor.js';
+import { identity } from './activations.js';
+import { type Initializer, glorotUniform } from './init.js';
+import { Layer, type Mode, functionName, isActive } from './layer.js';
+
+type Activation = (x: Tensor) => Tensor;
+
+export interface DenseOptions {
+  /** false for no bias, or a tensor to use as the bias (default: zeros). */
+  bias?: boolean | Tensor;
+  /** Weight initialiser (default: Glorot uniform, as Flux). */
+  init?: Initializer;
+  dtype?: DType;
+  rng?: RNG;
+}
+
+function checkSize(op: string, arg: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw expected(op, arg, 'a positive integer', n);
+  return n;
+}
+
+/** y = σ(x Wᵀ + b): weight [out, in], bias [out]; maps [..., in] → [..., out]. */
+export class DenseLayer extends Layer {
+  weight: Tensor;
+  bias: Tensor | null;
+  σ: Activation;
+
+  constructor(weight: Tensor, bias: Tensor | null, σ: Activation = identity) {
+    super();
+    if (weight.ndim !== 2) throw new ShapeError(`Dense: expected a 2-D weight [out, in], got ${shapeStr(weight.shape)}`);
+    if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== weight.shape[0]))
+      throw new ShapeError(`Dense: expected bias of shape [${weight.shape[0]}], got ${shapeStr(bias.shape)}`);
+    this.weight = weight;
+    this.bias = bias;
+    this.σ = σ;
+  }
+
+  forward(x: Tensor): Tensor {
+    const t = asTensor(this.toString(), 'input', x);
+    const inF = this.weight.shape[1];
+    if (t.ndim === 0 || t.shape[t.ndim - 1] !== inF)
+      throw new ShapeError(`${this.toString()} expects last dimension ${inF}, got ${shapeStr(t.shape)}`);
+    const y = linear(t, this.weight, this.bias);
+    return this.σ === identity ? y : this.σ(y);
+  }
+
+  override toString(): string {
+    const [out, inF] = this.weight.shape;
+    const act = this.σ === identity ? '' : `, ${functionName(this.σ)}`;
+    return `Dense(${inF} => ${out}${act}${this.bias === null ? '; bias=false' : ''})`;
+  }
+}
+
+/** `Dense(in, out, σ?, { bias, init })`, as Flux's `Dense(in => out, σ)`. */
+export function Dense(inF: number, outF: number, σ: Activation = identity, opts: DenseOptions = {}): DenseLayer {
+  checkSize('Dense', 'in', inF);
+  checkSize('Dense', 'out', outF);
+  if (typeof σ !== 'function') throw expected('Dense', 'σ', 'an activation function', σ);
+  const init = opts.init ?? glorotUniform;
+  const weight = init([outF, inF], { dtype: opts.dtype, rng: opts.rng });
+  let bias: Tensor | null = null;
+  if (opts.bias instanceof Tensor) bias = opts.bias;
+  else if (opts.bias !== false) bias = zeros([outF], { dtype: opts.dtype });
+  return new DenseLayer(weight, bias, σ);
+}
+
+/** Runs its layers on one input and joins the results: `connection(l1(x), l2(x), ...)`; with several inputs, layer i gets input i. */
+export class ParallelLayer extends Layer {
+  constructor(
+    public connection: (...ys: Tensor[]) => unknown,
+    public layers: ((x: Tensor) => unknown)[],
+  ) {
+    super();
+  }
+  forward(...xs: Tensor[]): unknown {
+    if (xs.length === 1) return this.connection(...this.layers.map((l) => l(xs[0]) as Tensor));
+    if (xs.length !== this.layers.length)
+      throw new ArgumentError(`Parallel: got ${xs.length} inputs for ${this.layers.length} layers (give one input, or one per layer)`);
+    return this.connection(...this.layers.map((l, i) => l(xs[i]) as Tensor));
+  }
+  override toString(): string {
+    return `Parallel(${functionName(this.connection)}, ${this.layers.map((l) => (l instanceof Layer ? l.toString() : functionName(l))).join(', ')})`;
+  }
+}
+export function Parallel(connection: (...ys: Tensor[]) => unknown, ...layers: ((x: Tensor) => unknown)[]): ParallelLayer {
+  if (typeof connection !== 'function') throw expected('Parallel', 'connection', 'a function', connection);
+  return new ParallelLayer(connection, layers);
+}
+
+/** `connection(layer(x), x)`: a residual block when the connection is `add`. */
+export class SkipConnectionLayer extends Layer {
+  constructor(
+    public layers: (x: Tensor) => unknown,
+    public connection: (y: Tensor, x: Tensor) => unknown,
+  ) {
+    super();
+  }
+  forward(x: Tensor): unknown {
+    return this.connection(this.layers(x) as Tensor, x);
+  }
+  override toString(): string {
+    const inner = this.layers instanceof Layer ? this.layers.toString() : functionName(this.layers);
+    return `SkipConnection(${inner}, ${functionName(this.connection)})`;
+  }
+}
+export function SkipConnection(layer: (x: Tensor) => unknown, connection: (y: Tensor, x: Tensor) => unknown): SkipConnectionLayer {
+  if (typeof layer !== 'function') throw expected('SkipConnection', 'layer', 'a layer or function', layer);
+  if (typeof connection !== 'function') throw expected('SkipConnection', 'connection', 'a function', connection);
+  return new SkipConnectionLayer(layer, connection);
+}
+
+/** A lookup table: integer indices [...] → vectors [..., dim]; weight [vocab, dim]. */
+export class EmbeddingLayer extends Layer {
+  constructor(public weight: Tensor) {
+    super();
+  }
+  forward(idx: Tensor | number[] | number): Tensor {
+    const vocab = this.weight.shape[0];
+    if (typeof idx === 'number') return reshape(indexSelect(this.weight, 0, [idx]), [this.weight.shape[1]]);
+    if (Array.isArray(idx)) return indexSelect(this.weight, 0, idx);
+    const t = asTensor('Embedding', 'indices', idx);
+    const flat = reshape(t, [t.size]);
+    const values = Array.from(flat.data());
+    values.forEach((v, i) => {
+      if (!Number.isInteger(v) || v < 0 || v >= vocab)
+        throw new ShapeError(`${this.toString()}: index ${v} at position ${i} is outside [0, ${vocab})`);
+    });
+    return reshape(indexSelect(this.weight, 0, values), [...t.shape, this.weight.shape[1]]);
+  }
+  override toString(): string {
+    return `Embedding(${this.weight.shape[0]} => ${this.weight.shape[1]})`;
+  }
+}
+export function Embedding(vocab: number, dim: number, opts: { init?: Initializer; dtype?: DType; rng?: RNG } = {}): EmbeddingLayer {
+  checkSize('Embedding', 'vocab', vocab);
+  checkSize('Embedding', 'dim', dim);
+  const init = opts.init ?? ((s, o) => glorotUniform(s, o));
+  return new EmbeddingLayer(init([vocab, dim], { dtype: opts.dtype, rng: opts.rng }));
+}
+
+/** Zeroes each element with probability p and scales the rest by 1/(1−p), only in training. */
+export class DropoutLayer extends Layer {
+  mode: Mode = 'auto';
+  constructor(
+    public p: number,
+    public _rng?: RNG,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    if (!isActive(this.mode) || this.p === 0) return x;
+    const keep = rand(x.shape, { dtype: x.dtype, rng: this._rng }).ge(this.p);
+    return x.mul(keep).mul(1 / (1 - this.p));
+  }
+  override toString(): string {
+    return `Dropout(${this.p})`;
+  }
+  trainable(): Record<string, unknown> {
+    return {};
+  }
+}
+export function Dropout(p: number, opts: { rng?: RNG } = {}): DropoutLayer {
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw expected('Dropout', 'p', 'a probability in [0, 1)', p);
+  return new DropoutLayer(p, opts.rng);
+}

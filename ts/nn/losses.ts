@@ -1,0 +1,123 @@
+// Loss functions, Flux style: prediction first, target second, `agg` (default mean)
+// reduces over the batch. The class dim is the LAST dim (batch comes first).
+// Targets may be one-hot / probabilities, or integer labels where that makes sense.
+import { tensor } from '../creation.js';
+import { ShapeError, expected, shapeStr } from '../errors.js';
+import { abs, log, softplus } from '../ops/unary.js';
+import { logsoftmax } from '../ops/reduce.js';
+import { mul, sub, add, lt, minimum } from '../ops/binary.js';
+import { asTensor } from '../ops/operand.js';
+import { cast } from '../ops/cast.js';
+import { Tensor } from '../tensor.js';
+import { oneHotBatch } from '../train/onehot.js';
+
+/** How per-sample losses are combined: 'mean' (default), 'sum', 'none', or a function. */
+export type Agg = 'mean' | 'sum' | 'none' | ((x: Tensor) => Tensor);
+
+export interface LossOptions {
+  agg?: Agg;
+}
+
+function aggregate(op: string, x: Tensor, agg: Agg = 'mean'): Tensor {
+  if (agg === 'mean') return x.mean();
+  if (agg === 'sum') return x.sum();
+  if (agg === 'none') return x;
+  if (typeof agg === 'function') return agg(x);
+  throw expected(op, 'agg', "'mean', 'sum', 'none' or a function", agg);
+}
+
+function pair(op: string, yhat: unknown, y: unknown): [Tensor, Tensor] {
+  const p = asTensor(op, 'prediction', yhat);
+  let t = y instanceof Tensor ? y : typeof y === 'number' ? tensor(y, { dtype: p.dtype }) : asTensor(op, 'target', y);
+  if (t.dtype !== p.dtype) t = cast(t, p.dtype);
+  return [p, t];
+}
+
+function sameShapes(op: string, p: Tensor, t: Tensor): void {
+  if (p.shape.length !== t.shape.length || p.shape.some((d, i) => d !== t.shape[i]))
+    throw new ShapeError(`${op}: prediction ${shapeStr(p.shape)} and target ${shapeStr(t.shape)} must have the same shape`);
+}
+
+/**
+ * Class targets: one-hot / probabilities shaped like the prediction, or integer labels
+ * (an int32 tensor or number[] with one label per row) turned into one-hot.
+ */
+function classTarget(op: string, p: Tensor, y: unknown): Tensor {
+  const k = p.shape[p.ndim - 1];
+  if (Array.isArray(y) || (y instanceof Tensor && y.ndim === p.ndim - 1)) {
+    const labels = y instanceof Tensor ? y : tensor(y as number[], { dtype: 'int32' });
+    if (labels.shape.some((d, i) => d !== p.shape[i]))
+      throw new ShapeError(`${op}: ${labels.size} labels of shape ${shapeStr(labels.shape)} for predictions of shape ${shapeStr(p.shape)}`);
+    return cast(oneHotBatch(labels, k), p.dtype).reshape(p.shape);
+  }
+  const t = asTensor(op, 'target', y);
+  sameShapes(op, p, t);
+  return t.dtype === p.dtype ? t : cast(t, p.dtype);
+}
+
+/** Per-sample values over the class dim: sum over the last dim (keeps the batch dims). */
+function perSample(x: Tensor): Tensor {
+  return x.ndim === 0 ? x : x.sum(-1);
+}
+
+/** Mean squared error. */
+export function mse(yhat: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
+  const [p, t] = pair('mse', yhat, y);
+  const d = sub(p, t);
+  return aggregate('mse', mul(d, d), opts.agg);
+}
+
+/** Mean absolute error. */
+export function mae(yhat: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
+  const [p, t] = pair('mae', yhat, y);
+  return aggregate('mae', abs(sub(p, t)), opts.agg);
+}
+
+/** Huber loss: quadratic within δ (default 1) of the target, linear outside. */
+export function huberLoss(yhat: Tensor, y: Tensor | number, opts: LossOptions & { delta?: number } = {}): Tensor {
+  const [p, t] = pair('huberLoss', yhat, y);
+  const delta = opts.delta ?? 1;
+  const a = abs(sub(p, t));
+  const q = minimum(a, delta);
+  // 0.5 q² + δ (|d| − q): equals 0.5 d² inside, δ(|d| − δ/2) outside, smooth at the seam
+  return aggregate('huberLoss', add(mul(mul(q, q), 0.5), mul(sub(a, q), delta)), opts.agg);
+}
+
+/** Cross entropy of probabilities ŷ against one-hot (or label) targets: −Σ y log(ŷ + ε). */
+export function crossEntropy(yhat: Tensor, y: Tensor | number[], opts: LossOptions & { eps?: number } = {}): Tensor {
+  const p = asTensor('crossEntropy', 'prediction', yhat);
+  const t = classTarget('crossEntropy', p, y);
+  const eps = opts.eps ?? (p.dtype === 'float64' ? 1e-12 : 1e-7);
+  return aggregate('crossEntropy', perSample(mul(t, log(add(p, eps)))).neg(), opts.agg);
+}
+
+/** Cross entropy of logits (softmax applied inside, stably via logsoftmax). */
+export function logitCrossEntropy(logits: Tensor, y: Tensor | number[], opts: LossOptions = {}): Tensor {
+  const p = asTensor('logitCrossEntropy', 'prediction', logits);
+  const t = classTarget('logitCrossEntropy', p, y);
+  return aggregate('logitCrossEntropy', perSample(mul(t, logsoftmax(p, -1))).neg(), opts.agg);
+}
+
+/** Binary cross entropy of probabilities: −y log(ŷ + ε) − (1 − y) log(1 − ŷ + ε). */
+export function binaryCrossEntropy(yhat: Tensor, y: Tensor | number, opts: LossOptions & { eps?: number } = {}): Tensor {
+  const [p, t] = pair('binaryCrossEntropy', yhat, y);
+  const eps = opts.eps ?? (p.dtype === 'float64' ? 1e-12 : 1e-7);
+  const l = add(mul(t, log(add(p, eps))), mul(sub(1, t), log(add(sub(1, p), eps)))).neg();
+  return aggregate('binaryCrossEntropy', l, opts.agg);
+}
+
+/** Binary cross entropy of logits, stable: softplus(x) − x·y. */
+export function logitBinaryCrossEntropy(logits: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
+  const [p, t] = pair('logitBinaryCrossEntropy', logits, y);
+  return aggregate('logitBinaryCrossEntropy', sub(softplus(p), mul(p, t)), opts.agg);
+}
+
+/** KL divergence of the target distribution y from the prediction ŷ: Σ y (log y − log ŷ), per sample. */
+export function kldivergence(yhat: Tensor, y: Tensor, opts: LossOptions & { eps?: number } = {}): Tensor {
+  const [p, t] = pair('kldivergence', yhat, y);
+  sameShapes('kldivergence', p, t);
+  const eps = opts.eps ?? (p.dtype === 'float64' ? 1e-12 : 1e-7);
+  // 0·log 0 = 0: the entropy term uses y + ε inside the log only where y > 0 matters
+  const ent = mul(t, log(add(t, mul(lt(t, eps), eps))));
+  return aggregate('kldivergence', perSample(sub(ent, mul(t, log(add(p, eps))))), opts.agg);
+}

@@ -1,0 +1,341 @@
+// Optimisation rules in the Optimisers.jl style: a rule holds only hyperparameters;
+// `init(x)` makes the state for one parameter and `apply(state, x, dx)` returns the step
+// to subtract from x (updating the state in place). Rules compose with OptimiserChain,
+// so clipping and weight decay are rules too. Adam and Descent also have a fused native
+// step used when they are the whole rule (a test shows both paths agree).
+import { zerosLike } from '../creation.js';
+import { ArgumentError, expected } from '../errors.js';
+import { backendOf } from '../backend/index.js';
+import { maximum, minimum, mul, div, add, sub } from '../ops/binary.js';
+import { sqrt } from '../ops/unary.js';
+import type { Tensor } from '../tensor.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: each rule has its own state type
+export type RuleState = any;
+
+export abstract class Rule {
+  abstract readonly name: string;
+  /** Fresh state for parameter x. */
+  abstract init(x: Tensor): RuleState;
+  /** Returns the step to subtract from x; may update `state` in place. */
+  abstract apply(state: RuleState, x: Tensor, dx: Tensor): Tensor;
+  /** Updates x in place directly, when the rule has a fused kernel. Returns false if not. */
+  fused(_state: RuleState, _x: Tensor, _dx: Tensor): boolean {
+    return false;
+  }
+  /** Hyperparameters, for printing and `adjust`. */
+  abstract hyper(): Record<string, number | number[]>;
+  /** A copy with some hyperparameters changed (unknown names are ignored, as in a chain). */
+  adjust(changes: Record<string, number | number[]>): Rule {
+    const h = { ...this.hyper() };
+    let changed = false;
+    for (const [k, v] of Object.entries(changes))
+      if (k in h) {
+        h[k] = v;
+        changed = true;
+      }
+    if (!changed) return this;
+    const copy = Object.create(Object.getPrototypeOf(this)) as Rule;
+    Object.assign(copy, this, h);
+    return copy;
+  }
+  toString(): string {
+    const h = Object.entries(this.hyper()).map(([k, v]) => `${k}=${Array.isArray(v) ? `[${v.join(', ')}]` : v}`);
+    return `${this.name}(${h.join(', ')})`;
+  }
+}
+
+/** Fused kernels update whole storage buffers: only for tensors that are their whole buffer. */
+function ownsStorage(x: Tensor): boolean {
+  return x.isContiguous && x._offset === 0 && x._buf.length === x.size;
+}
+
+function positive(op: string, name: string, v: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw expected(op, name, 'a non-negative number', v);
+  return v;
+}
+function fraction(op: string, name: string, v: number): number {
+  if (typeof v !== 'number' || !(v >= 0 && v < 1)) throw expected(op, name, 'a number in [0, 1)', v);
+  return v;
+}
+
+/** Plain gradient descent: x -= eta·dx. */
+export class Descent extends Rule {
+  readonly name = 'Descent';
+  constructor(readonly eta = 0.1) {
+    super();
+    positive('Descent', 'eta', eta);
+  }
+  init(): null {
+    return null;
+  }
+  apply(_s: null, _x: Tensor, dx: Tensor): Tensor {
+    return mul(dx, this.eta);
+  }
+  override fused(_s: null, x: Tensor, dx: Tensor): boolean {
+    if (!ownsStorage(x)) return false;
+    backendOf(x).sgdStep(x, dx, this.eta);
+    return true;
+  }
+  hyper() {
+    return { eta: this.eta };
+  }
+}
+
+/** Momentum: v = rho·v + eta·dx; x -= v. */
+export class Momentum extends Rule {
+  readonly name = 'Momentum';
+  constructor(
+    readonly eta = 0.01,
+    readonly rho = 0.9,
+  ) {
+    super();
+    positive('Momentum', 'eta', eta);
+    fraction('Momentum', 'rho', rho);
+  }
+  init(x: Tensor): Tensor {
+    return zerosLike(x);
+  }
+  apply(v: Tensor, _x: Tensor, dx: Tensor): Tensor {
+    v.mulInPlace(this.rho).addInPlace(mul(dx, this.eta));
+    return v;
+  }
+  hyper() {
+    return { eta: this.eta, rho: this.rho };
+  }
+}
+
+/** Nesterov momentum: step = −rho²·v + (1 + rho)·eta·dx, then v = rho·v − eta·dx. */
+export class Nesterov extends Rule {
+  readonly name = 'Nesterov';
+  constructor(
+    readonly eta = 0.001,
+    readonly rho = 0.9,
+  ) {
+    super();
+    positive('Nesterov', 'eta', eta);
+    fraction('Nesterov', 'rho', rho);
+  }
+  init(x: Tensor): Tensor {
+    return zerosLike(x);
+  }
+  apply(v: Tensor, _x: Tensor, dx: Tensor): Tensor {
+    const step = sub(mul(dx, (1 + this.rho) * this.eta), mul(v, this.rho * this.rho));
+    v.mulInPlace(this.rho).subInPlace(mul(dx, this.eta));
+    return step;
+  }
+  hyper() {
+    return { eta: this.eta, rho: this.rho };
+  }
+}
+
+/** RMSProp: a = rho·a + (1 − rho)·dx²; step = eta·dx / (√a + eps). */
+export class RMSProp extends Rule {
+  readonly name = 'RMSProp';
+  constructor(
+    readonly eta = 0.001,
+    readonly rho = 0.9,
+    readonly eps = 1e-8,
+  ) {
+    super();
+    positive('RMSProp', 'eta', eta);
+    fraction('RMSProp', 'rho', rho);
+    positive('RMSProp', 'eps', eps);
+  }
+  init(x: Tensor): Tensor {
+    return zerosLike(x);
+  }
+  apply(a: Tensor, _x: Tensor, dx: Tensor): Tensor {
+    a.mulInPlace(this.rho).addInPlace(mul(mul(dx, dx), 1 - this.rho));
+    return div(mul(dx, this.eta), add(sqrt(a), this.eps));
+  }
+  hyper() {
+    return { eta: this.eta, rho: this.rho, eps: this.eps };
+  }
+}
+
+/** AdaGrad: a += dx²; step = eta·dx / (√a + eps). */
+export class AdaGrad extends Rule {
+  readonly name = 'AdaGrad';
+  constructor(
+    readonly eta = 0.1,
+    readonly eps = 1e-8,
+  ) {
+    super();
+    positive('AdaGrad', 'eta', eta);
+    positive('AdaGrad', 'eps', eps);
+  }
+  init(x: Tensor): Tensor {
+    return zerosLike(x);
+  }
+  apply(a: Tensor, _x: Tensor, dx: Tensor): Tensor {
+    a.addInPlace(mul(dx, dx));
+    return div(mul(dx, this.eta), add(sqrt(a), this.eps));
+  }
+  hyper() {
+    return { eta: this.eta, eps: this.eps };
+  }
+}
+
+export interface AdamState {
+  m: Tensor;
+  v: Tensor;
+  t: number;
+}
+
+/** Adam with bias correction (the same formula as PyTorch): step = eta·m̂ / (√v̂ + eps). */
+export class Adam extends Rule {
+  readonly name: string = 'Adam';
+  readonly beta: [number, number];
+  constructor(
+    readonly eta = 0.001,
+    beta: [number, number] = [0.9, 0.999],
+    readonly eps = 1e-8,
+  ) {
+    super();
+    positive(this.name, 'eta', eta);
+    if (!Array.isArray(beta) || beta.length !== 2) throw expected('Adam', 'beta', 'a pair [beta1, beta2]', beta);
+    fraction('Adam', 'beta[0]', beta[0]);
+    fraction('Adam', 'beta[1]', beta[1]);
+    positive('Adam', 'eps', eps);
+    this.beta = [beta[0], beta[1]];
+  }
+  init(x: Tensor): AdamState {
+    return { m: zerosLike(x), v: zerosLike(x), t: 0 };
+  }
+  /** Decoupled weight decay factor (AdamW); 0 for Adam. */
+  protected decay(): number {
+    return 0;
+  }
+  apply(s: AdamState, x: Tensor, dx: Tensor): Tensor {
+    const [b1, b2] = this.beta;
+    s.t += 1;
+    s.m.mulInPlace(b1).addInPlace(mul(dx, 1 - b1));
+    s.v.mulInPlace(b2).addInPlace(mul(mul(dx, dx), 1 - b2));
+    const mhat = div(s.m, 1 - b1 ** s.t);
+    const vhat = div(s.v, 1 - b2 ** s.t);
+    const step = div(mul(mhat, this.eta), add(sqrt(vhat), this.eps));
+    return this.decay() > 0 ? add(step, mul(x, this.eta * this.decay())) : step;
+  }
+  override fused(s: AdamState, x: Tensor, dx: Tensor): boolean {
+    if (!ownsStorage(x)) return false;
+    s.t += 1;
+    backendOf(x).adamStep(x, dx, s.m, s.v, this.eta, this.beta[0], this.beta[1], this.eps, s.t, this.decay());
+    return true;
+  }
+  hyper(): Record<string, number | number[]> {
+    return { eta: this.eta, beta: this.beta, eps: this.eps };
+  }
+}
+
+/** AdamW: Adam plus decoupled weight decay x -= eta·lambda·x (PyTorch's AdamW; lambda 0.01 by default). */
+export class AdamW extends Adam {
+  override readonly name = 'AdamW';
+  constructor(
+    eta = 0.001,
+    beta: [number, number] = [0.9, 0.999],
+    readonly lambda = 0.01,
+    eps = 1e-8,
+  ) {
+    super(eta, beta, eps);
+    positive('AdamW', 'lambda', lambda);
+  }
+  protected override decay(): number {
+    return this.lambda;
+  }
+  override hyper() {
+    return { eta: this.eta, beta: this.beta, lambda: this.lambda, eps: this.eps };
+  }
+}
+
+/** Adds lambda·x to the gradient (L2 regularisation, coupled). */
+export class WeightDecay extends Rule {
+  readonly name = 'WeightDecay';
+  constructor(readonly lambda = 5e-4) {
+    super();
+    positive('WeightDecay', 'lambda', lambda);
+  }
+  init(): null {
+    return null;
+  }
+  apply(_s: null, x: Tensor, dx: Tensor): Tensor {
+    return add(dx, mul(x, this.lambda));
+  }
+  hyper() {
+    return { lambda: this.lambda };
+  }
+}
+
+/** Clamps every gradient element to [−delta, delta]. */
+export class ClipGrad extends Rule {
+  readonly name = 'ClipGrad';
+  constructor(readonly delta = 10) {
+    super();
+    positive('ClipGrad', 'delta', delta);
+  }
+  init(): null {
+    return null;
+  }
+  apply(_s: null, _x: Tensor, dx: Tensor): Tensor {
+    return minimum(maximum(dx, -this.delta), this.delta);
+  }
+  hyper() {
+    return { delta: this.delta };
+  }
+}
+
+/** Rescales the gradient of each parameter so its p-norm is at most omega. */
+export class ClipNorm extends Rule {
+  readonly name = 'ClipNorm';
+  constructor(
+    readonly omega = 10,
+    readonly p = 2,
+  ) {
+    super();
+    positive('ClipNorm', 'omega', omega);
+    if (!(p > 0)) throw expected('ClipNorm', 'p', 'a positive number', p);
+  }
+  init(): null {
+    return null;
+  }
+  apply(_s: null, _x: Tensor, dx: Tensor): Tensor {
+    const norm = this.p === Number.POSITIVE_INFINITY ? dx.abs().max().item() : dx.abs().pow(this.p).sum().item() ** (1 / this.p);
+    return norm > this.omega ? mul(dx, this.omega / norm) : dx;
+  }
+  hyper() {
+    return { omega: this.omega, p: this.p };
+  }
+}
+
+/** Applies rules in order, each to the step the previous one produced: `OptimiserChain(ClipNorm(1), Adam())`. */
+export class OptimiserChain extends Rule {
+  readonly name = 'OptimiserChain';
+  readonly rules: Rule[];
+  constructor(...rules: Rule[]) {
+    super();
+    rules.forEach((r, i) => {
+      if (!(r instanceof Rule)) throw expected('OptimiserChain', `rule ${i}`, 'an optimisation rule', r);
+    });
+    if (rules.length === 0) throw new ArgumentError('OptimiserChain: expected at least one rule');
+    this.rules = rules;
+  }
+  init(x: Tensor): RuleState[] {
+    return this.rules.map((r) => r.init(x));
+  }
+  apply(states: RuleState[], x: Tensor, dx: Tensor): Tensor {
+    let d = dx;
+    this.rules.forEach((r, i) => {
+      d = r.apply(states[i], x, d);
+    });
+    return d;
+  }
+  hyper(): Record<string, number | number[]> {
+    return {};
+  }
+  override adjust(changes: Record<string, number | number[]>): Rule {
+    return new OptimiserChain(...this.rules.map((r) => r.adjust(changes)));
+  }
+  override toString(): string {
+    return `OptimiserChain(${this.rules.map(String).join(', ')})`;
+  }
+}

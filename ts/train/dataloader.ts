@@ -1,0 +1,75 @@
+// Mini-batches over tensors, or arrays / objects of tensors that share their first dim
+// (observations along the first dimension: batch first). Reshuffled every epoch.
+import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
+import { indexSelect, slice } from '../ops/movement.js';
+import { RNG } from '../random.js';
+import { Tensor } from '../tensor.js';
+
+export interface DataLoaderOptions {
+  batchSize?: number;
+  shuffle?: boolean;
+  /** Seed of the shuffling generator (or pass `rng`). */
+  seed?: number;
+  rng?: RNG;
+  /** Keep the last, smaller batch (default true). */
+  partial?: boolean;
+}
+
+type Data = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
+
+export class DataLoader<D extends Data> implements Iterable<D> {
+  readonly batchSize: number;
+  readonly shuffle: boolean;
+  readonly partial: boolean;
+  /** The shuffling generator; its state is saved with checkpoints to resume exactly. */
+  readonly rng: RNG;
+  readonly count: number;
+
+  constructor(
+    readonly data: D,
+    opts: DataLoaderOptions = {},
+  ) {
+    const tensors = leavesOf(data);
+    if (tensors.length === 0) throw expected('DataLoader', 'data', 'a tensor, or an array / object of tensors', data);
+    this.count = tensors[0].shape[0];
+    for (const t of tensors) {
+      if (t.ndim === 0) throw new ShapeError('DataLoader: tensors need a first (observation) dim; got a 0-d tensor');
+      if (t.shape[0] !== this.count)
+        throw new ShapeError(`DataLoader: every tensor needs the same number of observations (first dim); got ${shapeStr(tensors[0].shape)} and ${shapeStr(t.shape)}`);
+    }
+    this.batchSize = opts.batchSize ?? 1;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw expected('DataLoader', 'batchSize', 'a positive integer', opts.batchSize);
+    this.shuffle = opts.shuffle ?? false;
+    this.partial = opts.partial ?? true;
+    if (opts.rng !== undefined && !(opts.rng instanceof RNG)) throw expected('DataLoader', 'rng', 'an RNG', opts.rng);
+    this.rng = opts.rng ?? new RNG(opts.seed ?? 0);
+  }
+
+  /** Number of batches per epoch. */
+  get length(): number {
+    return this.partial ? Math.ceil(this.count / this.batchSize) : Math.floor(this.count / this.batchSize);
+  }
+
+  *[Symbol.iterator](): Iterator<D> {
+    const order = this.shuffle ? this.rng.permutation(this.count) : null;
+    for (let b = 0; b < this.length; b++) {
+      const start = b * this.batchSize;
+      const end = Math.min(start + this.batchSize, this.count);
+      const pick = (t: Tensor) => (order ? indexSelect(t, 0, order.slice(start, end)) : slice(t, 0, start, end));
+      yield mapLeaves(this.data, pick) as D;
+    }
+  }
+}
+
+function leavesOf(d: unknown): Tensor[] {
+  if (d instanceof Tensor) return [d];
+  if (Array.isArray(d)) return d.flatMap(leavesOf);
+  if (d !== null && typeof d === 'object') return Object.values(d).flatMap(leavesOf);
+  throw new ArgumentError(`DataLoader: expected tensors in the data, found ${typeof d}`);
+}
+
+function mapLeaves(d: unknown, fn: (t: Tensor) => Tensor): unknown {
+  if (d instanceof Tensor) return fn(d);
+  if (Array.isArray(d)) return d.map((x) => mapLeaves(x, fn));
+  return Object.fromEntries(Object.entries(d as object).map(([k, v]) => [k, mapLeaves(v, fn)]));
+}

@@ -1,0 +1,3 @@
+export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { train, type TrainOptions, type StepInfo, type EpochInfo } from './train.js';
+export { oneHot, oneHotBatch, oneCold } from './onehot.js';

@@ -1,0 +1,98 @@
+// The training loop: for each batch, the loss and its gradient with respect to the model
+// (withGradient), then one optimiser step (update). Intermediate tensors of each step are
+// released as soon as the step ends, so memory stays flat over long runs.
+import { withGradient } from '../autodiff/gradient.js';
+import { ArgumentError, FluxionError, expected } from '../errors.js';
+import { dispose, tidy } from '../memory.js';
+import { type StateTree, update } from '../optim/state.js';
+import { Tensor } from '../tensor.js';
+import { Progress } from './progress.js';
+
+export interface StepInfo {
+  epoch: number;
+  step: number; // batch index within the epoch
+  loss: number;
+}
+export interface EpochInfo {
+  epoch: number;
+  loss: number; // mean loss over the epoch's batches
+  seconds: number;
+}
+export interface TrainOptions {
+  epochs?: number;
+  /** Progress bar on a terminal, log lines otherwise; false for silence (default: true). */
+  progress?: boolean;
+  /** Called after every step / epoch; returning 'stop' ends training. */
+  callbacks?: {
+    onStep?: (s: StepInfo) => unknown;
+    onEpoch?: (e: EpochInfo) => unknown;
+  };
+  /** First epoch number, when resuming (default 0). */
+  startEpoch?: number;
+}
+
+/** Observations in a batch: the first dim of its first tensor. */
+function batchSize(b: unknown): number {
+  if (b instanceof Tensor) return b.ndim > 0 ? b.shape[0] : 1;
+  if (Array.isArray(b) && b.length > 0) return batchSize(b[0]);
+  if (b !== null && typeof b === 'object') return batchSize(Object.values(b)[0]);
+  return 1;
+}
+
+/**
+ * Trains `model` in place: for each epoch, for each batch of `data`, computes
+ * `loss(model, ...batch)` (a tuple batch is spread; anything else is passed as one
+ * argument) and applies `update(optState, model, grad)`. Stops with an error on a
+ * non-finite loss. Returns the mean loss of every epoch.
+ */
+export function train<M>(
+  loss: (model: M, ...batch: never[]) => Tensor,
+  model: M,
+  data: Iterable<unknown> & { length?: number },
+  optState: StateTree,
+  opts: TrainOptions = {},
+): EpochInfo[] {
+  if (typeof loss !== 'function') throw expected('train', 'loss', 'a function (model, ...batch) => loss', loss);
+  if (data === null || typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function')
+    throw expected('train', 'data', 'an iterable of batches (e.g. a DataLoader)', data);
+  const epochs = opts.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 0) throw expected('train', 'epochs', 'a non-negative integer', epochs);
+  const start = opts.startEpoch ?? 0;
+  const history: EpochInfo[] = [];
+  const progress = opts.progress === false ? null : new Progress();
+  const call = loss as (m: M, ...b: unknown[]) => Tensor;
+  for (let epoch = start; epoch < start + epochs; epoch++) {
+    const t0 = performance.now();
+    let total = 0;
+    let steps = 0;
+    let seen = 0;
+    progress?.startEpoch(epoch + 1, start + epochs, data.length);
+    let stop = false;
+    for (const batch of data) {
+      const value = tidy(() => {
+        const { val, grad } = withGradient((m: M) => (Array.isArray(batch) ? call(m, ...batch) : call(m, batch)), model);
+        if (!(val instanceof Tensor) || val.size !== 1)
+          throw new ArgumentError('train: the loss function must return a scalar Tensor');
+        const v = val.item();
+        if (!Number.isFinite(v))
+          throw new FluxionError(`train: the loss is ${v} at epoch ${epoch + 1}, step ${steps + 1}; stopping (lower the learning rate, or check the data)`);
+        update(optState, model, grad[0]);
+        dispose(grad); // gradients are not needed after the step
+        return v;
+      });
+      total += value;
+      steps++;
+      seen += batchSize(batch);
+      progress?.step(steps, value, seen / ((performance.now() - t0) / 1000));
+      if (opts.callbacks?.onStep?.({ epoch: epoch + 1, step: steps, loss: value }) === 'stop') {
+        stop = true;
+        break;
+      }
+    }
+    const info = { epoch: epoch + 1, loss: steps > 0 ? total / steps : Number.NaN, seconds: (performance.now() - t0) / 1000 };
+    history.push(info);
+    progress?.endEpoch(info.loss, info.seconds, seen);
+    if (stop || opts.callbacks?.onEpoch?.(info) === 'stop') break;
+  }
+  return history;
+}
