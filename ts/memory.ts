@@ -2,13 +2,13 @@
 // and `dispose` release it sooner (and are what GPU memory will rely on).
 import { openScopes } from './scope.js';
 import { cpuMemory } from './storage.js';
-import { Tensor, setCreateHook } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 export interface MemoryInfo {
-  cpu: { bytes: number; buffers: number };
+  cpu: { bytes: number; pooledBytes: number };
 }
 
-/** Bytes and buffers of tensor storage alive per device (CPU figures update as the GC runs). */
+/** Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool. */
 export function memory(): MemoryInfo {
   return { cpu: cpuMemory() };
 }
@@ -25,15 +25,14 @@ function trackInScope(t: Tensor): void {
  */
 export function tidy<T>(fn: () => T): T {
   const created: Tensor[] = [];
+  // The Tensor constructor lists every tensor made while the scope is open (before, nothing
+  // ever reached the scope, and tidy disposed nothing).
   scopes.push(created);
-  // Without this hook nothing ever reached trackInScope, and tidy disposed nothing.
-  setCreateHook(trackInScope);
   let result: T;
   try {
     result = fn();
   } finally {
     scopes.pop();
-    if (scopes.length === 0) setCreateHook(null);
   }
   const keep = new Set<Tensor>();
   const visit = (x: unknown, depth: number) => {

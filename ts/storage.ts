@@ -14,23 +14,31 @@ const ALIGN = 16;
 let slab = new ArrayBuffer(SLAB_BYTES);
 let slabUsed = 0;
 
-interface Counters {
-  buffers: number;
-  bytes: number;
-}
-const cpu: Counters = { buffers: 0, bytes: 0 };
-// Counts ArrayBuffers as they are freed by the GC (reported after a collection).
-const reclaimed = new FinalizationRegistry<number>((bytes) => {
-  cpu.buffers--;
-  cpu.bytes -= bytes;
-});
 
-function track(buf: ArrayBuffer): void {
-  cpu.buffers++;
-  cpu.bytes += buf.byteLength;
-  reclaimed.register(buf, buf.byteLength);
+
+// Storage of disposed tensors, by dtype and length, reused before anything new is
+// allocated. A training loop that disposes its intermediates (train() does, via tidy)
+// then allocates nothing in steady state, which keeps RSS flat: freeing and re-mallocing
+// buffers on the GC's background threads otherwise fragments the C heap.
+const POOL_LIMIT_BYTES = 512 * 2 ** 20;
+const pool = new Map<string, TypedArray[]>();
+let pooledBytes = 0;
+
+/** Hands the storage of a disposed tensor back for reuse. Only call it when nothing else can reach `buf`. */
+export function recycle(buf: TypedArray): void {
+  if (buf.length === 0 || pooledBytes + buf.byteLength > POOL_LIMIT_BYTES) return;
+  const key = `${buf.constructor.name}:${buf.length}`;
+  let list = pool.get(key);
+  if (list === undefined) pool.set(key, (list = []));
+  list.push(buf);
+  pooledBytes += buf.byteLength;
 }
-track(slab);
+
+/** Empties the reuse pool (its buffers then go to the garbage collector). */
+export function releasePool(): void {
+  pool.clear();
+  pooledBytes = 0;
+}
 
 /**
  * A typed array of `n` elements. `zero` asks for zeros; otherwise large buffers may hold
@@ -38,12 +46,19 @@ track(slab);
  */
 export function allocate(dtype: DType, n: number, zero = true): TypedArray {
   const Ctor = ARRAY_TYPE[dtype];
+  if (pooledBytes > 0) {
+    const reused = pool.get(`${Ctor.name}:${n}`)?.pop();
+    if (reused !== undefined) {
+      pooledBytes -= reused.byteLength;
+      if (zero) reused.fill(0);
+      return reused;
+    }
+  }
   const bytes = n * BYTES_PER_ELEMENT[dtype];
   if (bytes <= SMALL_BYTES) {
     if (slabUsed + bytes > SLAB_BYTES) {
       slab = new ArrayBuffer(SLAB_BYTES);
       slabUsed = 0;
-      track(slab);
     }
     const arr = new Ctor(slab, slabUsed, n);
     slabUsed += (bytes + ALIGN - 1) & ~(ALIGN - 1);
@@ -55,11 +70,17 @@ export function allocate(dtype: DType, n: number, zero = true): TypedArray {
     const b = Buffer.allocUnsafeSlow(bytes); // uninitialised: skips a memset the kernel would overwrite
     buf = b.buffer as ArrayBuffer;
   }
-  track(buf);
   return new Ctor(buf, 0, n);
 }
 
-/** Bytes and buffers of CPU tensor storage still alive (updated as the GC frees them). */
-export function cpuMemory(): { bytes: number; buffers: number } {
-  return { bytes: cpu.bytes, buffers: cpu.buffers };
+/**
+ * CPU memory: `bytes` is all live ArrayBuffer memory of the process (where tensor storage
+ * lives), `pooledBytes` the storage of disposed tensors kept for reuse.
+ *
+ * Why no per-tensor count: counting frees needs a FinalizationRegistry, and V8 keeps the
+ * registered buffers' memory until its callbacks run, which never happens inside a long
+ * synchronous training loop (measured: +20 MB per 5,000 steps). Flat memory matters more.
+ */
+export function cpuMemory(): { bytes: number; pooledBytes: number } {
+  return { bytes: process.memoryUsage().arrayBuffers, pooledBytes };
 }

@@ -5,6 +5,7 @@ import type { AdLink } from './autodiff/tape.js';
 import type { DType, Device, TypedArray } from './dtype.js';
 import { FluxionError, ShapeError, shapeStr } from './errors.js';
 import { openScopes } from './scope.js';
+import { recycle } from './storage.js';
 import { contiguousStrides, isContiguous, numel } from './shape.js';
 
 /** Anything an op accepts where a tensor goes: a Tensor or a plain number. */
@@ -22,12 +23,6 @@ let readContiguous: (t: Tensor) => TypedArray = () => {
 };
 export function setReader(fn: (t: Tensor) => TypedArray): void {
   readContiguous = fn;
-}
-
-// Set by ts/memory.ts while a `tidy` scope is open, so the scope sees every tensor created.
-let onCreate: ((t: Tensor) => void) | null = null;
-export function setCreateHook(fn: ((t: Tensor) => void) | null): void {
-  onCreate = fn;
 }
 
 export class Tensor {
@@ -72,7 +67,8 @@ export class Tensor {
     this._base = base;
     this._flags = strides === undefined || isContiguous(shape, strides) ? FLAG_CONTIGUOUS : 0;
     if (base !== null && (base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
-    if (onCreate !== null) onCreate(this);
+    // An open `tidy` scope (ts/memory.ts) lists every tensor made inside it.
+    if (openScopes.length > 0) openScopes[openScopes.length - 1].push(this);
   }
 
   /** Number of dimensions. */
@@ -119,8 +115,11 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this._flags |= FLAG_DISPOSED;
+    const buf = this._buf;
     this._buf = EMPTY[this.dtype];
     this._ad = null;
+    // Only the owner of a storage may hand it back; views merely let go of it.
+    if (this._base === null && this.device === 'cpu') recycle(buf);
   }
 
   [Symbol.dispose](): void {

@@ -12,7 +12,8 @@ export interface HasTrainable {
 
 function isWalkable(x: unknown): x is object {
   if (x === null) return false;
-  if (typeof x === 'function') return Object.keys(x).length > 0; // callable layers carry fields
+  // Callable layers are functions with a `forward`; plain functions (activations) are leaves.
+  if (typeof x === 'function') return typeof (x as { forward?: unknown }).forward === 'function';
   if (typeof x !== 'object') return false;
   if (x instanceof Tensor || ArrayBuffer.isView(x) || x instanceof ArrayBuffer) return false;
   if (x instanceof Map || x instanceof Set || x instanceof Date || x instanceof RegExp || x instanceof Promise) return false;

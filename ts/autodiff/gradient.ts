@@ -79,19 +79,33 @@ function mirror(x: unknown, leafGrad: (t: Tensor) => Tensor | null, top: boolean
   return Object.values(out).every((v) => v === null) && !top ? null : out;
 }
 
-function finalGrad(node: Node | undefined, like: Tensor): Tensor | null {
+function finalGrad(node: Node | undefined, taken: Set<Tensor>): Tensor | null {
   const g = node?.ct ?? null;
   if (g === null) return null;
-  // Hand out plain tensors: a broadcast view would surprise in-place updates.
-  if (!g.isContiguous || g._strides.some((s, i) => s === 0 && g.shape[i] > 1)) {
+  // Hand out plain tensors: a broadcast view would surprise in-place updates. So would a
+  // gradient sharing storage with another one handed out (add's rule passes one cotangent
+  // to both inputs, so two parameters could get the same tensor), with the caller's
+  // cotangent, or with an argument: `taken` holds the storage owners of all of those.
+  if (!g.isContiguous || g._strides.some((s, i) => s === 0 && g.shape[i] > 1) || taken.has(g._root())) {
     const be = backendOf(g);
     const out = be.empty(g.shape, g.dtype);
     be.copyInto(g, out);
     if (isRecording()) record('contiguous', out, [g], (gg) => [() => gg]);
+    taken.add(out);
     return out;
   }
-  void like;
+  taken.add(g._root());
   return g;
+}
+
+/** One gradient per leaf (a tensor appearing twice in the arguments gets the same one). */
+function leafGrads(leaves: Map<Tensor, Node>, taken: Set<Tensor>): (t: Tensor) => Tensor | null {
+  for (const t of leaves.keys()) taken.add(t._root());
+  const memo = new Map<Tensor, Tensor | null>();
+  return (t) => {
+    if (!memo.has(t)) memo.set(t, finalGrad(leaves.get(t), taken));
+    return memo.get(t) ?? null;
+  };
 }
 
 interface Run {
@@ -113,7 +127,7 @@ function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
     }
     const loss = lossOf(op, val);
     if (loss !== null) backward(tape, loss);
-    const leafGrad = (t: Tensor) => finalGrad(w.leaves.get(t), t);
+    const leafGrad = leafGrads(w.leaves, new Set());
     let grads: unknown[] | Grads;
     if (implicit) {
       const ps = args[0] as Params;
@@ -186,8 +200,8 @@ export function pullback(f: (...args: Any[]) => Tensor, ...args: Any[]): { val: 
     if (seed.dtype !== out.dtype) seed = seed.cast(out.dtype);
     seed = reshape(seed, out.shape);
     backward(tape, out, seed);
+    const leafGrad = leafGrads(w.leaves, new Set([seed._root()]));
     const grads = args.map((a, i) => {
-      const leafGrad = (t: Tensor) => finalGrad(w.leaves.get(t), t);
       if (typeof a === 'number') return leafGrad(w.args[i] as Tensor);
       return mirror(a, leafGrad, true, new Map());
     });

@@ -6,7 +6,7 @@ import { where } from '../ops/where.js';
 import type { Tensor } from '../tensor.js';
 
 function named<F extends (...args: never[]) => unknown>(f: F, name: string): F {
-  (f as unknown as { displayName: string }).displayName = name;
+  Object.defineProperty(f, 'displayName', { value: name, enumerable: false });
   return f;
 }
 

@@ -10,6 +10,7 @@ import { installMethods } from './methods.js';
 import { reshape, transpose } from './movement.js';
 import { asTensor, binaryOperands, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
+import { cast } from './cast.js';
 import { opCodes } from '../native.js';
 
 registerOp({ name: 'matmul', family: 'matmul', kernels: ['other:matmul'], differentiable: true });
@@ -60,15 +61,21 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
   let t = floatOperand(asTensor('linear', 'x', x));
-  const w = asTensor('linear', 'weight', weight);
+  let w = asTensor('linear', 'weight', weight);
   if (w.ndim !== 2) throw new ShapeError(`linear: expected weight to be 2-D [out, in], got ${shapeStr(w.shape)}`);
   const [outF, inF] = w.shape;
   if (t.ndim === 0 || t.shape[t.ndim - 1] !== inF)
     throw new ShapeError(`linear: expected x with last dimension ${inF}, got ${shapeStr(t.shape)}`);
-  if (t.dtype !== w.dtype) [t] = binaryOperands('linear', t, w);
-  const b = bias === undefined || bias === null ? null : asTensor('linear', 'bias', bias);
+  let b = bias === undefined || bias === null ? null : asTensor('linear', 'bias', bias);
   if (b !== null && (b.ndim !== 1 || b.shape[0] !== outF))
     throw new ShapeError(`linear: expected bias of shape [${outF}], got ${shapeStr(b.shape)}`);
+  // One dtype for all three, the widest: the GEMM and the bias add below take a single dtype
+  // (mixed dtypes used to reach the native kernels and fail there with a bare TypeError).
+  [t, w] = binaryOperands('linear', t, w);
+  if (b !== null) {
+    [t, b] = binaryOperands('linear', t, b);
+    w = cast(w, t.dtype);
+  }
   const lead = t.shape.slice(0, -1);
   // The forward works on untracked views; the one 'linear' node below carries the gradient.
   const x2 = t.ndim === 2 ? t : ignoreDerivatives(() => reshape(t, [-1, inF]));
@@ -76,7 +83,8 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const be = backendOf(t);
   const y2 = be.matmul(x2, wT, { batch: [], m: x2.shape[0], n: outF, k: inF }, [x2.shape[0], outF]);
   if (b !== null) be.binaryInto(opCodes.binary.add, y2, b, y2);
-  const y = t.ndim === 2 ? y2 : new Tensor(y2._buf, [...lead, outF], y2.dtype, y2.device);
+  // (a view of y2, never a second owner of its storage)
+  const y = t.ndim === 2 ? y2 : new Tensor(y2._buf, [...lead, outF], y2.dtype, y2.device, undefined, 0, y2);
   if (isRecording()) {
     const inputs = b === null ? [t, w] : [t, w, b];
     record('linear', y, inputs, (g, [xi, wi]) => {

@@ -108,7 +108,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
 /** Swaps two dims (default: the last two). A view. */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   const t = asTensor('transpose', 'x', x);
-  if (t.ndim < 2) return t;
+  if (t.ndim < 2 && dim0 === -2 && dim1 === -1) return t; // x.T of a vector or scalar is itself
   const a = normDim('transpose', dim0, t.ndim, 'dim0');
   const b = normDim('transpose', dim1, t.ndim, 'dim1');
   const p = t.shape.map((_, i) => i);
@@ -165,8 +165,11 @@ export function flatten(x: Tensor, start = 0, end = -1): Tensor {
   return reshape(t, shape);
 }
 
-/** One entry of an index: a position (drops the dim), a range [start, end, step], or null (all). */
-export type IndexSpec = number | null | undefined | readonly [number?, number?, number?];
+/**
+ * One entry of an index: a position (drops the dim), a range [start, end, step], or null (all).
+ * Inside a range, null or undefined takes the default (0, the dim's size, 1): `[0, null, 2]`.
+ */
+export type IndexSpec = number | null | undefined | readonly [(number | null)?, (number | null)?, (number | null)?];
 
 interface ViewSpec {
   shape: number[];
@@ -192,7 +195,8 @@ function resolveIndex(op: string, t: Tensor, idx: readonly IndexSpec[]): ViewSpe
         throw new IndexError(`${op}: index ${spec} is out of range for dim ${d} of size ${n} (shape ${shapeStr(t.shape)})`);
       offset += (spec < 0 ? spec + n : spec) * s;
     } else if (Array.isArray(spec)) {
-      const [start = 0, end = n, step = 1] = spec as number[];
+      // `?? default`, not a destructuring default: null must mean "default" too, as in `[0, null, 2]`
+      const [start, end, step] = [spec[0] ?? 0, spec[1] ?? n, spec[2] ?? 1];
       for (const [v, name] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
         if (typeof v !== 'number' || !Number.isInteger(v))
           throw new IndexError(`${op}: expected the range ${name} for dim ${d} to be an integer, got ${String(v)}`);
@@ -309,20 +313,21 @@ export function split(x: Tensor, size: number, dim = 0): Tensor[] {
 }
 
 function indexArray(op: string, idx: unknown, n: number): Int32Array {
-  let arr: Int32Array;
+  let list: ArrayLike<unknown>;
   if (idx instanceof Tensor) {
+    asTensor(op, 'indices', idx);
     if (idx.ndim !== 1) throw new ShapeError(`${op}: expected indices to be 1-D, got shape ${shapeStr(idx.shape)}`);
-    arr = idx.dtype === 'int32' ? (idx.data() as Int32Array) : Int32Array.from(idx.data());
-    if (idx.dtype !== 'int32') for (const [i, v] of idx.data().entries()) if (!Number.isInteger(v)) throw new IndexError(`${op}: index ${i} is ${v}, not an integer`);
-  } else if (Array.isArray(idx)) {
-    for (const [i, v] of idx.entries())
-      if (typeof v !== 'number' || !Number.isInteger(v)) throw new IndexError(`${op}: expected integer indices, got ${String(v)} at position ${i}`);
-    arr = Int32Array.from(idx as number[]);
-  } else throw expected(op, 'indices', 'an int32 Tensor or an array of integers', idx, IndexError);
-  for (let i = 0; i < arr.length; i++) {
-    const v = arr[i] < 0 ? arr[i] + n : arr[i];
-    if (v < 0 || v >= n) throw new IndexError(`${op}: index ${arr[i]} is out of range for a dim of size ${n}`);
-    arr[i] = v;
+    list = idx.data();
+  } else if (Array.isArray(idx) || idx instanceof Int32Array) list = idx;
+  else throw expected(op, 'indices', 'an int32 Tensor or an array of integers', idx, IndexError);
+  // Checked before the conversion to Int32Array, which would wrap 2^32 around to 0.
+  const arr = new Int32Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new IndexError(`${op}: expected integer indices, got ${String(v)} at position ${i}`);
+    const k = v < 0 ? v + n : v;
+    if (k < 0 || k >= n) throw new IndexError(`${op}: index ${v} is out of range for a dim of size ${n}`);
+    arr[i] = k;
   }
   return arr;
 }
@@ -342,7 +347,9 @@ export function indexSelect(x: Tensor, dim: number, indices: Tensor | readonly n
 export function indexAdd(g: Tensor, dim: number, indices: Int32Array | readonly number[], size: number): Tensor {
   const t = asTensor('indexAdd', 'g', g);
   const d = normDim('indexAdd', dim, t.ndim);
-  const idx = indices instanceof Int32Array ? indices : indexArray('indexAdd', indices, size);
+  if (!Number.isInteger(size) || size < 0) throw expected('indexAdd', 'size', 'a non-negative integer', size);
+  // Int32Array indices are checked too: indexAdd is public, not only the backward of indexSelect.
+  const idx = indexArray('indexAdd', indices, size);
   if (idx.length !== t.shape[d]) throw new ShapeError(`indexAdd: ${idx.length} indices for dim ${d} of size ${t.shape[d]}`);
   const out = backendOf(t).scatterAdd(t, d, idx, size);
   if (isRecording()) record('indexAdd', out, [t], (gg) => [() => indexSelect(gg, d, Array.from(idx))]);

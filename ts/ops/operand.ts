@@ -18,10 +18,17 @@ export function asTensor(op: string, arg: string, x: unknown): Tensor {
   throw expected(op, arg, 'a Tensor', x);
 }
 
-/** A Tensor or a number; numbers take the dtype of `like` (float32 when there is none). */
+/**
+ * A Tensor or a number; numbers take the dtype of `like` (float32 when there is none), except
+ * that a number an int32 cannot hold (0.5, NaN, 2^31) is float32 next to an int32 tensor, so
+ * the op promotes to float32 as NumPy does for a Python float, instead of truncating it to 0.
+ */
 export function asOperand(op: string, arg: string, x: unknown, like?: Tensor): Tensor {
   if (x instanceof Tensor) return x._check(op);
-  if (typeof x === 'number') return scalar(x, like ? like.dtype : 'float32', like);
+  if (typeof x === 'number') {
+    const fitsInt = Number.isInteger(x) && x >= -(2 ** 31) && x < 2 ** 31;
+    return scalar(x, like ? (like.dtype === 'int32' && !fitsInt ? 'float32' : like.dtype) : 'float32', like);
+  }
   throw expected(op, arg, 'a Tensor or a number', x);
 }
 

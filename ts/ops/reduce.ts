@@ -11,6 +11,7 @@ import { expand, reshape } from './movement.js';
 import { asTensor, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
 import { exp } from './unary.js';
+import { where } from './where.js';
 
 /** A dim, a list of dims, or undefined/null for all dims. */
 export type Dims = number | readonly number[] | null | undefined;
@@ -86,23 +87,28 @@ export function min(x: Tensor, dims?: Dims, keepdims = false): Tensor {
 
 /** Index of the largest element along `dim` (int32; of the flattened tensor when dim is omitted). */
 export function argmax(x: Tensor, dim?: number, keepdims = false): Tensor {
-  let t = asTensor('argmax', 'x', x);
-  if (t.size === 0) throw new ShapeError(`argmax: cannot take the argmax of an empty tensor (shape ${shapeStr(t.shape)})`);
+  return argBest('argmax', asTensor('argmax', 'x', x), dim, keepdims);
+}
+
+/** Index of the smallest element along `dim`. */
+export function argmin(x: Tensor, dim?: number, keepdims = false): Tensor {
+  return argBest('argmin', asTensor('argmin', 'x', x), dim, keepdims);
+}
+
+// One body for both, so that errors name the op that was called (argmin used to report
+// them as argmax's). argmin is the argmax of -x.
+function argBest(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, keepdims: boolean): Tensor {
+  if (x.size === 0) throw new ShapeError(`${op}: cannot take the ${op} of an empty tensor (shape ${shapeStr(x.shape)})`);
+  let t = op === 'argmin' ? mul(x, -1) : x;
   if (dim === undefined || dim === null) {
     t = reshape(t, [t.size]);
     const out = backendOf(t).argmax(t, 0, []);
     return keepdims ? reshape(out, x.shape.map(() => 1)) : out;
   }
-  const d = normDim('argmax', dim, t.ndim);
-  if (t.shape[d] === 0) throw new ShapeError(`argmax: dim ${dim} is empty (shape ${shapeStr(t.shape)})`);
+  const d = normDim(op, dim, t.ndim);
   const outShape = t.shape.filter((_, i) => i !== d);
   const out = backendOf(t).argmax(t, d, outShape);
   return keepdims ? reshape(out, t.shape.map((s, i) => (i === d ? 1 : s))) : out;
-}
-
-/** Index of the smallest element along `dim`. */
-export function argmin(x: Tensor, dim?: number, keepdims = false): Tensor {
-  return argmax(mul(asTensor('argmin', 'x', x), -1), dim, keepdims);
 }
 
 /** softmax along `dim` (default: the last), computed stably. */
@@ -130,10 +136,18 @@ export function logsoftmax(x: Tensor, dim = -1): Tensor {
 /** log(sum(exp(x))) over `dims`, stable. */
 export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   const t = floatOperand(asTensor('logsumexp', 'x', x));
-  // The shift cancels in the derivative, so it is taken as a constant.
-  const mc = max(t, dims, true).detach();
+  const { keepShape, outShape } = shapes(t, normDims('logsumexp', dims, t.ndim), keepdims);
+  // The shift cancels in the derivative, so it is taken as a constant: the max where that is
+  // finite, else 0, so that a slice of -inf gives -inf rather than NaN (-inf - -inf), and an
+  // empty reduction (which has no max) gives log(0) = -inf.
+  let mc: Tensor;
+  if (t.size === 0) mc = backendOf(t).empty(keepShape, t.dtype, true);
+  else {
+    mc = max(t, dims, true).detach();
+    mc = where(eq(sub(mc, mc), 0), mc, 0);
+  }
   const s = sum(exp(sub(t, mc)), dims, true).log().add(mc);
-  return keepdims ? s : reshape(s, shapes(t, normDims('logsumexp', dims, t.ndim), false).outShape);
+  return keepdims ? s : reshape(s, outShape);
 }
 
 /** Sums `g` down to `shape` (the inverse of broadcasting `shape` up to g's shape). */

@@ -7,6 +7,7 @@ import type { Tensor, TensorLike } from '../tensor.js';
 import { installMethods } from './methods.js';
 import { asOperand, binaryOperands } from './operand.js';
 import { cast } from './cast.js';
+import { ne } from './binary.js';
 import { registerOp } from './registry.js';
 
 registerOp({ name: 'where', family: 'binary', kernels: ['other:where'], differentiable: true });
@@ -16,7 +17,8 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   let c = asOperand('where', 'cond', cond, x);
   if (c.device !== x.device)
     throw new DeviceError(`where: cond is on ${c.device} but the values are on ${x.device}`);
-  if (c.dtype !== x.dtype) c = cast(c, x.dtype);
+  // Compare with 0 before converting: casting a float cond such as 0.5 to int32 would give 0.
+  if (c.dtype !== x.dtype) c = cast(ne(c, 0), x.dtype);
   const shape = broadcastShapes('where', c.shape, broadcastShapes('where', x.shape, y.shape));
   const out = backendOf(x).where(c, x, y, shape);
   if (isRecording())
