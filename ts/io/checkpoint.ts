@@ -138,7 +138,8 @@ export function readSafetensors(file: string): { entries: Map<string, { dtype: D
 }
 
 function toTensor(e: { dtype: DType; shape: number[]; data: Uint8Array }): Tensor {
-  const copy = e.data.slice(); // aligned, owned bytes
+  const copy = new Uint8Array(e.data.length); // aligned, owned bytes (Buffer#slice would be a view)
+  copy.set(e.data);
   const Ctor = e.dtype === 'float64' ? Float64Array : e.dtype === 'int32' ? Int32Array : Float32Array;
   return tensor(new Ctor(copy.buffer, 0, numel(e.shape)), { dtype: e.dtype, shape: e.shape });
 }
