@@ -1,0 +1,39 @@
+// The README's main job: `npm run demo` trains an MLP on real MNIST digits.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+function demo(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'examples', 'mnist.ts'), '--quiet', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`demo failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+test('the demo reaches at least 95% held-out accuracy and writes a loss curve and a checkpoint', (t) => {
+  const out = mkdtempSync(path.join(tmpdir(), 'fluxion-demo-'));
+  const log = demo(['--out', out]);
+  const acc = Number(/held-out accuracy: ([\d.]+)%/.exec(log)?.[1]);
+  t.log(log.trim().split('\n').slice(-2).join(' | '));
+  t.true(acc >= 95, `accuracy ${acc}%`);
+  t.true(readFileSync(path.join(out, 'loss.svg'), 'utf8').startsWith('<svg'));
+  t.true(existsSync(path.join(out, 'mnist.safetensors')));
+});
+
+test('--resume continues from the checkpoint with losses identical to an uninterrupted run', (t) => {
+  const small = ['--train', '1500', '--test', '500', '--seed', '7'];
+  const straight = mkdtempSync(path.join(tmpdir(), 'fluxion-straight-'));
+  demo([...small, '--epochs', '3', '--out', straight]);
+  const resumed = mkdtempSync(path.join(tmpdir(), 'fluxion-resumed-'));
+  demo([...small, '--epochs', '1', '--out', resumed]);
+  demo([...small, '--epochs', '3', '--out', resumed, '--resume']);
+  const a = JSON.parse(readFileSync(path.join(straight, 'losses.json'), 'utf8'));
+  const b = JSON.parse(readFileSync(path.join(resumed, 'losses.json'), 'utf8'));
+  t.is(a.length, 36);
+  t.deepEqual(b, a);
+});
