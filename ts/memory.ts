@@ -1,5 +1,6 @@
 // Memory reports and scopes. CPU storage is reclaimed by the garbage collector; `tidy`
 // and `dispose` release it sooner (and are what GPU memory will rely on).
+import { active } from './autodiff/tape.js';
 import { openScopes } from './scope.js';
 import { cpuMemory } from './storage.js';
 import { Tensor } from './tensor.js';
@@ -21,13 +22,16 @@ function trackInScope(t: Tensor): void {
 
 /**
  * Runs `fn` and disposes every tensor created inside it except those reachable from its
- * result (a tensor, or an array / object of tensors). Scopes nest.
+ * result (a tensor, or an array / object of tensors) and those an enclosing gradient saved
+ * for its backward pass. Scopes nest.
  */
 export function tidy<T>(fn: () => T): T {
   const created: Tensor[] = [];
   // The Tensor constructor lists every tensor made while the scope is open (before, nothing
   // ever reached the scope, and tidy disposed nothing).
   scopes.push(created);
+  // Where each open tape stood, to find below what fn recorded on it.
+  const marks = active.map((tape) => [tape, tape.nodes.length] as const);
   let result: T;
   try {
     result = fn();
@@ -35,6 +39,14 @@ export function tidy<T>(fn: () => T): T {
     scopes.pop();
   }
   const keep = new Set<Tensor>();
+  // Inside a gradient, the tensors fn's ops saved on an enclosing tape are still needed by its
+  // backward pass: disposing them made that pass fail ("disposed", or a native range error).
+  for (const [tape, start] of marks)
+    for (let i = start; i < tape.nodes.length; i++) {
+      const node = tape.nodes[i];
+      if (node.out !== null) keep.add(node.out);
+      for (const t of node.inputs ?? []) keep.add(t);
+    }
   const visit = (x: unknown, depth: number) => {
     if (x instanceof Tensor) {
       keep.add(x);

@@ -37,6 +37,14 @@ test('a broadcast gradient comes back as a plain, writable tensor', (t) => {
   close(t, g, [2, 2, 2]);
 });
 
+test('two arguments never share one gradient tensor (add passes one cotangent to both)', (t) => {
+  const c = T([5, 6]);
+  const [ga, gb] = gradient((a: Tensor, b: Tensor) => a.add(b).mul(c).sum(), T([1, 2]), T([3, 4])) as Tensor[];
+  t.not(ga, gb);
+  ga.mulInPlace(0); // e.g. clipping one gradient in place
+  close(t, gb, [5, 6]);
+});
+
 test('objects: gradients per field, null for strings, functions, numbers and unused tensors', (t) => {
   const w = T([1, 2]);
   const unused = T([5]);

@@ -2,7 +2,7 @@
 // variable (perturbation confusion), per-call accumulators, and gradients through
 // ordinary control flow (loops, branches, recursion).
 import test from 'ava';
-import { type Tensor, gradient, params, pullback, tensor } from '../../ts/index.js';
+import { type Tensor, gradient, hessian, jacobian, params, pullback, tensor } from '../../ts/index.js';
 import { close } from '../helpers.js';
 
 const T = (v: number | number[] | number[][]) => tensor(v, { dtype: 'float64' });
@@ -94,6 +94,27 @@ test('per-call accumulators: sequential calls inside one outer call do not share
   close(t, g, [6]);
 });
 
+test('an inner gradient with respect to an intermediate of the outer computation', (t) => {
+  // h = 2x; d/dh Σh³ = 3h² = 12x²; d/dx Σ12x² = 24x
+  const viaArg = gradient((x: Tensor) => {
+    const h = x.mul(2);
+    return (gradient((hh: Tensor) => hh.pow(3).sum(), h)[0] as Tensor).sum();
+  }, T([1, 2]));
+  close(t, viaArg[0], [24, 48]);
+  const viaParams = gradient((x: Tensor) => {
+    const h = x.mul(2);
+    return (gradient(() => h.pow(3).sum(), params(h)).get(h) as Tensor).sum();
+  }, T([1, 2]));
+  close(t, viaParams[0], [24, 48]);
+});
+
+test('third order by composing the API: gradient of a hessian, jacobian of a gradient', (t) => {
+  // Σ_ij H_ij of Σx⁴ is Σ 12x²; its gradient is 24x
+  close(t, gradient((a: Tensor) => hessian((b) => b.pow(4).sum(), a).sum(), T([1, 2]))[0], [24, 48]);
+  // the jacobian of x ↦ ∇ Σx³ = 3x² is diag(6x)
+  close(t, jacobian((a) => gradient((b: Tensor) => b.pow(3).sum(), a)[0] as Tensor, T([1, 2])), [6, 0, 0, 12]);
+});
+
 test('a pullback inside gradient: back() is recorded by the outer tape', (t) => {
   // h(x) = ⟨v, J_f(x)ᵀ u⟩ with f = x², u = 1: h = Σ 2 x v, dh/dx = 2v
   const v = T([1, 2, 3]);
@@ -105,7 +126,7 @@ test('a pullback inside gradient: back() is recorded by the outer tape', (t) => 
   close(t, g, [2, 4, 6]);
 });
 
-test('four levels of nesting through params and arguments', (t) => {
+test('four levels of nesting around a captured constant', (t) => {
   const c = T([1.5]);
   const f = (x: Tensor) => x.mul(c).sin();
   // d⁴/dx⁴ sin(cx) = c⁴ sin(cx)

@@ -96,6 +96,15 @@ test('gradient with params returns Grads keyed by parameter', (t) => {
   t.is(String(gs), 'Grads(3 params)');
 });
 
+test('Grads of different parameters are distinct tensors, safe to update in place', (t) => {
+  const a = T([1, 2]);
+  const b = T([3, 4]);
+  const gs = gradient(() => a.add(b).mul(T([2, 3])).sum(), params(a, b));
+  t.not(gs.get(a), gs.get(b));
+  gs.get(a)!.mulInPlace(10);
+  close(t, gs.get(b), [2, 3]);
+});
+
 test('withGradient with params', (t) => {
   const w = T([2]);
   const { val, grad } = withGradient(() => ({ loss: w.pow(3).sum(), w2: w.mul(w) }), params(w));

@@ -39,6 +39,16 @@ test('pullback of a scalar: a number cotangent; a reshaped or other-dtype cotang
   t.deepEqual((m.back(T([[1, 1], [1, 1]]))[0] as Tensor).shape, [2, 2]);
 });
 
+test('the gradient back returns is never the cotangent passed in', (t) => {
+  const { back } = pullback((a: Tensor) => a.add(0), T([1, 2]));
+  const ct = T([3, 4]);
+  const [g] = back(ct) as Tensor[];
+  t.not(g, ct);
+  g.fill(0);
+  close(t, ct, [3, 4]);
+  close(t, back(ct)[0], [3, 4]);
+});
+
 test('pullback with structured arguments mirrors them', (t) => {
   const w = T([2, 3]);
   const { back } = pullback((m: { w: Tensor; tag: string }, k: number) => m.w.mul(k), { w, tag: 'x' }, 4);

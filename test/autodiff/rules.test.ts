@@ -133,6 +133,24 @@ test('customRule: a rule returning the wrong number of gradients is a clear Grad
   t.throws(() => gradient((x: Tensor) => notArray(x).sum(), T([1])), { instanceOf: GradientError, message: /weird: .* got object/ });
 });
 
+test('customRule: a gradient of the wrong type or shape names the rule and the input', (t) => {
+  const wrongShape = customRule('wrongShape', (x: Tensor) => x.mul(2), () => [T([1, 2, 3])]);
+  t.throws(() => gradient((x: Tensor) => wrongShape(x).sum(), T([1, 2])), {
+    instanceOf: GradientError,
+    message: 'wrongShape: the backward rule returned a gradient of shape [3] for input 0 of shape [2]',
+  });
+  const notTensor = customRule('notTensor', (x: Tensor, y: Tensor) => x.mul(y), (g) => [g, 3 as never]);
+  t.throws(() => gradient((x: Tensor, y: Tensor) => notTensor(x, y).sum(), T([1]), T([2])), {
+    instanceOf: GradientError,
+    message: /^notTensor: expected the gradient of input 1 to be a Tensor or null, got the number 3$/,
+  });
+  // gradients in a broadcast shape (summed down) or with fewer dims (expanded) are fine
+  const wide = customRule('wide', (x: Tensor) => x.mul(1), (g) => [g.expand([3, 2])]);
+  close(t, gradient((x: Tensor) => wide(x).sum(), T([1, 2]))[0], [3, 3]);
+  const narrow = customRule('narrow', (x: Tensor) => x.mul(1), () => [T(2)]);
+  close(t, gradient((x: Tensor) => narrow(x).sum(), T([[1, 2], [3, 4]]))[0], [2, 2, 2, 2]);
+});
+
 test('customRule: argument checks', (t) => {
   t.throws(() => customRule('r', 3 as never, () => []), { message: /customRule: expected forward to be a function/ });
   t.throws(() => customRule('r', (x: Tensor) => x, null as never), { message: /customRule: expected backward to be a function/ });

@@ -246,6 +246,18 @@ export function hessian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
   }, x);
 }
 
+/** True when the walker can bring gradient shape `g` to input shape `x` (sum over broadcast dims, or expand fewer dims). */
+function fitsInput(g: readonly number[], x: readonly number[]): boolean {
+  const n = Math.max(g.length, x.length);
+  for (let i = 1; i <= n; i++) {
+    const a = i <= g.length ? g[g.length - i] : 1;
+    const b = i <= x.length ? x[x.length - i] : 1;
+    if (a === b) continue;
+    if (g.length >= x.length ? b !== 1 : a !== 1) return false;
+  }
+  return true;
+}
+
 /**
  * A differentiable function with a hand-written backward rule. `forward` runs untracked;
  * `backward(g, out, ...inputs)` returns one gradient per input (or null). For second and
@@ -271,7 +283,17 @@ export function customRule<A extends Tensor[]>(
         const gs = backwardRule(g, y, ...(ins as A));
         if (!Array.isArray(gs) || gs.length !== ins.length)
           throw new GradientError(`${name}: the backward rule must return ${ins.length} gradients (one per input), got ${Array.isArray(gs) ? gs.length : typeof gs}`);
-        return gs.map((v) => (v === null ? null : () => v));
+        // Checked here so a wrong rule names itself, rather than failing later in the walker
+        // with a TypeError or a reshape error.
+        return gs.map((v, i) => {
+          if (v === null) return null;
+          if (!(v instanceof Tensor)) throw expected(name, `the gradient of input ${i}`, 'a Tensor or null', v, GradientError);
+          if (!fitsInput(v.shape, ins[i].shape))
+            throw new GradientError(
+              `${name}: the backward rule returned a gradient of shape [${v.shape.join(', ')}] for input ${i} of shape [${ins[i].shape.join(', ')}]`,
+            );
+          return () => v;
+        });
       });
     return out;
   };

@@ -3,7 +3,7 @@
 // backward pass that needs the old values can tell they were overwritten.
 import { assertWritable } from '../autodiff/tape.js';
 import { backendOf } from '../backend/index.js';
-import { FluxionError, ShapeError, shapeStr } from '../errors.js';
+import { FluxionError, ShapeError, expected, shapeStr } from '../errors.js';
 import { opCodes } from '../native.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
@@ -53,16 +53,21 @@ export const divInPlace = defineInPlace('divInPlace', 'div');
 
 /** Copies `src` (broadcast, converted to this dtype) into this tensor. Returns this. */
 export function assign(t: Tensor, src: TensorLike): Tensor {
-  checkTarget('assign', t);
-  const o = operandFor('assign', t, src);
-  backendOf(t).copyInto(o, t);
-  t._root()._version++;
-  return t;
+  return copyIn('assign', t, src);
 }
 
 /** Sets every element to `value`. Returns this. */
 export function fill(t: Tensor, value: number): Tensor {
-  return assign(t, value);
+  if (typeof value !== 'number') throw expected('fill', 'value', 'a number', value);
+  return copyIn('fill', t, value); // under its own name, so that errors say 'fill', not 'assign'
+}
+
+function copyIn(op: string, t: Tensor, src: TensorLike): Tensor {
+  checkTarget(op, t);
+  const o = operandFor(op, t, src);
+  backendOf(t).copyInto(o, t);
+  t._root()._version++;
+  return t;
 }
 
 declare module '../tensor.js' {

@@ -1,6 +1,6 @@
 // The shape of an op case (see test/ops/cases.ts, which holds the list), and the
 // shorthands the per-family case files use.
-import type { DType, Tensor } from '../../../ts/index.js';
+import type { CheckOptions, DType, Tensor } from '../../../ts/index.js';
 import type { Arr } from '../reference.js';
 
 /**
@@ -52,6 +52,8 @@ export interface OpCase {
   /** false: no gradient checks (comparisons, argmax, ties, int-only paths). Default true. */
   differentiable?: boolean;
   tol?: TolClass;
+  /** Options for gradcheck / gradgradcheck when the defaults do not suit the case. */
+  gradcheck?: CheckOptions;
 }
 
 export const FLOAT: DType[] = ['float32', 'float64'];
