@@ -42,8 +42,13 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
                b2 = info[6].As<Napi::Number>().DoubleValue(), eps = info[7].As<Napi::Number>().DoubleValue(),
                step = info[8].As<Napi::Number>().DoubleValue(), decay = info[9].As<Napi::Number>().DoubleValue();
   const double c1 = 1.0 - std::pow(b1, step), c2 = 1.0 - std::pow(b2, step);
-  auto run = [&](auto* pp, const auto* pg, auto* pm, auto* pv) {
-    using T = std::remove_pointer_t<decltype(pp)>;
+  auto run = [&](auto* pp_, const auto* pg_, auto* pm_, auto* pv_) {
+    using T = std::remove_pointer_t<decltype(pp_)>;
+    // Distinct arrays (checked lengths, separate tensors): tell the compiler so it vectorises.
+    T* __restrict pp = pp_;
+    const T* __restrict pg = pg_;
+    T* __restrict pm = pm_;
+    T* __restrict pv = pv_;
     const T tb1 = T(b1), tb2 = T(b2), teps = T(eps), a = T(lr / c1), ic2 = T(1.0 / c2), wd = T(lr * decay);
     parallel_for(p.len, 1 << 14, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) {
