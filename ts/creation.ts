@@ -1,10 +1,10 @@
 // Creating tensors: from data, constants, ranges, identity, random.
 import { backendFor } from './backend/index.js';
 import { type DType, type Device, type TypedArray, dtypeOfArray, isDType } from './dtype.js';
-import { ArgumentError, DTypeError, ShapeError, expected, shapeStr } from './errors.js';
+import { ArgumentError, DTypeError, ShapeError, describe, expected, shapeStr } from './errors.js';
 import { RNG, defaultRNG } from './random.js';
 import { checkShape, numel } from './shape.js';
-import type { Tensor } from './tensor.js';
+import { Tensor } from './tensor.js';
 
 export interface CreateOptions {
   dtype?: DType;
@@ -70,6 +70,7 @@ function describeShort(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
   if (typeof x === 'string') return `the string ${JSON.stringify(x)}`;
+  if (typeof x === 'object') return describe(x); // String() throws for null-prototype objects
   return `${typeof x} ${String(x)}`;
 }
 
@@ -106,11 +107,28 @@ export function tensor(data: Nested | TypedArray | ArrayLike<number>, opts?: Ten
       throw new ShapeError(`tensor: shape ${shapeStr(s)} holds ${numel(s)} elements but the data has ${flat.length}`);
     shape = s.slice();
   }
+  return fromData('tensor', flat, shape, dtype, o.device);
+}
+
+/** A tensor from checked flat data; `op` names the creation function in errors. */
+function fromData(op: string, flat: ArrayLike<number>, shape: number[], dtype: DType, device: Device = 'cpu'): Tensor {
   if (dtype === 'int32')
     for (let i = 0; i < flat.length; i++)
       if (!Number.isInteger(flat[i]) || flat[i] < -(2 ** 31) || flat[i] >= 2 ** 31)
-        throw new ArgumentError(`tensor: int32 data must hold integers in [-2^31, 2^31), got ${flat[i]} at position ${i}`);
-  return backendFor(o.device ?? 'cpu').fromArray(flat, shape, dtype);
+        throw new ArgumentError(`${op}: int32 data must hold integers in [-2^31, 2^31), got ${flat[i]} at position ${i}`);
+  return backendFor(device).fromArray(flat, shape, dtype);
+}
+
+/**
+ * Scratch space for n values, or a ShapeError naming the op when n values cannot be held
+ * (arange(0, 1e12) used to fail with a bare RangeError from `new Array`).
+ */
+function scratch(op: string, n: number): Float64Array {
+  try {
+    return new Float64Array(n);
+  } catch (e) {
+    throw new ShapeError(`${op}: cannot allocate ${n} elements (${(e as Error).message})`);
+  }
 }
 
 /** A tensor filled with `value`. */
@@ -119,6 +137,9 @@ export function full(shape: readonly number[], value: number, opts?: CreateOptio
   if (typeof value !== 'number') throw expected('full', 'value', 'a number', value);
   const o = options<CreateOptions>('full', opts);
   const dtype = o.dtype ?? 'float32';
+  // as tensor() does: an int32 tensor cannot hold 0.5 or NaN (they used to become 0 silently)
+  if (dtype === 'int32' && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31))
+    throw new ArgumentError(`full: an int32 value must be an integer in [-2^31, 2^31), got ${value}`);
   const be = backendFor(o.device ?? 'cpu');
   const t = be.empty(s.slice(), dtype, value === 0);
   if (value !== 0) be.copyInto(be.fromArray([value], [], dtype), t);
@@ -138,10 +159,17 @@ export function ones(...args: (number | readonly number[] | CreateOptions)[]): T
 }
 
 export function zerosLike(x: Tensor): Tensor {
-  return full(x.shape, 0, { dtype: x.dtype, device: x.device });
+  const t = like('zerosLike', x);
+  return full(t.shape, 0, { dtype: t.dtype, device: t.device });
 }
 export function onesLike(x: Tensor): Tensor {
-  return full(x.shape, 1, { dtype: x.dtype, device: x.device });
+  const t = like('onesLike', x);
+  return full(t.shape, 1, { dtype: t.dtype, device: t.device });
+}
+// Checked so that a wrong argument gets this op's error, not one from `full` or a TypeError.
+function like(op: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw expected(op, 'x', 'a Tensor', x);
+  return x._check(op);
 }
 
 /** start, start+step, ... below end: `arange(5)` is [0..4]. */
@@ -150,25 +178,31 @@ export function arange(start: number, end?: number, step = 1, opts?: CreateOptio
   for (const [v, n] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
     if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('arange', n, 'a finite number', v);
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
+  const o = options<CreateOptions>('arange', opts);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const data = new Array<number>(n);
+  const data = scratch('arange', n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return tensor(data, { ...options<CreateOptions>('arange', opts), shape: [n] });
+  return fromData('arange', data, [n], o.dtype ?? 'float32', o.device);
 }
 
 /** n evenly spaced values from start to end inclusive. */
 export function linspace(start: number, end: number, n: number, opts?: CreateOptions): Tensor {
+  for (const [v, name] of [[start, 'start'], [end, 'end']] as const)
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('linspace', name, 'a finite number', v);
   if (!Number.isInteger(n) || n < 0) throw expected('linspace', 'n', 'a non-negative integer', n);
-  const data = Array.from({ length: n }, (_, i) => (n === 1 ? start : start + ((end - start) * i) / (n - 1)));
-  return tensor(data, { ...options<CreateOptions>('linspace', opts), shape: [n] });
+  const o = options<CreateOptions>('linspace', opts);
+  const data = scratch('linspace', n);
+  for (let i = 0; i < n; i++) data[i] = n === 1 ? start : start + ((end - start) * i) / (n - 1);
+  return fromData('linspace', data, [n], o.dtype ?? 'float32', o.device);
 }
 
 /** The n x m identity matrix (m defaults to n). */
 export function eye(n: number, m: number = n, opts?: CreateOptions): Tensor {
   checkShape('eye', 'size', [n, m]);
-  const data = new Array<number>(n * m).fill(0);
+  const o = options<CreateOptions>('eye', opts);
+  const data = scratch('eye', n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return tensor(data, { ...options<CreateOptions>('eye', opts), shape: [n, m] });
+  return fromData('eye', data, [n, m], o.dtype ?? 'float32', o.device);
 }
 
 function random(op: string, kind: 'uniform' | 'normal', args: unknown[]): Tensor {

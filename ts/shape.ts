@@ -1,5 +1,5 @@
 // Shape arithmetic, done once: strides, broadcasting, dim normalisation.
-import { IndexError, ShapeError, expected, shapeStr } from './errors.js';
+import { IndexError, ShapeError, describe, expected, shapeStr } from './errors.js';
 
 export const MAX_DIMS = 16;
 
@@ -51,13 +51,27 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
   return out;
 }
 
+/**
+ * A user-given list for an error message: numbers as they are, anything else described.
+ * (String() and join() throw on symbols and null-prototype objects, which would turn a
+ * clear error into a TypeError from inside the message.)
+ */
+export function listStr(xs: readonly unknown[]): string {
+  return `[${xs.map(valueStr).join(', ')}]`;
+}
+
+/** One user-given value for an error message: a number as it is, anything else described. */
+export function valueStr(v: unknown): string {
+  return typeof v === 'number' ? String(v) : describe(v);
+}
+
 /** Validates a user-given shape: an array of non-negative integers, at most MAX_DIMS long. */
 export function checkShape(op: string, arg: string, shape: unknown): number[] {
   if (!Array.isArray(shape)) throw expected(op, arg, 'an array of non-negative integers', shape);
   if (shape.length > MAX_DIMS) throw new ShapeError(`${op}: expected ${arg} to have at most ${MAX_DIMS} dims, got ${shape.length}`);
   for (const d of shape)
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
-      throw new ShapeError(`${op}: expected ${arg} to be an array of non-negative integers, got [${shape.map(String).join(', ')}]`);
+      throw new ShapeError(`${op}: expected ${arg} to be an array of non-negative integers, got ${listStr(shape)}`);
   return shape as number[];
 }
 
@@ -79,7 +93,7 @@ export function normDims(op: string, dims: unknown, ndim: number): boolean[] {
   if (!Array.isArray(list)) throw expected(op, 'dims', 'a dim, an array of dims, or undefined', dims, IndexError);
   for (const d of list) {
     const k = normDim(op, d, ndim, 'dims');
-    if (mask[k]) throw new IndexError(`${op}: dim ${d} is repeated in dims [${list.join(', ')}]`);
+    if (mask[k]) throw new IndexError(`${op}: dim ${d} is repeated in dims ${listStr(list)}`);
     mask[k] = true;
   }
   return mask;

@@ -5,7 +5,9 @@
 // than a small op itself. Small tensors (<= SMALL_BYTES) are therefore carved out of
 // shared SLAB_BYTES buffers, as Node's Buffer pool does. A slab is freed when its last
 // tensor is; a long-lived small tensor keeps at most one slab (16 KB) alive.
+import { constants as bufferConstants } from 'node:buffer';
 import { ARRAY_TYPE, BYTES_PER_ELEMENT, type DType, type TypedArray } from './dtype.js';
+import { ShapeError } from './errors.js';
 
 const SMALL_BYTES = 1024;
 const SLAB_BYTES = 16 * 1024;
@@ -65,13 +67,18 @@ export function allocate(dtype: DType, n: number, zero = true): TypedArray {
     return arr; // fresh slab memory is zeroed and never handed out twice
   }
   let buf: ArrayBuffer;
-  if (zero) buf = new ArrayBuffer(bytes);
-  else {
-    const b = Buffer.allocUnsafeSlow(bytes); // uninitialised: skips a memset the kernel would overwrite
-    buf = b.buffer as ArrayBuffer;
+  try {
+    // Buffer's uninitialised memory skips a memset the kernel would overwrite, but Buffer
+    // stops at 4 GiB; beyond that a (zeroed) ArrayBuffer still works.
+    if (zero || bytes > BUFFER_MAX) buf = new ArrayBuffer(bytes);
+    else buf = Buffer.allocUnsafeSlow(bytes).buffer as ArrayBuffer;
+  } catch (e) {
+    // The engine's bare RangeError would not say what was asked for; this error does.
+    throw new ShapeError(`cannot allocate a ${dtype} tensor of ${n} elements (${bytes} bytes): ${(e as Error).message}`);
   }
   return new Ctor(buf, 0, n);
 }
+const BUFFER_MAX = bufferConstants.MAX_LENGTH;
 
 /**
  * CPU memory: `bytes` is all live ArrayBuffer memory of the process (where tensor storage

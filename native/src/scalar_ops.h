@@ -23,7 +23,6 @@ namespace bin {
 FLX_BIN(add, a + b)
 FLX_BIN(sub, a - b)
 FLX_BIN(mul, a * b)
-FLX_BIN(div, a / b)
 FLX_BIN(maximum, (a != a || b != b) ? (a + b) : (a > b ? a : b))   // NaN propagates
 FLX_BIN(minimum, (a != a || b != b) ? (a + b) : (a < b ? a : b))
 FLX_BIN(eq, T(a == b))
@@ -33,6 +32,19 @@ FLX_BIN(ge, T(a >= b))
 FLX_BIN(lt, T(a < b))
 FLX_BIN(le, T(a <= b))
 #undef FLX_BIN
+// Integer division traps (SIGFPE) on b == 0 and on INT_MIN / -1. The ops never divide int32
+// (div computes in float; divInPlace refuses int32), but a kernel must not crash the process
+// whatever it is given, so integer division is made total: x / 0 = 0, INT_MIN / -1 wraps.
+struct div {
+  template <class T> FLX_HD T operator()(T a, T b) const {
+    if constexpr (std::is_integral_v<T>) {
+      using U = std::make_unsigned_t<T>;
+      if (b == T(0)) return T(0);
+      if (b == T(-1)) return T(U(0) - U(a));
+    }
+    return a / b;
+  }
+};
 struct pow {
   template <class T> FLX_HD T operator()(T a, T b) const {
     using C = typename Acc<T>::type;

@@ -3,7 +3,7 @@
 // backward pass that needs the old values can tell they were overwritten.
 import { assertWritable } from '../autodiff/tape.js';
 import { backendOf } from '../backend/index.js';
-import { FluxionError, ShapeError, expected, shapeStr } from '../errors.js';
+import { DTypeError, FluxionError, ShapeError, expected, shapeStr } from '../errors.js';
 import { opCodes } from '../native.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
@@ -35,6 +35,10 @@ function defineInPlace(op: string, kernel: string) {
   const code = opCodes.binary[kernel];
   return (t: Tensor, other: TensorLike): Tensor => {
     checkTarget(op, t);
+    // The quotient of integers is not an integer (and int32 division by 0 used to reach the
+    // native kernel and kill the process with SIGFPE); NumPy and PyTorch refuse this too.
+    if (kernel === 'div' && t.dtype === 'int32')
+      throw new DTypeError(`${op}: cannot divide an int32 tensor in place (the quotient is not an integer); use .div(), which returns float32`);
     const o = operandFor(op, t, other);
     backendOf(t).binaryInto(code, t, o, t);
     t._root()._version++;

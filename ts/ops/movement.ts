@@ -5,7 +5,7 @@
 import { isRecording, record } from '../autodiff/tape.js';
 import { backendOf } from '../backend/index.js';
 import { ArgumentError, DeviceError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
-import { checkShape, contiguousStrides, normDim, numel, sameShape } from '../shape.js';
+import { checkShape, contiguousStrides, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { installMethods } from './methods.js';
 import { asTensor } from './operand.js';
@@ -67,7 +67,7 @@ function inferShape(t: Tensor, shape: readonly number[]): number[] {
   out.forEach((d, i) => {
     if (d === -1 && infer < 0) infer = i;
     else if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
-      throw new ShapeError(`reshape: expected shape to hold non-negative integers and at most one -1, got ${shapeStr(shape)}`);
+      throw new ShapeError(`reshape: expected shape to hold non-negative integers and at most one -1, got ${listStr(shape)}`);
     else known *= d;
   });
   if (infer >= 0) {
@@ -89,7 +89,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const seen = new Array<boolean>(t.ndim).fill(false);
   const p = dims.map((d) => {
     const k = normDim('permute', d, t.ndim, 'dims');
-    if (seen[k]) throw new IndexError(`permute: dim ${d} appears twice in [${dims.join(', ')}]`);
+    if (seen[k]) throw new IndexError(`permute: dim ${d} appears twice in ${listStr(dims)}`);
     seen[k] = true;
     return k;
   });
@@ -199,7 +199,7 @@ function resolveIndex(op: string, t: Tensor, idx: readonly IndexSpec[]): ViewSpe
       const [start, end, step] = [spec[0] ?? 0, spec[1] ?? n, spec[2] ?? 1];
       for (const [v, name] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
         if (typeof v !== 'number' || !Number.isInteger(v))
-          throw new IndexError(`${op}: expected the range ${name} for dim ${d} to be an integer, got ${String(v)}`);
+          throw new IndexError(`${op}: expected the range ${name} for dim ${d} to be an integer, got ${valueStr(v)}`);
       if (step <= 0) throw new IndexError(`${op}: expected a positive step for dim ${d}, got ${step}`);
       const clamp = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
       const b = clamp(start);
@@ -232,8 +232,12 @@ function embed(g: Tensor, shape: readonly number[], idx: readonly IndexSpec[]): 
  * `x.get([0, null, 2])` every other row. Negative positions count from the end.
  */
 export function get(x: Tensor, ...idx: IndexSpec[]): Tensor {
-  const t = asTensor('get', 'x', x);
-  const spec = resolveIndex('get', t, idx);
+  return indexView('get', asTensor('get', 'x', x), idx);
+}
+
+/** get under the name of the op the user called (so that slice's errors say 'slice'). */
+function indexView(op: string, t: Tensor, idx: readonly IndexSpec[]): Tensor {
+  const spec = resolveIndex(op, t, idx);
   const out = applyView(t, spec);
   if (isRecording()) record('view', out, [t], (g, [a]) => [() => embed(g, a.shape, idx)]);
   return out;
@@ -245,7 +249,7 @@ export function slice(x: Tensor, dim: number, start?: number, end?: number, step
   const d = normDim('slice', dim, t.ndim);
   const idx: IndexSpec[] = t.shape.map(() => null);
   idx[d] = [start ?? 0, end ?? t.shape[d], step];
-  return get(t, ...idx);
+  return indexView('slice', t, idx);
 }
 
 function sameFamily(op: string, ts: readonly unknown[]): Tensor[] {
@@ -324,7 +328,7 @@ function indexArray(op: string, idx: unknown, n: number): Int32Array {
   const arr = new Int32Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const v = list[i];
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new IndexError(`${op}: expected integer indices, got ${String(v)} at position ${i}`);
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new IndexError(`${op}: expected integer indices, got ${valueStr(v)} at position ${i}`);
     const k = v < 0 ? v + n : v;
     if (k < 0 || k >= n) throw new IndexError(`${op}: index ${v} is out of range for a dim of size ${n}`);
     arr[i] = k;

@@ -2,7 +2,7 @@
 import { isRecording, record } from '../autodiff/tape.js';
 import { backendOf } from '../backend/index.js';
 import { ShapeError, shapeStr } from '../errors.js';
-import { normDim, normDims, numel, sameShape } from '../shape.js';
+import { broadcastShapes, checkShape, normDim, normDims, numel, sameShape } from '../shape.js';
 import { opCodes } from '../native.js';
 import type { Tensor } from '../tensor.js';
 import { div, eq, mul, sub } from './binary.js';
@@ -152,12 +152,19 @@ export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
 
 /** Sums `g` down to `shape` (the inverse of broadcasting `shape` up to g's shape). */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  const lead = g.ndim - shape.length;
-  if (lead < 0) return expand(g, shape);
-  const mask = g.shape.map((d, i) => i < lead || (shape[i - lead] === 1 && d !== 1));
-  if (!mask.some((m) => m)) return reshape(g, shape);
-  return reshape(sum(g, dimsOf(mask), true), shape);
+  const t = asTensor('sumTo', 'g', g);
+  if (sameShape(t.shape, shape)) return t;
+  // Checked here because sumTo is public: wrong arguments used to fail inside reshape or
+  // expand, or with a TypeError. A gradient smaller than `shape` is broadcast up to it.
+  checkShape('sumTo', 'shape', shape);
+  const b = broadcastShapes('sumTo', t.shape, shape);
+  if (!sameShape(b, t.shape) && !(t.ndim < shape.length && sameShape(b, shape)))
+    throw new ShapeError(`sumTo: cannot sum g of shape ${shapeStr(t.shape)} to shape ${shapeStr(shape)}, which does not broadcast to it`);
+  const lead = t.ndim - shape.length;
+  if (lead < 0) return expand(t, shape);
+  const mask = t.shape.map((d, i) => i < lead || (shape[i - lead] === 1 && d !== 1));
+  if (!mask.some((m) => m)) return reshape(t, shape);
+  return reshape(sum(t, dimsOf(mask), true), shape);
 }
 
 declare module '../tensor.js' {
