@@ -16,6 +16,7 @@ export type NestedArray = number | NestedArray[];
 const FLAG_CONTIGUOUS = 1;
 const FLAG_DISPOSED = 2;
 const FLAG_READONLY = 4;
+const FLAG_HAS_VIEWS = 8; // some view shares this storage: never recycle it
 
 // Set by ts/backend/cpu.ts: reads any strided view into a fresh contiguous array.
 let readContiguous: (t: Tensor) => TypedArray = () => {
@@ -66,7 +67,10 @@ export class Tensor {
     this._offset = offset;
     this._base = base;
     this._flags = strides === undefined || isContiguous(shape, strides) ? FLAG_CONTIGUOUS : 0;
-    if (base !== null && (base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
+    if (base !== null) {
+      if ((base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
+      base._flags |= FLAG_HAS_VIEWS;
+    }
     // An open `tidy` scope (ts/memory.ts) lists every tensor made inside it.
     if (openScopes.length > 0) openScopes[openScopes.length - 1].push(this);
   }
@@ -118,8 +122,9 @@ export class Tensor {
     const buf = this._buf;
     this._buf = EMPTY[this.dtype];
     this._ad = null;
-    // Only the owner of a storage may hand it back; views merely let go of it.
-    if (this._base === null && this.device === 'cpu') recycle(buf);
+    // Only the owner of a storage may hand it back, and only if no view of it was ever made
+    // (a view could outlive this call); views merely let go of it.
+    if (this._base === null && (this._flags & FLAG_HAS_VIEWS) === 0 && this.device === 'cpu') recycle(buf);
   }
 
   [Symbol.dispose](): void {
@@ -142,6 +147,7 @@ export class Tensor {
 
   /** The elements as nested arrays (a number for a 0-d tensor). */
   toArray(): NestedArray {
+    this._check('toArray'); // before data(), so that the error names toArray
     const flat = this.data();
     if (this.shape.length === 0) return flat[0];
     const build = (dim: number, start: number): NestedArray[] => {
