@@ -72,6 +72,10 @@ export function checkShape(op: string, arg: string, shape: unknown): number[] {
   for (const d of shape)
     if (typeof d !== 'number' || !Number.isInteger(d) || d < 0)
       throw new ShapeError(`${op}: expected ${arg} to be an array of non-negative integers, got ${listStr(shape)}`);
+  // Sizes travel to the kernels as exact integers; [0, 1e300] used to pass (1e300 is an
+  // integer, and the shape holds no element) and reach native code as a garbage size.
+  if (shape.some((d) => d > Number.MAX_SAFE_INTEGER) || numel(shape) > Number.MAX_SAFE_INTEGER)
+    throw new ShapeError(`${op}: ${arg} ${listStr(shape)} is too large: sizes and element counts must stay below 2^53`);
   return shape as number[];
 }
 

@@ -103,7 +103,7 @@ export class Tensor {
 
   /** True after `dispose()`. */
   get disposed(): boolean {
-    return (this._flags & FLAG_DISPOSED) !== 0 || (this._base !== null && this._base.disposed);
+    return (this._flags & FLAG_DISPOSED) !== 0 || (this._base?.disposed ?? false);
   }
 
   /** @internal throws if disposed */

@@ -108,9 +108,7 @@ export function fmap(tree: unknown, fn: (t: Tensor, path: string) => Tensor, opt
  * how layers are both objects with fields and callable like functions (`m(x)`).
  */
 export function makeCallable(proto: object): unknown {
-  const self = function (...args: unknown[]) {
-    return (self as unknown as { forward: (...a: unknown[]) => unknown }).forward(...args);
-  };
+  const self = (...args: unknown[]) => (self as unknown as { forward: (...a: unknown[]) => unknown }).forward(...args);
   // A function's own `length` and `name` would shadow fields and getters of the layer.
   delete (self as { length?: number }).length;
   delete (self as { name?: string }).name;

@@ -97,11 +97,12 @@ export const fn = {
   sigmoid: (x: number) => 1 / (1 + Math.exp(-x)),
   softplus: (x: number) => Math.log(1 + Math.exp(x)),
   gelu: (x: number) => 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x ** 3))),
-  relu: (x: number) => (x > 0 ? x : 0),
+  relu: (x: number) => Math.max(x, 0),
   sign: (x: number) => (x > 0 ? 1 : x < 0 ? -1 : 0),
   recip: (x: number) => 1 / x,
-  maximum: (x: number, y: number) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : x > y ? x : y),
-  minimum: (x: number, y: number) => (Number.isNaN(x) || Number.isNaN(y) ? Number.NaN : x < y ? x : y),
+  // NaN in, NaN out
+  maximum: (x: number, y: number) => Math.max(x, y),
+  minimum: (x: number, y: number) => Math.min(x, y),
 };
 
 // ---- reductions --------------------------------------------------------------------

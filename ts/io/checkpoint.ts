@@ -11,7 +11,7 @@ import path from 'node:path';
 import { tensor } from '../creation.js';
 import type { DType } from '../dtype.js';
 import { ArgumentError, FluxionError, shapeStr } from '../errors.js';
-import { Leaf, type StateTree, stateLeaves } from '../optim/state.js';
+import { type Leaf, type StateTree, stateLeaves } from '../optim/state.js';
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { collectWithPaths } from '../tree.js';
@@ -35,7 +35,7 @@ interface Entry {
 function flattenState(prefix: string, v: unknown, tensors: [string, Tensor][], numbers: Record<string, unknown>): void {
   if (v instanceof Tensor) tensors.push([prefix, v]);
   else if (typeof v === 'number' || v === null) numbers[prefix] = v;
-  else if (Array.isArray(v)) v.forEach((x, i) => flattenState(`${prefix}.${i}`, x, tensors, numbers));
+  else if (Array.isArray(v)) for (const [i, x] of v.entries()) flattenState(`${prefix}.${i}`, x, tensors, numbers);
   else if (typeof v === 'object') for (const [k, x] of Object.entries(v as object)) flattenState(`${prefix}.${k}`, x, tensors, numbers);
 }
 
@@ -199,7 +199,12 @@ function restoreNumbers(leaf: Leaf, prefix: string, numbers: Record<string, unkn
   const walk = (v: unknown, key: string, set: (x: unknown) => void): void => {
     if (typeof v === 'number' || v === null) {
       if (key in numbers) set(numbers[key]);
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${key}.${i}`, (y) => { v[i] = y; }));
+    } else if (Array.isArray(v)) {
+      for (const [i, x] of v.entries())
+        walk(x, `${key}.${i}`, (y) => {
+          v[i] = y;
+        });
+    }
     else if (v !== null && typeof v === 'object' && !(v instanceof Tensor))
       for (const [k, x] of Object.entries(v)) walk(x, `${key}.${k}`, (y) => { (v as Record<string, unknown>)[k] = y; });
   };

@@ -2,7 +2,6 @@
 import { ArgumentError, IndexError, expected } from '../errors.js';
 import { Layer, functionName } from './layer.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a chain passes along whatever its functions return
 type Fn = (x: any) => any;
 
 export class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Layer {
@@ -10,7 +9,6 @@ export class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Laye
     super();
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: see Fn
   forward(x: any): any {
     const list = Array.isArray(this.layers) ? this.layers : Object.values(this.layers);
     let y = x;

@@ -3,19 +3,17 @@
 import { isRecording } from '../autodiff/tape.js';
 import { collect, makeCallable } from '../tree.js';
 
+// An interface (not a type alias) so it merges with the class below and gives instances a call signature.
 export interface Layer {
-  // biome-ignore lint/suspicious/noExplicitAny: layers take and return whatever their forward does
   (...args: any[]): any;
 }
 
 export abstract class Layer {
   constructor() {
     // Calling `new SomeLayer()` yields a function object whose prototype is SomeLayer's.
-    // biome-ignore lint/correctness/noConstructorReturn: this is how a layer becomes callable
     return makeCallable(new.target.prototype) as Layer;
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: see above
   abstract forward(...args: any[]): any;
 
   /** One line like Flux's `show`: `Dense(10 => 5, σ)`. */

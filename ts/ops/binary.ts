@@ -32,7 +32,7 @@ function defineBinary(name: string, vjp: Vjp | null, opts: { float?: boolean } =
 export const add = defineBinary('add', (g) => [() => g, () => g]);
 export const sub = defineBinary('sub', (g) => [() => g, () => neg(g)]);
 export const mul = defineBinary('mul', (g, [a, b]) => [() => mul(g, b), () => mul(g, a)]);
-export const div = defineBinary('div', (g, [a, b], y) => [() => div(g, b), () => neg(mul(g, div(y, b)))], { float: true });
+export const div = defineBinary('div', (g, [, b], y) => [() => div(g, b), () => neg(mul(g, div(y, b)))], { float: true });
 
 // d/da a^b = b a^(b-1); d/db a^b = a^b log a, taken as 0 where a = 0 and b >= 0 (as PyTorch does).
 export const pow = defineBinary(

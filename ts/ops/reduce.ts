@@ -153,10 +153,10 @@ export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
 /** Sums `g` down to `shape` (the inverse of broadcasting `shape` up to g's shape). */
 export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const t = asTensor('sumTo', 'g', g);
-  if (sameShape(t.shape, shape)) return t;
   // Checked here because sumTo is public: wrong arguments used to fail inside reshape or
   // expand, or with a TypeError. A gradient smaller than `shape` is broadcast up to it.
   checkShape('sumTo', 'shape', shape);
+  if (sameShape(t.shape, shape)) return t;
   const b = broadcastShapes('sumTo', t.shape, shape);
   if (!sameShape(b, t.shape) && !(t.ndim < shape.length && sameShape(b, shape)))
     throw new ShapeError(`sumTo: cannot sum g of shape ${shapeStr(t.shape)} to shape ${shapeStr(shape)}, which does not broadcast to it`);

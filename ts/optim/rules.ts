@@ -10,7 +10,6 @@ import { maximum, minimum, mul, div, add, sub } from '../ops/binary.js';
 import { sqrt } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: each rule has its own state type
 export type RuleState = any;
 
 export abstract class Rule {

@@ -1,0 +1,89 @@
+// tanh, sigmoid, relu, softplus and gelu take a fused native derivative kernel in the
+// backward pass when no outer gradient records. These tests show that path gives what
+// the composed rule (public ops) gives, that it is really taken, and that it is not
+// taken where an outer gradient needs a differentiable backward.
+import test from 'ava';
+import { type DType, type Tensor, fusedBackward, gradient, tensor } from '../../ts/index.js';
+import { cpu } from '../../ts/backend/cpu.js';
+import { mulberry32 } from './cases.js';
+import { close } from '../helpers.js';
+
+const FUSED = ['tanh', 'sigmoid', 'relu', 'softplus', 'gelu'] as const;
+type Op = (typeof FUSED)[number];
+
+/** Runs `fn` with the fused path on or off, counting the fused kernel calls. */
+function withFused<T>(enabled: boolean, fn: () => T): { value: T; calls: number } {
+  const saved = fusedBackward.enabled;
+  const original = cpu.unaryGrad;
+  let calls = 0;
+  cpu.unaryGrad = (...args) => {
+    calls++;
+    return original(...args);
+  };
+  fusedBackward.enabled = enabled;
+  try {
+    return { value: fn(), calls };
+  } finally {
+    fusedBackward.enabled = saved;
+    cpu.unaryGrad = original;
+  }
+}
+
+function values(n: number, seed: number): number[] {
+  const r = mulberry32(seed);
+  // spread over [-4, 4], kept away from relu's kink at 0
+  return Array.from({ length: n }, () => {
+    const v = 8 * r() - 4;
+    return Math.abs(v) < 0.05 ? 0.5 : v;
+  });
+}
+
+/** Inputs in several layouts: contiguous, transposed view, strided view, 0-d, empty. */
+function inputs(dtype: DType): [string, Tensor][] {
+  const v = values(24, 1);
+  return [
+    ['[4,6]', tensor(v, { dtype, shape: [4, 6] })],
+    ['T[6,4]', tensor(v, { dtype, shape: [4, 6] }).T],
+    ['strided [4,3]', tensor(v, { dtype, shape: [4, 6] }).slice(1, 0, undefined, 2)],
+    ['0-d', tensor(v[0], { dtype })],
+    ['empty [0,3]', tensor([], { dtype, shape: [0, 3] })],
+  ];
+}
+
+const apply = (op: Op, x: Tensor) => (x as unknown as Record<Op, () => Tensor>)[op]();
+
+for (const op of FUSED)
+  for (const dtype of ['float32', 'float64'] as const) {
+    const tol = dtype === 'float32' ? { atol: 1e-6, rtol: 1e-5 } : { atol: 1e-13, rtol: 1e-13 };
+    test(`${op} · ${dtype}: the fused derivative equals the composed rule`, (t) => {
+      for (const [label, x] of inputs(dtype)) {
+        // a non-uniform cotangent, so g * f'(x) is checked, not just f'(x)
+        const w = tensor(values(x.size, 2), { dtype, shape: x.shape });
+        const grad = () => gradient((y: Tensor) => apply(op, y).mul(w).sum(), x)[0] as Tensor;
+        const fused = withFused(true, grad);
+        const composed = withFused(false, grad);
+        t.is(fused.calls, 1, `${label}: the fused kernel ran once`);
+        t.is(composed.calls, 0, `${label}: the composed rule used no fused kernel`);
+        t.deepEqual(fused.value.shape, x.shape);
+        t.is(fused.value.dtype, dtype);
+        close(t, fused.value, composed.value, tol, `${label}:`);
+      }
+    });
+
+    test(`${op} · ${dtype}: under an outer gradient the rule stays differentiable`, (t) => {
+      // d/dx of (d/dx sum f(x)) must be f''(x): the inner backward may not take the fused kernel
+      const x = tensor(values(6, 3), { dtype });
+      const second = (enabled: boolean) =>
+        withFused(enabled, () => gradient((y: Tensor) => (gradient((z: Tensor) => apply(op, z).sum(), y)[0] as Tensor).sum(), x)[0]);
+      const on = second(true);
+      const off = second(false);
+      if (op === 'relu') t.true(on.value === null || (on.value as Tensor).data().every((v) => v === 0), "relu'' is 0");
+      else {
+        // a fused inner backward would cut the path to x and give null here
+        t.true(on.value instanceof Object && (on.value as Tensor).data().some((v) => v !== 0), `${op}'' is not 0`);
+        close(t, on.value, off.value, tol);
+      }
+      // Only the outer pass, first order with nothing recording around it, may use the kernel.
+      t.is(on.calls, op === 'relu' ? 0 : 1, 'fused kernel calls');
+    });
+  }
