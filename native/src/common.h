@@ -61,4 +61,22 @@ void check_bounds(const Napi::Env& env, const char* what, int ndim, const int64_
 
 const char* dtype_name(DType t);
 
+// Calls f(T{}) with T the C++ element type of `t`: the one dtype switch of every kernel.
+template <class F>
+void with_dtype(DType t, F&& f) {
+  switch (t) {
+    case DType::f32: f(float{}); break;
+    case DType::f64: f(double{}); break;
+    case DType::i32: f(int32_t{}); break;
+  }
+}
+
+// The same for kernels defined on floats only; int32 is refused with the kernel's name.
+template <class F>
+void with_float_dtype(const Napi::Env& env, const char* op, DType t, F&& f) {
+  FLX_THROW_IF(t == DType::i32, env, TypeError, std::string(op) + ": int32 is not supported");
+  if (t == DType::f32) f(float{});
+  else f(double{});
+}
+
 }  // namespace flx

@@ -69,11 +69,10 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
                "binary: operands must share one dtype");
   static const char* names[3] = {"binary: out", "binary: a", "binary: b"};
   Strided<3> it = read_broadcast<3>(env, arrs, names);
-  switch (arrs[0].dtype) {
-    case DType::f32: binary_typed<float>(op, it, arrs[0].as<float>(), arrs[1].as<float>(), arrs[2].as<float>()); break;
-    case DType::f64: binary_typed<double>(op, it, arrs[0].as<double>(), arrs[1].as<double>(), arrs[2].as<double>()); break;
-    case DType::i32: binary_typed<int32_t>(op, it, arrs[0].as<int32_t>(), arrs[1].as<int32_t>(), arrs[2].as<int32_t>()); break;
-  }
+  with_dtype(arrs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    binary_typed<T>(op, it, arrs[0].as<T>(), arrs[1].as<T>(), arrs[2].as<T>());
+  });
   return env.Undefined();
 }
 
@@ -94,11 +93,10 @@ Napi::Value Where(const Napi::CallbackInfo& info) {
     FLX_THROW_IF(arrs[k].dtype != arrs[0].dtype, env, TypeError, "where: operands must share one dtype");
   static const char* names[4] = {"where: out", "where: cond", "where: a", "where: b"};
   Strided<4> it = read_broadcast<4>(env, arrs, names);
-  switch (arrs[0].dtype) {
-    case DType::f32: where_typed<float>(it, arrs[0].as<float>(), arrs[1].as<float>(), arrs[2].as<float>(), arrs[3].as<float>()); break;
-    case DType::f64: where_typed<double>(it, arrs[0].as<double>(), arrs[1].as<double>(), arrs[2].as<double>(), arrs[3].as<double>()); break;
-    case DType::i32: where_typed<int32_t>(it, arrs[0].as<int32_t>(), arrs[1].as<int32_t>(), arrs[2].as<int32_t>(), arrs[3].as<int32_t>()); break;
-  }
+  with_dtype(arrs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    where_typed<T>(it, arrs[0].as<T>(), arrs[1].as<T>(), arrs[2].as<T>(), arrs[3].as<T>());
+  });
   return env.Undefined();
 }
 

@@ -22,15 +22,6 @@ void copy_typed(const Strided<2>& it, D* dst, const S* src) {
   });
 }
 
-template <class D>
-void copy_from(const Strided<2>& it, D* dst, const Arr& src) {
-  switch (src.dtype) {
-    case DType::f32: return copy_typed<D, float>(it, dst, src.as<float>());
-    case DType::f64: return copy_typed<D, double>(it, dst, src.as<double>());
-    case DType::i32: return copy_typed<D, int32_t>(it, dst, src.as<int32_t>());
-  }
-}
-
 // copy(src, dst); meta: ndim, shape, dst offset+strides, src offset+strides (src may broadcast).
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -45,11 +36,14 @@ Napi::Value Copy(const Napi::CallbackInfo& info) {
   check_bounds(env, "copy: src", it.ndim, it.shape, it.offset[1], it.strides[1], src.len);
   if (it.numel() == 0) return env.Undefined();
   it.coalesce();
-  switch (dst.dtype) {
-    case DType::f32: copy_from<float>(it, dst.as<float>(), src); break;
-    case DType::f64: copy_from<double>(it, dst.as<double>(), src); break;
-    case DType::i32: copy_from<int32_t>(it, dst.as<int32_t>(), src); break;
-  }
+  // every (dst, src) dtype pair: a copy between dtypes is a cast
+  with_dtype(dst.dtype, [&](auto dtag) {
+    with_dtype(src.dtype, [&](auto stag) {
+      using D = decltype(dtag);
+      using S = decltype(stag);
+      copy_typed<D, S>(it, dst.as<D>(), src.as<S>());
+    });
+  });
   return env.Undefined();
 }
 
@@ -91,11 +85,10 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
                "gather: lengths do not match the sizes");
   FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "gather: dtypes differ");
   check_indices(env, idx, a);
-  switch (x.dtype) {
-    case DType::f32: gather_typed<float>(a, idx.as<int32_t>(), out.as<float>(), x.as<float>()); break;
-    case DType::f64: gather_typed<double>(a, idx.as<int32_t>(), out.as<double>(), x.as<double>()); break;
-    case DType::i32: gather_typed<int32_t>(a, idx.as<int32_t>(), out.as<int32_t>(), x.as<int32_t>()); break;
-  }
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    gather_typed<T>(a, idx.as<int32_t>(), out.as<T>(), x.as<T>());
+  });
   return env.Undefined();
 }
 
@@ -121,11 +114,10 @@ Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
                "scatterAdd: lengths do not match the sizes");
   FLX_THROW_IF(g.dtype != out.dtype, env, TypeError, "scatterAdd: dtypes differ");
   check_indices(env, idx, a);
-  switch (g.dtype) {
-    case DType::f32: scatter_add_typed<float>(a, idx.as<int32_t>(), out.as<float>(), g.as<float>()); break;
-    case DType::f64: scatter_add_typed<double>(a, idx.as<int32_t>(), out.as<double>(), g.as<double>()); break;
-    case DType::i32: scatter_add_typed<int32_t>(a, idx.as<int32_t>(), out.as<int32_t>(), g.as<int32_t>()); break;
-  }
+  with_dtype(g.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    scatter_add_typed<T>(a, idx.as<int32_t>(), out.as<T>(), g.as<T>());
+  });
   return env.Undefined();
 }
 

@@ -64,11 +64,10 @@ Napi::Value Random(const Napi::CallbackInfo& info) {
   d.k1 = info[3].As<Napi::Number>().Uint32Value();
   d.counter = uint64_t(info[4].As<Napi::Number>().Uint32Value()) |
               (uint64_t(info[5].As<Napi::Number>().Uint32Value()) << 32);
-  switch (out.dtype) {
-    case DType::f32: fill_random<float>(d, kind, out.len, out.as<float>()); break;
-    case DType::f64: fill_random<double>(d, kind, out.len, out.as<double>()); break;
-    case DType::i32: throw Napi::TypeError::New(env, "fluxion native: random: int32 is not supported");
-  }
+  with_float_dtype(env, "random", out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    fill_random<T>(d, kind, out.len, out.as<T>());
+  });
   return env.Undefined();
 }
 

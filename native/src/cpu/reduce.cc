@@ -166,11 +166,10 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
   FLX_THROW_IF(out.len != nout, env, RangeError, "reduce: out has the wrong length");
   FLX_THROW_IF(nred == 0 && op != kRed_sum, env, RangeError, "reduce: max/min of an empty dimension");
   if (nout == 0) return env.Undefined();
-  switch (x.dtype) {
-    case DType::f32: reduce_dispatch<float>(op, r, nout, out.as<float>(), x.as<float>(), scale); break;
-    case DType::f64: reduce_dispatch<double>(op, r, nout, out.as<double>(), x.as<double>(), scale); break;
-    case DType::i32: reduce_dispatch<int32_t>(op, r, nout, out.as<int32_t>(), x.as<int32_t>(), scale); break;
-  }
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    reduce_dispatch<T>(op, r, nout, out.as<T>(), x.as<T>(), scale);
+  });
   return env.Undefined();
 }
 
@@ -223,11 +222,10 @@ Napi::Value Argmax(const Napi::CallbackInfo& info) {
   for (int d = 0; d < r.ndim; ++d) if (d != dim) nout *= r.shape[d];
   FLX_THROW_IF(out.len != nout, env, RangeError, "argmax: out has the wrong length");
   if (nout == 0) return env.Undefined();
-  switch (x.dtype) {
-    case DType::f32: argmax_typed<float>(r, dim, out.as<int32_t>(), x.as<float>()); break;
-    case DType::f64: argmax_typed<double>(r, dim, out.as<int32_t>(), x.as<double>()); break;
-    case DType::i32: argmax_typed<int32_t>(r, dim, out.as<int32_t>(), x.as<int32_t>()); break;
-  }
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    argmax_typed<T>(r, dim, out.as<int32_t>(), x.as<T>());
+  });
   return env.Undefined();
 }
 
@@ -267,11 +265,10 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   FLX_THROW_IF(x.len != outer * n * inner || out.len != x.len, env, RangeError, "softmax: lengths differ");
   FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "softmax: dtypes differ");
   if (x.len == 0) return env.Undefined();
-  switch (x.dtype) {
-    case DType::f32: softmax_typed<float>(log, outer, n, inner, out.as<float>(), x.as<float>()); break;
-    case DType::f64: softmax_typed<double>(log, outer, n, inner, out.as<double>(), x.as<double>()); break;
-    case DType::i32: throw Napi::TypeError::New(env, "fluxion native: softmax: int32 is not supported");
-  }
+  with_float_dtype(env, "softmax", x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    softmax_typed<T>(log, outer, n, inner, out.as<T>(), x.as<T>());
+  });
   return env.Undefined();
 }
 

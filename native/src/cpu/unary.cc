@@ -57,11 +57,10 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   read_strides(m, it.ndim, &it.offset[1], it.strides[1]);
   check_bounds(env, "unary: x", it.ndim, it.shape, it.offset[1], it.strides[1], x.len);
   it.coalesce();
-  switch (x.dtype) {
-    case DType::f32: unary_typed<float>(op, it, out.as<float>(), x.as<float>()); break;
-    case DType::f64: unary_typed<double>(op, it, out.as<double>(), x.as<double>()); break;
-    case DType::i32: unary_typed<int32_t>(op, it, out.as<int32_t>(), x.as<int32_t>()); break;
-  }
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    unary_typed<T>(op, it, out.as<T>(), x.as<T>());
+  });
   return env.Undefined();
 }
 
@@ -93,11 +92,10 @@ Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
                "unaryGrad: lengths differ");
   FLX_THROW_IF(x.dtype != out.dtype || y.dtype != out.dtype || g.dtype != out.dtype, env, TypeError,
                "unaryGrad: dtypes differ");
-  switch (out.dtype) {
-    case DType::f32: grad_typed<float>(op, out.len, out.as<float>(), x.as<float>(), y.as<float>(), g.as<float>()); break;
-    case DType::f64: grad_typed<double>(op, out.len, out.as<double>(), x.as<double>(), y.as<double>(), g.as<double>()); break;
-    case DType::i32: throw Napi::TypeError::New(env, "fluxion native: unaryGrad: int32 has no derivative");
-  }
+  with_float_dtype(env, "unaryGrad", out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    grad_typed<T>(op, out.len, out.as<T>(), x.as<T>(), y.as<T>(), g.as<T>());
+  });
   return env.Undefined();
 }
 
