@@ -1,15 +1,37 @@
 // Run-time settings and what this build found on this machine.
-import { cudaUnavailableReason } from './backend/index.js';
-import { expected } from './errors.js';
-import { native, nativePath } from './native.js';
+import { cudaProblem } from './backend/index.js';
+import { DeviceError, expected } from './errors.js';
+import { type CudaBinding, native, nativePath } from './native.js';
 
 /** What this build can use here: CPU threads and BLAS, and whether CUDA is usable (and why not). */
-export function backends(): { cpu: { threads: number; blas: string }; cuda: { available: boolean; reason: string }; addon: string } {
+export function backends(): {
+  cpu: { threads: number; blas: string };
+  cuda: { available: boolean; reason: string; info: string; gemm: { backend: string; cublas: string; tf32: boolean } | null };
+  addon: string;
+} {
+  const problem = cudaProblem();
   return {
     cpu: { threads: native.numThreads(), blas: native.blasInfo() },
-    cuda: { available: false, reason: cudaUnavailableReason() },
+    cuda: {
+      available: problem === null,
+      reason: problem ?? '',
+      info: native.cudaInfo(),
+      gemm: problem === null ? (native as unknown as CudaBinding).cudaGemmInfo() : null,
+    },
     addon: nativePath,
   };
+}
+
+/** Chooses the CUDA matrix-multiply backend ('auto' = cuBLAS when found) and whether TF32 tensor cores may be used. */
+export function setCudaGemm(opts: { backend?: 'auto' | 'cublas' | 'own'; tf32?: boolean }): void {
+  const problem = cudaProblem();
+  if (problem !== null) throw new DeviceError(`setCudaGemm: ${problem}`);
+  const cu = native as unknown as CudaBinding;
+  if (opts.backend !== undefined) {
+    if (!['auto', 'cublas', 'own'].includes(opts.backend)) throw expected('setCudaGemm', 'backend', "'auto', 'cublas' or 'own'", opts.backend);
+    cu.cudaGemmBackend(opts.backend);
+  }
+  if (opts.tf32 !== undefined) cu.cudaSetTf32(Boolean(opts.tf32));
 }
 
 /** Threads for elementwise kernels and for BLAS (default: the machine's cores, or FLUXION_NUM_THREADS). */

@@ -10,7 +10,7 @@ export { params, Params, Grads } from './autodiff/params.js';
 export { memory, tidy, dispose, type MemoryInfo } from './memory.js';
 export { children, collect, collectWithPaths, fmap, type HasTrainable } from './tree.js';
 export { native, nativePath } from './native.js';
-export { backends, setNumThreads, numThreads } from './config.js';
+export { backends, setNumThreads, numThreads, setCudaGemm } from './config.js';
 export { gradcheck, gradgradcheck, type CheckOptions } from './autodiff/check.js';
 export * from './nn/index.js';
 export * from './optim/index.js';

@@ -1,17 +1,21 @@
 // Memory reports and scopes. CPU storage is reclaimed by the garbage collector; `tidy`
 // and `dispose` release it sooner (and are what GPU memory will rely on).
 import { active } from './autodiff/tape.js';
+import { cudaProblem } from './backend/index.js';
+import { cudaMemory } from './backend/cuda.js';
 import { openScopes } from './scope.js';
 import { cpuMemory } from './storage.js';
 import { Tensor } from './tensor.js';
 
 export interface MemoryInfo {
   cpu: { bytes: number; pooledBytes: number };
+  /** Device memory held by tensors and kept for reuse by the caching allocator; null without a usable GPU. */
+  cuda: { live: number; cached: number } | null;
 }
 
-/** Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool. */
+/** Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool; GPU live and cached bytes. */
 export function memory(): MemoryInfo {
-  return { cpu: cpuMemory() };
+  return { cpu: cpuMemory(), cuda: cudaProblem() === null ? cudaMemory() : null };
 }
 
 const scopes = openScopes as Tensor[][];

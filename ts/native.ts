@@ -31,6 +31,42 @@ export interface NativeBinding {
   sgdStep(p: TypedArray, g: TypedArray, lr: number): void;
   adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, lr: number, b1: number, b2: number,
     eps: number, step: number, decay: number): void;
+  /** Present when the addon was built with CUDA (see CudaBinding). */
+  cudaDeviceCount?: () => number;
+}
+
+/**
+ * The CUDA entry points (present when built with nvcc). Device addresses travel as numbers,
+ * dtypes as codes (DTYPE_CODE), lengths in elements; shapes and strides in the metadata
+ * buffer in the same layout as the CPU kernels.
+ */
+export interface CudaBinding {
+  cudaDeviceCount(): number;
+  cudaAlloc(bytes: number): number;
+  cudaFree(ptr: number): void;
+  cudaMemory(): { live: number; cached: number };
+  cudaEmptyCache(): void;
+  cudaUpload(ptr: number, data: TypedArray): void;
+  cudaDownload(ptr: number, data: TypedArray): void;
+  cudaSync(): void;
+  cudaBinary(op: number, dtype: number, a: number, b: number, out: number, aLen: number, bLen: number, outLen: number): void;
+  cudaWhere(dtype: number, c: number, a: number, b: number, out: number, cLen: number, aLen: number, bLen: number, outLen: number): void;
+  cudaUnary(op: number, dtype: number, x: number, out: number, xLen: number, outLen: number): void;
+  cudaUnaryGrad(op: number, dtype: number, x: number, y: number, g: number, out: number, n: number): void;
+  cudaReduce(op: number, dtype: number, x: number, out: number, xLen: number, outLen: number, scale: number): void;
+  cudaArgmax(dtype: number, x: number, out: number, xLen: number, outLen: number, dim: number): void;
+  cudaSoftmax(log: boolean, dtype: number, x: number, out: number, outer: number, n: number, inner: number): void;
+  cudaMatmul(dtype: number, a: number, b: number, out: number, aLen: number, bLen: number, outLen: number): void;
+  cudaCopy(dstDtype: number, srcDtype: number, src: number, dst: number, srcLen: number, dstLen: number): void;
+  cudaGather(dtype: number, x: number, idx: number, out: number, outer: number, n: number, inner: number, k: number): void;
+  cudaScatterAdd(dtype: number, g: number, idx: number, out: number, outer: number, n: number, inner: number, k: number): void;
+  cudaRandom(dtype: number, out: number, n: number, kind: number, seedLo: number, seedHi: number, ctrLo: number, ctrHi: number): void;
+  cudaSgdStep(dtype: number, p: number, g: number, n: number, lr: number): void;
+  cudaAdamStep(dtype: number, p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number,
+    eps: number, step: number, decay: number): void;
+  cudaGemmBackend(name: 'auto' | 'cublas' | 'own'): void;
+  cudaSetTf32(on: boolean): void;
+  cudaGemmInfo(): { backend: string; cublas: string; tf32: boolean };
 }
 
 /** The package root: two levels up from dist/esm, ts/ or dist/. */

@@ -2,7 +2,7 @@
 // Ops are attached as methods by the op-family modules (ts/ops/*.ts); this file holds
 // only what every tensor has: its fields, reading values out, printing, disposal.
 import type { AdLink } from './autodiff/tape.js';
-import type { DType, Device, TypedArray } from './dtype.js';
+import type { DType, Device, DeviceBuffer, Storage, TypedArray } from './dtype.js';
 import { FluxionError, ShapeError, shapeStr } from './errors.js';
 import { openScopes } from './scope.js';
 import { recycle } from './storage.js';
@@ -18,12 +18,20 @@ const FLAG_DISPOSED = 2;
 const FLAG_READONLY = 4;
 const FLAG_HAS_VIEWS = 8; // some view shares this storage: never recycle it
 
-// Set by ts/backend/cpu.ts: reads any strided view into a fresh contiguous array.
-let readContiguous: (t: Tensor) => TypedArray = () => {
-  throw new FluxionError('backend not loaded');
-};
-export function setReader(fn: (t: Tensor) => TypedArray): void {
-  readContiguous = fn;
+// Set by each backend (ts/backend/*.ts): reads any strided view into a fresh contiguous
+// typed array on the CPU, and (GPU) gives device memory back.
+const readers: Partial<Record<Device, (t: Tensor) => TypedArray>> = {};
+export function setReader(device: Device, fn: (t: Tensor) => TypedArray): void {
+  readers[device] = fn;
+}
+let releaseDevice: (buf: DeviceBuffer) => void = () => {};
+export function setDeviceReleaser(fn: (buf: DeviceBuffer) => void): void {
+  releaseDevice = fn;
+}
+function read(t: Tensor): TypedArray {
+  const r = readers[t.device];
+  if (r === undefined) throw new FluxionError(`no backend loaded for device '${t.device}'`);
+  return r(t);
 }
 
 export class Tensor {
@@ -34,7 +42,7 @@ export class Tensor {
   /** Number of elements. */
   readonly size: number;
   /** @internal storage (a typed array on the CPU) */
-  _buf: TypedArray;
+  _buf: Storage;
   /** @internal element offset of this view in its storage */
   readonly _offset: number;
   /** @internal element strides (0 = broadcast) */
@@ -50,7 +58,7 @@ export class Tensor {
 
   /** @internal Use `tensor()`, `zeros()`, ... to create tensors. */
   constructor(
-    buf: TypedArray,
+    buf: Storage,
     shape: readonly number[],
     dtype: DType,
     device: Device = 'cpu',
@@ -122,9 +130,14 @@ export class Tensor {
     const buf = this._buf;
     this._buf = EMPTY[this.dtype];
     this._ad = null;
-    // Only the owner of a storage may hand it back, and only if no view of it was ever made
-    // (a view could outlive this call); views merely let go of it.
-    if (this._base === null && (this._flags & FLAG_HAS_VIEWS) === 0 && this.device === 'cpu') recycle(buf);
+    if (this._base !== null) return; // views merely let go of the storage
+    if (this.device === 'cpu') {
+      // Reuse CPU storage only if no view of it was ever made (a view could outlive this call).
+      if ((this._flags & FLAG_HAS_VIEWS) === 0) recycle(buf as TypedArray);
+    } else {
+      // GPU memory goes back at once; views of this tensor refuse all use from now on.
+      releaseDevice(buf as DeviceBuffer);
+    }
   }
 
   [Symbol.dispose](): void {
@@ -134,7 +147,7 @@ export class Tensor {
   /** The elements in row-major order, as a new typed array. */
   data(): TypedArray {
     this._check('data');
-    return readContiguous(this);
+    return read(this);
   }
 
   /** The single element of a one-element tensor, as a number. */
@@ -142,7 +155,7 @@ export class Tensor {
     this._check('item');
     if (this.size !== 1)
       throw new ShapeError(`item: expected a tensor with exactly one element, got shape ${shapeStr(this.shape)} (${this.size} elements)`);
-    return this._buf[this._offset];
+    return this.device === 'cpu' ? (this._buf as TypedArray)[this._offset] : read(this)[0];
   }
 
   /** The elements as nested arrays (a number for a 0-d tensor). */

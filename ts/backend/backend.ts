@@ -16,6 +16,8 @@ export interface Backend {
   /** A fresh contiguous tensor; `zero` asks for zeros. */
   empty(shape: readonly number[], dtype: DType, zero?: boolean): Tensor;
   fromArray(data: ArrayLike<number>, shape: readonly number[], dtype: DType): Tensor;
+  /** A read-only 0-d tensor holding v, for number operands of ops (may be cached). */
+  constant?(v: number, dtype: DType): Tensor;
   binary(op: number, a: Tensor, b: Tensor, shape: readonly number[]): Tensor;
   binaryInto(op: number, a: Tensor, b: Tensor, dst: Tensor): void;
   where(c: Tensor, a: Tensor, b: Tensor, shape: readonly number[]): Tensor;

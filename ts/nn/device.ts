@@ -1,7 +1,7 @@
 // Converting whole models or data structures: gpu, cpu, f32, f64. Each returns a
 // converted copy (tensors mapped through an identity-caching walk, so tied weights
 // stay tied).
-import { cudaUnavailableReason } from '../backend/index.js';
+import { cudaProblem } from '../backend/index.js';
 import { cast } from '../ops/cast.js';
 import { to } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
@@ -11,12 +11,16 @@ let warned = false;
 
 /** Moves a model (or tensor, or any tree of tensors) to the GPU; without a usable GPU returns it unchanged and warns once. */
 export function gpu<M>(model: M): M {
-  const reason = cudaUnavailableReason();
-  if (!warned) {
-    warned = true;
-    process.emitWarning(`fluxion: gpu() leaves the model on the CPU: ${reason}`, { code: 'FLUXION_NO_GPU' });
+  const reason = cudaProblem();
+  if (reason !== null) {
+    if (!warned) {
+      warned = true;
+      process.emitWarning(`fluxion: gpu() leaves the model on the CPU: ${reason}`, { code: 'FLUXION_NO_GPU' });
+    }
+    return model;
   }
-  return model;
+  if (model instanceof Tensor) return to(model, 'cuda') as M;
+  return fmap(model, (t) => to(t, 'cuda')) as M;
 }
 
 /** A copy of the model with every tensor on the CPU. */

@@ -3,7 +3,7 @@
 // Every view's backward rule is a public op too: reshape back, permute back, sum
 // back over broadcast dims, or embed into zeros at the sliced positions.
 import { isRecording, record } from '../autodiff/tape.js';
-import { backendOf } from '../backend/index.js';
+import { backendFor, backendOf } from '../backend/index.js';
 import { ArgumentError, DeviceError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
 import { checkShape, contiguousStrides, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -360,15 +360,16 @@ export function indexAdd(g: Tensor, dim: number, indices: Int32Array | readonly 
   return out;
 }
 
-/** Moves or converts: `x.to('float64')`, `x.to('cpu')`. */
+/** Moves or converts: `x.to('float64')`, `x.to('cuda')` (a copy; gradients flow back to the source device). */
 export function to(x: Tensor, target: string): Tensor {
   const t = asTensor('to', 'x', x);
   if (target === 'float32' || target === 'float64' || target === 'int32') return cast(t, target);
-  if (target === 'cpu' || target === 'cuda') {
-    if (t.device === target) return t;
-    backendOf({ device: target } as Tensor);
-  }
-  throw expected('to', 'target', "a dtype ('float32', 'float64', 'int32') or a device ('cpu', 'cuda')", target, ArgumentError);
+  if (target !== 'cpu' && target !== 'cuda')
+    throw expected('to', 'target', "a dtype ('float32', 'float64', 'int32') or a device ('cpu', 'cuda')", target, ArgumentError);
+  if (t.device === target) return t;
+  const out = backendFor(target).fromArray(t.data(), t.shape, t.dtype);
+  if (isRecording()) record('to', out, [t], (g, [a]) => [() => to(g, a.device)]);
+  return out;
 }
 
 declare module '../tensor.js' {

@@ -8,7 +8,7 @@ import { cast } from './cast.js';
 
 export function scalar(v: number, dtype: DType, like?: Tensor): Tensor {
   const be = like ? backendOf(like) : backendOf(SCALAR_DEVICE);
-  return be.fromArray([v], [], dtype);
+  return be.constant ? be.constant(v, dtype) : be.fromArray([v], [], dtype);
 }
 const SCALAR_DEVICE = { device: 'cpu' } as Tensor;
 
