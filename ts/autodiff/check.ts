@@ -26,7 +26,7 @@ function inner(a: Tensor, b: Tensor): number {
 function perturbed(x: Tensor, i: number, delta: number): Tensor {
   const d = x.data().slice();
   d[i] += delta;
-  return tensor(d, { dtype: x.dtype, shape: x.shape });
+  return tensor(d, { dtype: x.dtype, shape: x.shape, device: x.device });
 }
 
 /**
@@ -42,7 +42,7 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-4;
   const { val, back } = pullback(f, ...inputs);
-  const v = randn(val.shape, { dtype: val.dtype, rng: new RNG(opts.seed ?? 0) });
+  const v = randn(val.shape, { dtype: val.dtype, rng: new RNG(opts.seed ?? 0), device: val.device });
   const analytic = back(v) as (Tensor | null)[];
   inputs.forEach((x, k) => {
     const a = analytic[k] === null ? new Float64Array(x.size) : (analytic[k] as Tensor).data();
@@ -66,8 +66,8 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
 export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: CheckOptions = {}): true {
   const rng = new RNG((opts.seed ?? 0) + 1);
   const probe = ignoreDerivatives(() => f(...inputs));
-  const v = randn(probe.shape, { dtype: probe.dtype, rng });
-  const ws = inputs.map((x) => randn(x.shape, { dtype: x.dtype, rng }));
+  const v = randn(probe.shape, { dtype: probe.dtype, rng, device: probe.device });
+  const ws = inputs.map((x) => randn(x.shape, { dtype: x.dtype, rng, device: x.device }));
   const h = (...xs: Tensor[]) => {
     const gs = gradient((...ys: Tensor[]) => f(...ys).mul(v).sum(), ...xs) as (Tensor | null)[];
     let total: Tensor | null = null;

@@ -8,6 +8,7 @@ import { logsoftmax } from '../ops/reduce.js';
 import { mul, sub, add, lt, minimum } from '../ops/binary.js';
 import { asTensor } from '../ops/operand.js';
 import { cast } from '../ops/cast.js';
+import { to } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
 import { oneHotBatch } from '../train/onehot.js';
 
@@ -28,8 +29,9 @@ function aggregate(op: string, x: Tensor, agg: Agg = 'mean'): Tensor {
 
 function pair(op: string, yhat: unknown, y: unknown): [Tensor, Tensor] {
   const p = asTensor(op, 'prediction', yhat);
-  let t = y instanceof Tensor ? y : typeof y === 'number' ? tensor(y, { dtype: p.dtype }) : asTensor(op, 'target', y);
+  let t = y instanceof Tensor ? y : typeof y === 'number' ? tensor(y, { dtype: p.dtype, device: p.device }) : asTensor(op, 'target', y);
   if (t.dtype !== p.dtype) t = cast(t, p.dtype);
+  if (t.device !== p.device) t = to(t, p.device);
   return [p, t];
 }
 
@@ -48,11 +50,11 @@ function classTarget(op: string, p: Tensor, y: unknown): Tensor {
     const labels = y instanceof Tensor ? y : tensor(y as number[], { dtype: 'int32' });
     if (labels.shape.some((d, i) => d !== p.shape[i]))
       throw new ShapeError(`${op}: ${labels.size} labels of shape ${shapeStr(labels.shape)} for predictions of shape ${shapeStr(p.shape)}`);
-    return cast(oneHotBatch(labels, k), p.dtype).reshape(p.shape);
+    return to(cast(oneHotBatch(labels, k), p.dtype), p.device).reshape(p.shape);
   }
   const t = asTensor(op, 'target', y);
   sameShapes(op, p, t);
-  return t.dtype === p.dtype ? t : cast(t, p.dtype);
+  return to(t.dtype === p.dtype ? t : cast(t, p.dtype), p.device);
 }
 
 /** Per-sample values over the class dim: sum over the last dim (keeps the batch dims). */
