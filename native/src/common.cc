@@ -27,10 +27,12 @@ Arr arr(const Napi::CallbackInfo& info, size_t i, const char* what) {
   napi_typedarray_type t;
   size_t len = 0;
   void* data = nullptr;
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta)
+  // One N-API call: it fails (napi_invalid_arg) for anything that is not a typed array.
+  if (napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, nullptr) != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
     throw Napi::TypeError::New(env, std::string("fluxion native: ") + what + " must be a typed array");
-  napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, nullptr);
+  }
   Arr a;
   a.data = data;
   a.len = int64_t(len);
@@ -73,6 +75,24 @@ void check_bounds(const Napi::Env& env, const char* what, int ndim, const int64_
   if (n == 0) return;
   FLX_THROW_IF(lo < 0 || hi >= len, env, RangeError,
                std::string(what) + ": view reaches outside its storage");
+}
+
+// The smallest leading dimension BLAS accepts for a row-major operand of rows x cols.
+static int64_t min_ld(bool trans, int64_t rows, int64_t cols) {
+  int64_t ld = trans ? rows : cols;
+  return ld < 1 ? 1 : ld;
+}
+
+void check_matrix(const Napi::Env& env, const char* what, bool trans, int64_t rows, int64_t cols, int64_t ld,
+                  int64_t offset, int ndim, const int64_t* bshape, const int64_t* bstr, int64_t len) {
+  FLX_THROW_IF(ld < min_ld(trans, rows, cols), env, RangeError, std::string(what) + ": leading dimension too small");
+  int64_t shape[kMaxDims + 2], strides[kMaxDims + 2];
+  for (int d = 0; d < ndim; ++d) { shape[d] = bshape[d]; strides[d] = bstr[d]; }
+  shape[ndim] = rows;
+  shape[ndim + 1] = cols;
+  strides[ndim] = trans ? 1 : ld;
+  strides[ndim + 1] = trans ? ld : 1;
+  check_bounds(env, what, ndim + 2, shape, offset, strides, len);
 }
 
 }  // namespace flx

@@ -81,6 +81,11 @@ struct Strided {
   template <class Row>
   void run(Row&& row, int64_t grain = 1 << 15) const {
     int64_t n = numel();
+    // Small work runs inline: no std::function, no thread wake-up (this is the per-op overhead).
+    if (n < 2 * grain || num_threads() == 1) {
+      for_range(0, n, row);
+      return;
+    }
     parallel_for(n, grain, [&](int64_t b, int64_t e) { for_range(b, e, row); });
   }
 };
