@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  Adam, Chain, DataLoader, Dense, Descent, type DType, Tensor, backends, gpu, gradcheck, logitCrossEntropy, memory, oneCold, rand, randn,
+  Adam, Chain, DataLoader, Dense, Descent, type Tensor, backends, gpu, gradcheck, logitCrossEntropy, memory, oneCold, rand, randn,
   relu, setCudaGemm, setup, tensor, tidy, train, update, withGradient, dispose,
 } from '../../ts/index.js';
 import { CASES, makeInputs } from '../../test/ops/cases.js';

@@ -41,6 +41,8 @@ Napi::Value Kernels(const Napi::CallbackInfo& info) {
   o.Set("other", names(env, {FLUXION_OTHER_KERNELS(X)}));
 #undef X
   o.Set("cuda", Napi::Boolean::New(env, cuda_compiled()));
+  // The CUDA kernels compiled in, same families (empty lists in a build without CUDA).
+  o.Set("cudaKernels", cuda_kernels(env));
   return o;
 }
 
@@ -68,6 +70,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   register_movement(env, exports);
   register_random(env, exports);
   register_optim(env, exports);
+  register_cuda(env, exports);  // cuda* entry points (cuda/*.cu, or cuda/stub.cc without CUDA)
   return exports;
 }
 

@@ -59,6 +59,11 @@ void read_strides(Meta& m, int ndim, int64_t* offset, int64_t* strides);
 void check_bounds(const Napi::Env& env, const char* what, int ndim, const int64_t* shape, int64_t offset,
                   const int64_t* strides, int64_t len);
 
+// Bounds of one matrix operand of a batched matmul: rows x cols stored with leading dimension ld
+// (transposed or not), repeated over the batch dims. Also refuses an ld smaller than BLAS accepts.
+void check_matrix(const Napi::Env& env, const char* what, bool trans, int64_t rows, int64_t cols, int64_t ld,
+                  int64_t offset, int ndim, const int64_t* bshape, const int64_t* bstr, int64_t len);
+
 const char* dtype_name(DType t);
 
 // Calls f(T{}) with T the C++ element type of `t`: the one dtype switch of every kernel.

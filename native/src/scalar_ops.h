@@ -17,6 +17,11 @@ namespace flx {
 template <class T> struct Acc { using type = T; };
 template <> struct Acc<int32_t> { using type = double; };
 
+// The argument of a math function: int32 goes in as double. On the host this is exactly what
+// std::exp(int) does already; on the device the integer overloads do not exist, so the
+// functors spell the conversion out and both devices compute the same thing.
+template <class T> FLX_HD typename Acc<T>::type fp(T x) { return typename Acc<T>::type(x); }
+
 namespace bin {
 #define FLX_BIN(name, expr) \
   struct name { template <class T> FLX_HD T operator()(T a, T b) const { return (expr); } };
@@ -57,28 +62,28 @@ namespace un {
 #define FLX_UN(name, expr) \
   struct name { template <class T> FLX_HD T operator()(T x) const { return T(expr); } };
 FLX_UN(neg, -x)
-FLX_UN(exp, std::exp(x))
-FLX_UN(log, std::log(x))
-FLX_UN(sqrt, std::sqrt(x))
+FLX_UN(exp, std::exp(fp(x)))
+FLX_UN(log, std::log(fp(x)))
+FLX_UN(sqrt, std::sqrt(fp(x)))
 FLX_UN(abs, x < T(0) ? -x : x)
 FLX_UN(sign, (x > T(0)) - (x < T(0)))
-FLX_UN(sin, std::sin(x))
-FLX_UN(cos, std::cos(x))
-FLX_UN(tanh, std::tanh(x))
+FLX_UN(sin, std::sin(fp(x)))
+FLX_UN(cos, std::cos(fp(x)))
+FLX_UN(tanh, std::tanh(fp(x)))
 // Stable in both tails: never exponentiates a large positive number.
-FLX_UN(sigmoid, x >= T(0) ? T(1) / (T(1) + std::exp(-x)) : std::exp(x) / (T(1) + std::exp(x)))
+FLX_UN(sigmoid, x >= T(0) ? T(1) / (T(1) + std::exp(fp(-x))) : std::exp(fp(x)) / (T(1) + std::exp(fp(x))))
 FLX_UN(relu, x > T(0) ? x : T(0))
 // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
-FLX_UN(softplus, (x > T(0) ? x : T(0)) + std::log1p(std::exp(x < T(0) ? x : -x)))
+FLX_UN(softplus, (x > T(0) ? x : T(0)) + std::log1p(std::exp(fp(x < T(0) ? x : -x))))
 FLX_UN(recip, T(1) / x)
-FLX_UN(log1p, std::log1p(x))
-FLX_UN(expm1, std::expm1(x))
+FLX_UN(log1p, std::log1p(fp(x)))
+FLX_UN(expm1, std::expm1(fp(x)))
 #undef FLX_UN
 // gelu, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 struct gelu {
   template <class T> FLX_HD T operator()(T x) const {
     const T c = T(0.7978845608028654), a = T(0.044715);
-    return T(0.5) * x * (T(1) + std::tanh(c * (x + a * x * x * x)));
+    return T(0.5) * x * (T(1) + std::tanh(fp(c * (x + a * x * x * x))));
   }
 };
 }  // namespace un
@@ -118,5 +123,52 @@ struct Philox {
     }
   }
 };
+
+// One seeded draw: element i is a pure function of (key, counter + i), on any device.
+struct PhiloxDraw {
+  uint32_t k0, k1;
+  uint64_t counter;
+  FLX_HD void block(uint64_t i, uint32_t out[4]) const {
+    const uint64_t c = counter + i;
+    out[0] = uint32_t(c);
+    out[1] = uint32_t(c >> 32);
+    out[2] = 0x466C7578u;  // a fixed stream id
+    out[3] = 0;
+    Philox::block(out, k0, k1);
+  }
+};
+
+// Uniform in [0, 1) with 24 (float) or 53 (double) random bits.
+template <class T>
+FLX_HD T draw_uniform(const uint32_t* r) {
+  if constexpr (std::is_same_v<T, float>) {
+    return float(r[0] >> 8) * (1.0f / 16777216.0f);
+  } else {
+    const uint64_t bits = (uint64_t(r[0]) << 21) ^ uint64_t(r[1] >> 11);
+    return T(double(bits & ((uint64_t(1) << 53) - 1)) * (1.0 / 9007199254740992.0));
+  }
+}
+
+// Box-Muller on two uniforms from one block, in double; u1 in (0, 1] so the log is finite.
+template <class T>
+FLX_HD T draw_normal(const uint32_t* r) {
+  double u1, u2;
+  if constexpr (std::is_same_v<T, double>) {
+    u1 = (double((uint64_t(r[0]) << 21) ^ (r[1] >> 11)) + 1.0) * (1.0 / 9007199254740992.0);
+    u2 = double((uint64_t(r[2]) << 21) ^ (r[3] >> 11)) * (1.0 / 9007199254740992.0);
+  } else {
+    u1 = (double(r[0]) + 1.0) * (1.0 / 4294967296.0);
+    u2 = double(r[2]) * (1.0 / 4294967296.0);
+  }
+  return T(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+}
+
+// Element i of a draw: kind 0 = uniform [0, 1), 1 = standard normal.
+template <class T>
+FLX_HD T draw(const PhiloxDraw& d, int kind, uint64_t i) {
+  uint32_t r[4];
+  d.block(i, r);
+  return kind == 0 ? draw_uniform<T>(r) : draw_normal<T>(r);
+}
 
 }  // namespace flx

@@ -28,25 +28,6 @@ void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const doubl
               blasint(K), 1.0, a, blasint(lda), b, blasint(ldb), 0.0, c, blasint(N));
 }
 
-// The smallest leading dimension BLAS accepts for a row-major operand of rows x cols.
-int64_t min_ld(bool trans, int64_t rows, int64_t cols) {
-  int64_t ld = trans ? rows : cols;
-  return ld < 1 ? 1 : ld;
-}
-
-// Bounds of one matrix operand: rows x cols stored with leading dimension ld (transposed or not).
-void check_matrix(const Napi::Env& env, const char* what, bool trans, int64_t rows, int64_t cols, int64_t ld,
-                  int64_t offset, int ndim, const int64_t* bshape, const int64_t* bstr, int64_t len) {
-  FLX_THROW_IF(ld < min_ld(trans, rows, cols), env, RangeError, std::string(what) + ": leading dimension too small");
-  int64_t shape[kMaxDims + 2], strides[kMaxDims + 2];
-  for (int d = 0; d < ndim; ++d) { shape[d] = bshape[d]; strides[d] = bstr[d]; }
-  shape[ndim] = rows;
-  shape[ndim + 1] = cols;
-  strides[ndim] = trans ? 1 : ld;
-  strides[ndim + 1] = trans ? ld : 1;
-  check_bounds(env, what, ndim + 2, shape, offset, strides, len);
-}
-
 // matmul(a, b, out); meta: nb, batch shape, a offset + batch strides, b offset + batch strides,
 // M, N, K, transA, lda, transB, ldb. out is contiguous [batch..., M, N].
 Napi::Value Matmul(const Napi::CallbackInfo& info) {
