@@ -16,7 +16,6 @@ export type NestedArray = number | NestedArray[];
 const FLAG_CONTIGUOUS = 1;
 const FLAG_DISPOSED = 2;
 const FLAG_READONLY = 4;
-const FLAG_HAS_VIEWS = 8; // some view shares this storage: never recycle it
 
 // Set by each backend (ts/backend/*.ts): reads any strided view into a fresh contiguous
 // typed array on the CPU, and (GPU) gives device memory back.
@@ -75,10 +74,7 @@ export class Tensor {
     this._offset = offset;
     this._base = base;
     this._flags = strides === undefined || isContiguous(shape, strides) ? FLAG_CONTIGUOUS : 0;
-    if (base !== null) {
-      if ((base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
-      base._flags |= FLAG_HAS_VIEWS;
-    }
+    if (base !== null && (base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
     // An open `tidy` scope (ts/memory.ts) lists every tensor made inside it.
     if (openScopes.length > 0) openScopes[openScopes.length - 1].push(this);
   }
@@ -131,13 +127,10 @@ export class Tensor {
     this._buf = EMPTY[this.dtype];
     this._ad = null;
     if (this._base !== null) return; // views merely let go of the storage
-    if (this.device === 'cpu') {
-      // Reuse CPU storage only if no view of it was ever made (a view could outlive this call).
-      if ((this._flags & FLAG_HAS_VIEWS) === 0) recycle(buf as TypedArray);
-    } else {
-      // GPU memory goes back at once; views of this tensor refuse all use from now on.
-      releaseDevice(buf as DeviceBuffer);
-    }
+    // The storage is reused at once: views of this tensor count as disposed too (see
+    // `disposed`) and every op refuses a disposed input, so nothing reads it afterwards.
+    if (this.device === 'cpu') recycle(buf as TypedArray);
+    else releaseDevice(buf as DeviceBuffer);
   }
 
   [Symbol.dispose](): void {

@@ -29,6 +29,26 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+template <class T>
+struct AdamConsts {
+  T b1, b2, eps, a, ic2, wd;
+};
+
+// A plain function with restrict pointers and constants by value: the compiler can keep
+// everything in registers and vectorise (a lambda capturing by reference defeats both).
+template <class T>
+void adam_range(int64_t b, int64_t e, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                const AdamConsts<T> c) {
+  for (int64_t i = b; i < e; ++i) {
+    const T gi = g[i];
+    const T mi = c.b1 * m[i] + (T(1) - c.b1) * gi;
+    const T vi = c.b2 * v[i] + (T(1) - c.b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= c.a * mi / (std::sqrt(vi * c.ic2) + c.eps) + c.wd * p[i];
+  }
+}
+
 // adamStep(p, g, m, v, lr, beta1, beta2, eps, step, decay): Adam with bias correction;
 // decay > 0 applies decoupled weight decay (AdamW): p -= lr * decay * p.
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
@@ -42,24 +62,10 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
                b2 = info[6].As<Napi::Number>().DoubleValue(), eps = info[7].As<Napi::Number>().DoubleValue(),
                step = info[8].As<Napi::Number>().DoubleValue(), decay = info[9].As<Napi::Number>().DoubleValue();
   const double c1 = 1.0 - std::pow(b1, step), c2 = 1.0 - std::pow(b2, step);
-  auto run = [&](auto* pp_, const auto* pg_, auto* pm_, auto* pv_) {
-    using T = std::remove_pointer_t<decltype(pp_)>;
-    // Distinct arrays (checked lengths, separate tensors): tell the compiler so it vectorises.
-    T* __restrict pp = pp_;
-    const T* __restrict pg = pg_;
-    T* __restrict pm = pm_;
-    T* __restrict pv = pv_;
-    const T tb1 = T(b1), tb2 = T(b2), teps = T(eps), a = T(lr / c1), ic2 = T(1.0 / c2), wd = T(lr * decay);
-    parallel_for(p.len, 1 << 14, [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        T gi = pg[i];
-        T mi = tb1 * pm[i] + (T(1) - tb1) * gi;
-        T vi = tb2 * pv[i] + (T(1) - tb2) * gi * gi;
-        pm[i] = mi;
-        pv[i] = vi;
-        pp[i] -= a * mi / (std::sqrt(vi * ic2) + teps) + wd * pp[i];
-      }
-    });
+  auto run = [&](auto* pp, const auto* pg, auto* pm, auto* pv) {
+    using T = std::remove_pointer_t<decltype(pp)>;
+    const AdamConsts<T> c{T(b1), T(b2), T(eps), T(lr / c1), T(1.0 / c2), T(lr * decay)};
+    parallel_for(p.len, 1 << 14, [=](int64_t b, int64_t e) { adam_range<T>(b, e, pp, pg, pm, pv, c); });
   };
   if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>(), m.as<float>(), v.as<float>());
   else run(p.as<double>(), g.as<double>(), m.as<double>(), v.as<double>());

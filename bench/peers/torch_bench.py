@@ -1,0 +1,394 @@
+"""PyTorch (CPU) and numpy peers of the Fluxion benchmark suite.
+
+Run by bench/run.ts as one long-lived child process (python3 bench/peers/torch_bench.py).
+It speaks the protocol of bench/lib/protocol.ts: the first stdin line is the JSON job,
+each further line one workload; it answers '@@META {json}' once ready, then per workload
+'@@RESULT {json}' lines (times in milliseconds per unit) and '@@DONE <id>'. Timing
+mirrors bench/lib/measure.ts (calibrate, warm up, median of repetitions).
+
+Threads: torch.set_num_threads(n) sets the OpenMP intra-op pool; PyTorch's CPU GEMM goes
+to the process's OpenBLAS (the one numpy uses too), whose pool is set with
+openblas_set_num_threads(n) through ctypes, so both follow the same count.
+The job's peer is 'torch' (PyTorch rows plus numpy's GEMM, the "OpenBLAS direct"
+reference) or 'numpy-env' (numpy GEMM only, run with the environment Fluxion sees).
+"""
+import ctypes
+import json
+import math
+import sys
+import time
+
+RESULT = "@@RESULT "
+META = "@@META "
+DONE = "@@DONE "
+MIN_REP_MS = 50.0
+WARMUP = 2
+
+job = json.loads(sys.stdin.readline())
+PEER = job["peer"]
+OPTS = {"reps": job["reps"], "budget": job["budgetMs"]}
+
+
+def emit(r):
+    sys.stdout.write(RESULT + json.dumps(r) + "\n")
+    sys.stdout.flush()
+
+
+def now_ms():
+    return time.perf_counter() * 1e3
+
+
+def quantile(s, q):
+    if len(s) == 1:
+        return s[0]
+    pos = (len(s) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def summarize(samples, inner, warmup_only=False):
+    s = sorted(samples)
+    out = {"median": quantile(s, 0.5), "q1": quantile(s, 0.25), "q3": quantile(s, 0.75),
+           "min": s[0], "max": s[-1], "n": len(s), "inner": inner, "samples": samples}
+    if warmup_only:
+        out["warmupOnly"] = True
+    return out
+
+
+def timed(run, k):
+    t = now_ms()
+    run(k)
+    return now_ms() - t
+
+
+def measure(run, max_inner=1_000_000):
+    """run(k) performs k units; returns stats of milliseconds per unit (as measure.ts)."""
+    budget = OPTS["budget"]
+    inner = 1
+    t = timed(run, 1)
+    if t > 2 * budget:
+        return summarize([t], 1, True)
+    spent = t
+    if t < budget / 4:
+        t = timed(run, 1)
+        spent += t
+    while t < MIN_REP_MS and inner < max_inner and spent < budget / 2:
+        inner = min(max_inner, inner * (10 if t < MIN_REP_MS / 20 else 2))
+        t = timed(run, inner)
+        spent += t
+    i = 0
+    while i < WARMUP and spent + t < budget / 2:
+        t = timed(run, inner)
+        spent += t
+        i += 1
+    fit = int(budget // max(t, 1e-6))
+    min_reps = min(3, OPTS["reps"]) if t <= budget else 1
+    reps = max(1, min(OPTS["reps"], max(min_reps, fit)))
+    samples = [timed(run, inner) / inner for _ in range(reps)]
+    return summarize(samples, inner)
+
+
+def per_op(st, ops):
+    out = dict(st)
+    for k in ("median", "q1", "q3", "min", "max"):
+        out[k] = st[k] / ops
+    out["samples"] = [v / ops for v in st["samples"]]
+    return out
+
+
+def err_text(e):
+    return (type(e).__name__ + ": " + str(e)).split("\n")[0][:200]
+
+
+# ---------------------------------------------------------------- OpenBLAS control
+def find_openblas():
+    try:
+        with open("/proc/self/maps") as f:
+            for line in f:
+                path = line.split()[-1]
+                if "libopenblas" in path:
+                    lib = ctypes.CDLL(path)
+                    lib.openblas_get_config.restype = ctypes.c_char_p
+                    lib.openblas_get_corename.restype = ctypes.c_char_p
+                    return lib, path
+    except OSError:
+        pass
+    return None, None
+
+
+try:
+    import numpy as np
+    NUMPY_ERR = None
+except Exception as e:  # noqa: BLE001 - reported as "missing"
+    np = None
+    NUMPY_ERR = err_text(e)
+
+torch = None
+TORCH_ERR = "not used by this job"
+if PEER == "torch":
+    try:
+        import torch
+        import torch.nn.functional as F
+        TORCH_ERR = None
+    except Exception as e:  # noqa: BLE001
+        TORCH_ERR = err_text(e)
+
+OB, OB_PATH = find_openblas()
+
+
+def set_threads(n):
+    if torch is not None:
+        torch.set_num_threads(n)
+    if OB is not None:
+        OB.openblas_set_num_threads(n)
+
+
+set_threads(job["threads"])
+
+meta = {"peer": PEER, "python": sys.version.split()[0], "threads": job["threads"]}
+if np is not None:
+    meta["numpy"] = np.__version__
+if torch is not None:
+    meta["torch"] = torch.__version__
+    meta["torchThreads"] = torch.get_num_threads()
+    meta["torchParallel"] = torch.__config__.parallel_info().split("\n")[-2].strip()
+if OB is not None:
+    meta["openblas"] = OB.openblas_get_config().decode()
+    meta["openblasCore"] = OB.openblas_get_corename().decode()
+    meta["openblasThreads"] = OB.openblas_get_num_threads()
+    meta["openblasPath"] = OB_PATH
+sys.stdout.write(META + json.dumps(meta) + "\n")
+sys.stdout.flush()
+
+
+# ---------------------------------------------------------------- numpy GEMM
+def numpy_gemm(w):
+    n = int(w["params"]["n"])
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n), dtype=np.float32)
+    b = rng.random((n, n), dtype=np.float32)
+
+    def run(k):
+        for _ in range(k):
+            a @ b
+    return measure(run)
+
+
+# ---------------------------------------------------------------- PyTorch
+SIZES = [784, 512, 512, 10]
+
+
+def mlp():
+    torch.manual_seed(1)
+    return torch.nn.Sequential(
+        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[2], SIZES[3]))
+
+
+def batch_of(n):
+    torch.manual_seed(2)
+    x = torch.rand(n, SIZES[0])
+    y = torch.tensor([(i * 7) % 10 for i in range(n)], dtype=torch.long)
+    return x, y
+
+
+def optimizer(p, params):
+    if p["opt"] == "sgd":
+        return torch.optim.SGD(params, lr=float(p["lr"]))
+    return torch.optim.Adam(params, lr=float(p["lr"]))
+
+
+def stepper(model, opt):
+    def step(x, y):
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
+def step_gemms(b):
+    """The eight GEMMs of one MLP step, alone, through numpy (OpenBLAS direct): what the step
+    would cost if nothing else took time. Weight-gradient products read a transposed operand."""
+    rng = np.random.default_rng(0)
+    # (m, k, n, A transposed, B transposed): forward x·Wᵀ, input grads g·W, weight grads gᵀ·x
+    shapes = [(b, 784, 512, 0, 1), (b, 512, 512, 0, 1), (b, 512, 10, 0, 1),
+              (b, 10, 512, 0, 0), (10, b, 512, 1, 0), (b, 512, 512, 0, 0), (512, b, 512, 1, 0), (512, b, 784, 1, 0)]
+    mats = []
+    for m, k, n, ta, tb in shapes:
+        a = rng.random((k, m), dtype=np.float32).T if ta else rng.random((m, k), dtype=np.float32)
+        bb = rng.random((n, k), dtype=np.float32).T if tb else rng.random((k, n), dtype=np.float32)
+        mats.append((a, bb))
+
+    def run(k):
+        for _ in range(k):
+            for a, bb in mats:
+                a @ bb
+    return measure(run)
+
+
+def f(x):
+    return x * x * 3 + x * 2 + 1
+
+
+def torch_run(w):
+    p = w["params"]
+    g = w["group"]
+    wid = w["id"]
+    if g == "gemm":
+        n = int(p["n"])
+        a, b = torch.rand(n, n), torch.rand(n, n)
+
+        def run(k):
+            for _ in range(k):
+                torch.mm(a, b)
+        return measure(run), None
+    if g == "small":
+        size = int(p["size"])
+        a, b = torch.rand(size), torch.rand(size)
+        if wid == "add-64":
+            def run(k):
+                for _ in range(k):
+                    torch.add(a, b)
+            return measure(run), None
+        ops = int(p["ops"])
+        c = torch.full((size,), 0.999)
+
+        def chain(x):
+            z = x
+            for _ in range(0, ops, 2):
+                z = (z + b) * c
+            return z
+        if wid == "chain-fwd":
+            def run(k):
+                with torch.no_grad():
+                    for _ in range(k):
+                        chain(a)
+        else:
+            def run(k):
+                for _ in range(k):
+                    x = a.detach().requires_grad_()
+                    torch.autograd.grad(chain(x).sum(), x)
+        return per_op(measure(run), ops), None
+    if g == "scalar":
+        x0 = float(p["x"])
+        if wid == "scalar-grad":
+            def once():
+                x = torch.tensor(x0, requires_grad=True)
+                return torch.autograd.grad(f(x), x)[0].item()
+        else:
+            def once():
+                x = torch.tensor(x0, requires_grad=True)
+                (d1,) = torch.autograd.grad(f(x), x, create_graph=True)
+                return torch.autograd.grad(d1, x)[0].item()
+        value = once()
+
+        def run(k):
+            for _ in range(k):
+                once()
+        return measure(run), {"value": value}
+    if g == "mlp":
+        model = mlp()
+        params = list(model.parameters())
+        x, y = batch_of(int(p["batch"]))
+        if wid == "mlp-fwd":
+            def once():
+                with torch.no_grad():
+                    F.cross_entropy(model(x), y).item()
+        elif wid == "mlp-grad":
+            def once():
+                torch.autograd.grad(F.cross_entropy(model(x), y), params)
+        else:
+            def once():
+                gs = torch.autograd.grad(F.cross_entropy(model(x), y), params, create_graph=True)
+                s = sum((t * t).sum() for t in gs)
+                torch.autograd.grad(s, params)
+
+        def run(k):
+            for _ in range(k):
+                once()
+        return measure(run), None
+    if g == "step":
+        x, y = batch_of(int(p["batch"]))
+        by = {}
+        for n in job.get("stepThreads") or [job["threads"]]:
+            set_threads(n)
+            model = mlp()
+            step = stepper(model, optimizer(p, model.parameters()))
+
+            def run(k):
+                for _ in range(k):
+                    step(x, y)
+            by[str(n)] = measure(run)
+        set_threads(job["threads"])
+        return None, {"byThreads": by, "extra": {"gemmOnlyMs": step_gemms(int(p["batch"]))["median"]}}
+    if g == "epoch":
+        m = job.get("mnist")
+        if not m:
+            raise RuntimeError("no MNIST data in the job")
+        n = int(m["n"])
+        X = torch.from_numpy(np.fromfile(m["x"], dtype=np.float32).reshape(n, 784).copy())
+        Y = torch.from_numpy(np.fromfile(m["y"], dtype=np.int32).astype(np.int64))
+        model = mlp()
+        step = stepper(model, optimizer(p, model.parameters()))
+        bs = int(p["batch"])
+        gen = torch.Generator().manual_seed(3)
+        last = [float("nan")]
+
+        def epoch():
+            order = torch.randperm(n, generator=gen)
+            total, steps = 0.0, 0
+            for s in range(0, n, bs):
+                idx = order[s:s + bs]
+                total += step(X[idx], Y[idx])
+                steps += 1
+            last[0] = total / steps
+
+        def run(k):
+            for _ in range(k):
+                epoch()
+        st = measure(run)
+        return st, {"lastEpochLoss": round(last[0], 4)}
+    raise RuntimeError("not a PyTorch workload: " + wid)
+
+
+def handle(w):
+    wid = w["id"]
+    if w["group"] == "gemm":
+        if np is None:
+            emit({"workload": wid, "peer": "numpy" if PEER == "torch" else PEER, "status": "missing", "reason": "numpy: " + NUMPY_ERR})
+        else:
+            try:
+                emit({"workload": wid, "peer": "numpy" if PEER == "torch" else PEER, "status": "ok",
+                      "threads": job["threads"], "stats": numpy_gemm(w)})
+            except Exception as e:  # noqa: BLE001
+                emit({"workload": wid, "peer": "numpy" if PEER == "torch" else PEER, "status": "error", "reason": err_text(e)})
+    if PEER != "torch":
+        return
+    if torch is None:
+        emit({"workload": wid, "peer": "torch", "status": "missing", "reason": "torch: " + TORCH_ERR})
+        return
+    try:
+        st, extra = torch_run(w)
+        r = {"workload": wid, "peer": "torch", "status": "ok", "threads": job["threads"]}
+        if w["group"] == "step":
+            r["byThreads"] = extra["byThreads"]
+            r["extra"] = extra["extra"]
+        else:
+            r["stats"] = st
+            if extra:
+                r["extra"] = extra
+        emit(r)
+    except Exception as e:  # noqa: BLE001
+        emit({"workload": wid, "peer": "torch", "status": "error", "reason": err_text(e)})
+
+
+for line in iter(sys.stdin.readline, ""):
+    if not line.strip():
+        continue
+    w = json.loads(line)
+    handle(w)
+    sys.stdout.write(DONE + w["id"] + "\n")
+    sys.stdout.flush()
