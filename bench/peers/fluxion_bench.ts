@@ -25,6 +25,7 @@ import {
   setNumThreads,
   setup,
   tensor,
+  tidy,
   train,
 } from '../../ts/index.js';
 import { serve } from '../lib/child.js';
@@ -84,9 +85,11 @@ function run(w: Workload): Result {
       const n = Number(p.n);
       const a = rand([n, n]);
       const b = rand([n, n]);
+      // Each result is disposed at once, as numpy and PyTorch free theirs by reference
+      // counting: the same work, with memory released at the same point.
       return ok(
         measure((k) => {
-          for (let i = 0; i < k; i++) matmul(a, b);
+          for (let i = 0; i < k; i++) matmul(a, b).dispose();
         }, opts),
       );
     }
@@ -128,12 +131,13 @@ function run(w: Workload): Result {
       const model = mlp();
       const [x, y] = batchOf(Number(p.batch));
       const l = (m: Model) => loss(m, x, y);
+      // tidy releases every intermediate when the call ends (Python peers free by refcount)
       const once =
         w.id === 'mlp-fwd'
-          ? () => l(model).item()
+          ? () => tidy(() => l(model).item())
           : w.id === 'mlp-grad'
-            ? () => gradient(l, model)
-            : () => gradient((m: Model) => squaredNorm(gradient(l, m)[0]), model);
+            ? () => tidy(() => gradient(l, model) && 0)
+            : () => tidy(() => gradient((m: Model) => squaredNorm(gradient(l, m)[0]), model) && 0);
       return ok(
         measure((k) => {
           for (let i = 0; i < k; i++) once();
