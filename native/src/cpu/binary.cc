@@ -44,17 +44,12 @@ void binary_typed(int op, const Strided<3>& it, T* out, const T* a, const T* b) 
   }
 }
 
-// Reads out-shape plus the strides of N inputs (already broadcast to the out shape).
+// Reads out-shape plus the strides of N operands (inputs already broadcast to the out shape).
 template <int N>
 Strided<N> read_broadcast(const Napi::Env& env, const Arr* arrs, const char* const* names) {
-  Meta m(env);
-  Strided<N> it;
-  it.ndim = read_ndim(m, env);
-  read_shape(m, it.ndim, it.shape);
-  for (int k = 0; k < N; ++k) {
-    read_strides(m, it.ndim, &it.offset[k], it.strides[k]);
-    check_bounds(env, names[k], it.ndim, it.shape, it.offset[k], it.strides[k], arrs[k].len);
-  }
+  int64_t lens[N];
+  for (int k = 0; k < N; ++k) lens[k] = arrs[k].len;
+  Strided<N> it = read_strided_meta<N>(env, lens, names);
   it.coalesce();
   return it;
 }

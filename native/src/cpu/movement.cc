@@ -26,14 +26,9 @@ void copy_typed(const Strided<2>& it, D* dst, const S* src) {
 Napi::Value Copy(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Arr src = arr(info, 0, "copy: src"), dst = arr(info, 1, "copy: dst");
-  Meta m(env);
-  Strided<2> it;
-  it.ndim = read_ndim(m, env);
-  read_shape(m, it.ndim, it.shape);
-  read_strides(m, it.ndim, &it.offset[0], it.strides[0]);
-  check_bounds(env, "copy: dst", it.ndim, it.shape, it.offset[0], it.strides[0], dst.len);
-  read_strides(m, it.ndim, &it.offset[1], it.strides[1]);
-  check_bounds(env, "copy: src", it.ndim, it.shape, it.offset[1], it.strides[1], src.len);
+  const int64_t lens[2] = {dst.len, src.len};
+  static const char* names[2] = {"copy: dst", "copy: src"};
+  Strided<2> it = read_strided_meta<2>(env, lens, names);
   if (it.numel() == 0) return env.Undefined();
   it.coalesce();
   // every (dst, src) dtype pair: a copy between dtypes is a cast

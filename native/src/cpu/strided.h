@@ -90,4 +90,20 @@ struct Strided {
   }
 };
 
+// Reads ndim, shape and then N views (offset + strides, out first) from the metadata, each
+// checked against its operand's element count: the layout every elementwise kernel reads,
+// on every device.
+template <int N>
+Strided<N> read_strided_meta(const Napi::Env& env, const int64_t* lens, const char* const* names) {
+  Meta m(env);
+  Strided<N> it;
+  it.ndim = read_ndim(m, env);
+  read_shape(m, it.ndim, it.shape);
+  for (int k = 0; k < N; ++k) {
+    read_strides(m, it.ndim, &it.offset[k], it.strides[k]);
+    check_bounds(env, names[k], it.ndim, it.shape, it.offset[k], it.strides[k], lens[k]);
+  }
+  return it;
+}
+
 }  // namespace flx

@@ -48,14 +48,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   FLX_THROW_IF(op < 0 || op >= kNumUnary, env, RangeError, "unary: unknown op");
   Arr x = arr(info, 1, "unary: x"), out = arr(info, 2, "unary: out");
   FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "unary: x and out must share one dtype");
-  Meta m(env);
-  Strided<2> it;
-  it.ndim = read_ndim(m, env);
-  read_shape(m, it.ndim, it.shape);
-  read_strides(m, it.ndim, &it.offset[0], it.strides[0]);
-  check_bounds(env, "unary: out", it.ndim, it.shape, it.offset[0], it.strides[0], out.len);
-  read_strides(m, it.ndim, &it.offset[1], it.strides[1]);
-  check_bounds(env, "unary: x", it.ndim, it.shape, it.offset[1], it.strides[1], x.len);
+  const int64_t lens[2] = {out.len, x.len};
+  static const char* names[2] = {"unary: out", "unary: x"};
+  Strided<2> it = read_strided_meta<2>(env, lens, names);
   it.coalesce();
   with_dtype(x.dtype, [&](auto tag) {
     using T = decltype(tag);

@@ -99,15 +99,9 @@ inline void check_operand(const Napi::Env& env, const char* what, const Dev& d) 
 // operand's length, exactly as the CPU kernels do (out first, then the inputs).
 template <int N>
 Strided<N> read_strided(const Napi::Env& env, const Dev* ops, const char* const* names) {
-  Meta m(env);
-  Strided<N> it;
-  it.ndim = read_ndim(m, env);
-  read_shape(m, it.ndim, it.shape);
-  for (int k = 0; k < N; ++k) {
-    read_strides(m, it.ndim, &it.offset[k], it.strides[k]);
-    check_bounds(env, names[k], it.ndim, it.shape, it.offset[k], it.strides[k], ops[k].len);
-  }
-  return it;
+  int64_t lens[N];
+  for (int k = 0; k < N; ++k) lens[k] = ops[k].len;
+  return read_strided_meta<N>(env, lens, names);
 }
 
 // ---- geometry passed to kernels by value (a coalesced Strided<N>)
