@@ -51,18 +51,10 @@ export function tidy<T>(fn: () => T): T {
       if (node.out !== null) keep.add(node.out);
       for (const t of node.inputs ?? []) keep.add(t);
     }
-  const visit = (x: unknown, depth: number) => {
-    if (x instanceof Tensor) {
-      keep.add(x);
-      if (x._base) keep.add(x._base);
-    } else if (depth < 8 && x !== null && typeof x === 'object') {
-      for (const v of Object.values(x)) visit(v, depth + 1);
-      // Maps, Sets and iterable containers such as Grads keep their tensors out of own fields.
-      if (!Array.isArray(x) && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function')
-        for (const v of x as Iterable<unknown>) visit(v, depth + 1);
-    }
-  };
-  visit(result, 0);
+  for (const t of tensorsIn(result)) {
+    keep.add(t);
+    if (t._base) keep.add(t._base);
+  }
   const keepBufs = new Set([...keep].map((t) => t._buf));
   for (const t of created) {
     if (!keep.has(t) && !keepBufs.has(t._buf)) t.dispose();
@@ -73,12 +65,32 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/** Disposes every tensor in a tensor, array, or object of tensors. */
-export function dispose(x: unknown): void {
-  if (x instanceof Tensor) x.dispose();
-  else if (x !== null && typeof x === 'object') for (const v of Object.values(x)) dispose(v);
+/**
+ * Every tensor reachable from x: through arrays, objects, callable layers, and iterable
+ * containers (Map, Set, Grads), each node once (shared and cyclic structures are fine).
+ */
+function tensorsIn(x: unknown): Tensor[] {
+  const out: Tensor[] = [];
+  const seen = new Set<unknown>();
+  const stack: unknown[] = [x];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof Tensor) {
+      out.push(v);
+      continue;
+    }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) continue;
+    for (const c of Object.values(v)) stack.push(c);
+    // Maps, Sets and containers such as Grads keep their tensors out of own fields.
+    if (typeof v === 'object' && !Array.isArray(v) && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function')
+      for (const c of v as Iterable<unknown>) stack.push(c);
+  }
+  return out;
 }
 
-export function scopeDepth(): number {
-  return scopes.length;
+/** Disposes every tensor in a tensor, or in any structure of them (arrays, objects, models, Grads). */
+export function dispose(x: unknown): void {
+  for (const t of tensorsIn(x)) t.dispose();
 }

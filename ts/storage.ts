@@ -36,11 +36,6 @@ export function recycle(buf: TypedArray): void {
   pooledBytes += buf.byteLength;
 }
 
-/** Empties the reuse pool (its buffers then go to the garbage collector). */
-export function releasePool(): void {
-  pool.clear();
-  pooledBytes = 0;
-}
 
 /**
  * A typed array of `n` elements. `zero` asks for zeros; otherwise large buffers may hold

@@ -64,6 +64,7 @@ export class Tensor {
     strides?: readonly number[],
     offset = 0,
     base: Tensor | null = null,
+    scoped = true,
   ) {
     this._buf = buf;
     this.shape = shape;
@@ -76,7 +77,7 @@ export class Tensor {
     this._flags = strides === undefined || isContiguous(shape, strides) ? FLAG_CONTIGUOUS : 0;
     if (base !== null && (base._flags & FLAG_READONLY) !== 0) this._flags |= FLAG_READONLY;
     // An open `tidy` scope (ts/memory.ts) lists every tensor made inside it.
-    if (openScopes.length > 0) openScopes[openScopes.length - 1].push(this);
+    if (scoped && openScopes.length > 0) openScopes[openScopes.length - 1].push(this);
   }
 
   /** Number of dimensions. */

@@ -1,6 +1,6 @@
 // The CPU backend: writes shapes and strides into the metadata buffer and calls the
 // native kernel. Every argument was validated by the op before it got here.
-import type { DType, TypedArray } from '../dtype.js';
+import { ARRAY_TYPE, type DType, type TypedArray } from '../dtype.js';
 import { native } from '../native.js';
 import { numel } from '../shape.js';
 import { allocate } from '../storage.js';
@@ -34,10 +34,12 @@ function buf(t: Tensor): TypedArray {
   return t._buf as TypedArray;
 }
 
+// data() hands the caller an array of its own: never pooled, never a slab slice, never
+// disposed by a scope, so transferring or keeping it cannot touch a live tensor.
 setReader('cpu', (t: Tensor): TypedArray => {
-  const out = empty(t.shape, t.dtype);
-  copyInto(t, out);
-  return buf(out);
+  const host = new ARRAY_TYPE[t.dtype](t.size);
+  copyInto(t, new Tensor(host, t.shape, t.dtype, 'cpu', undefined, 0, null, false));
+  return host;
 });
 
 export const cpu: Backend = {

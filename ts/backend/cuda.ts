@@ -3,7 +3,6 @@
 // addon's caching allocator. Device memory is given back by dispose() (and by tidy and
 // train, which dispose what they created); the garbage collector is only a safety net.
 import { DTYPE_CODE, type DType, type DeviceBuffer, type TypedArray } from '../dtype.js';
-import { DeviceError } from '../errors.js';
 import { type CudaBinding, native } from '../native.js';
 import { numel } from '../shape.js';
 import { ARRAY_TYPE, BYTES_PER_ELEMENT } from '../dtype.js';
@@ -231,8 +230,4 @@ export function cudaMemory(): { live: number; cached: number } {
   return cu.cudaMemory();
 }
 
-/** Throws a DeviceError unless this build and machine can run CUDA tensors. */
-export function assertCudaUsable(reason: () => string): void {
-  if (typeof cu.cudaDeviceCount !== 'function' || cu.cudaDeviceCount() === 0) throw new DeviceError(reason());
-}
 

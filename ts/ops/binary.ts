@@ -38,7 +38,7 @@ export const div = defineBinary('div', (g, [, b], y) => [() => div(g, b), () => 
 export const pow = defineBinary(
   'pow',
   (g, [a, b], y) => [
-    () => mul(g, mul(b, pow(a, sub(b, 1)))),
+    () => mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1))))), // a^0 is constant: 0, not 0 * inf at a = 0
     () => mul(g, where(and(eq(a, 0), ge(b, 0)), 0, mul(y, log(a)))),
   ],
   { float: true },

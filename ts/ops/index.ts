@@ -6,5 +6,5 @@ export * from './reduce.js';
 export * from './movement.js';
 export * from './matmul.js';
 export * from './cast.js';
-export * from './inplace.js';
+export { addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill } from './inplace.js';
 export { opRegistry, type OpInfo } from './registry.js';

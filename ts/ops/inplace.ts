@@ -9,9 +9,11 @@ import { broadcastShapes, sameShape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { cast } from './cast.js';
 import { installMethods } from './methods.js';
+import { clone } from './movement.js';
 import { asOperand, asTensor } from './operand.js';
 
-function checkTarget(op: string, t: Tensor): void {
+/** Refuses in-place writes to read-only, broadcast, disposed or tracked tensors. */
+export function checkTarget(op: string, t: Tensor): void {
   asTensor(op, 'this', t);
   if (t._readonly) throw new FluxionError(`${op}: this tensor is read-only`);
   for (let i = 0; i < t.ndim; i++)
@@ -28,6 +30,10 @@ function operandFor(op: string, t: Tensor, other: TensorLike): Tensor {
   if (!sameShape(broadcastShapes(op, t.shape, o.shape), t.shape))
     throw new ShapeError(`${op}: other of shape ${shapeStr(o.shape)} does not broadcast to this tensor's shape ${shapeStr(t.shape)}`);
   if (o.dtype !== t.dtype) o = cast(o, t.dtype);
+  // Reading and writing one storage through different views (a.addInPlace(a.T)) would see
+  // elements already overwritten: read from a copy instead.
+  if (o._buf === t._buf && !(o._offset === t._offset && sameShape(o.shape, t.shape) && o._strides.every((s, i) => s === t._strides[i])))
+    o = clone(o);
   return o;
 }
 
@@ -62,6 +68,8 @@ export function assign(t: Tensor, src: TensorLike): Tensor {
 
 /** Sets every element to `value`. Returns this. */
 export function fill(t: Tensor, value: number): Tensor {
+  if (t instanceof Object && (t as Tensor).dtype === 'int32' && typeof value === 'number' && !Number.isInteger(value))
+    throw new DTypeError(`fill: cannot store ${value} in an int32 tensor (not an integer)`);
   if (typeof value !== 'number') throw expected('fill', 'value', 'a number', value);
   return copyIn('fill', t, value); // under its own name, so that errors say 'fill', not 'assign'
 }

@@ -218,8 +218,8 @@ export class Adam extends Rule {
   }
   override fused(s: AdamState, x: Tensor, dx: Tensor): boolean {
     if (!ownsStorage(x)) return false;
-    s.t += 1;
-    backendOf(x).adamStep(x, dx, s.m, s.v, this.eta, this.beta[0], this.beta[1], this.eps, s.t, this.decay());
+    backendOf(x).adamStep(x, dx, s.m, s.v, this.eta, this.beta[0], this.beta[1], this.eps, s.t + 1, this.decay());
+    s.t += 1; // counted only once the step happened
     return true;
   }
   hyper(): Record<string, number | number[]> {

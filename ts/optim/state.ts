@@ -2,7 +2,10 @@
 // mirrors the model's trainable fields with a Leaf per parameter (tied weights share one
 // Leaf); `update` walks model, gradient and state together and steps each parameter once.
 import { Grads } from '../autodiff/params.js';
-import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
+import { ArgumentError, DeviceError, ShapeError, expected, shapeStr } from '../errors.js';
+import { cast } from '../ops/cast.js';
+import { checkTarget } from '../ops/inplace.js';
+import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { trainableChildren } from '../tree.js';
 import { Rule, type RuleState } from './rules.js';
@@ -63,8 +66,13 @@ export function update(state: StateTree, model: unknown, grad: unknown): void {
       const dx = implicit ? (implicit.has(m) ? implicit.get(m) : null) : g;
       if (dx === null || dx === undefined || s.frozen) return;
       if (!(dx instanceof Tensor)) throw expected('update', `the gradient at ${path}`, 'a Tensor or null', dx);
-      if (dx.size !== m.size) throw new ShapeError(`update: gradient at ${path} has shape ${shapeStr(dx.shape)} but the parameter has ${shapeStr(m.shape)}`);
-      if (!s.rule.fused(s.state, m, dx)) m.subInPlace(s.rule.apply(s.state, m, dx.reshape(m.shape)));
+      if (!sameShape(dx.shape, m.shape))
+        throw new ShapeError(`update: gradient at ${path} has shape ${shapeStr(dx.shape)} but the parameter has ${shapeStr(m.shape)}`);
+      if (dx.device !== m.device) throw new DeviceError(`update: gradient at ${path} is on ${dx.device} but the parameter is on ${m.device}`);
+      const step: Tensor = dx.dtype === m.dtype ? dx : cast(dx, m.dtype);
+      checkTarget('update', m); // the fused kernels write in place too: same guards
+      if (s.rule.fused(s.state, m, step)) m._root()._version++;
+      else m.subInPlace(s.rule.apply(s.state, m, step));
       return;
     }
     for (const [k, sub] of Object.entries(s)) walk(sub, child(m, k), implicit ? null : child(g, k), path ? `${path}.${k}` : k);
