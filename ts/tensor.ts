@@ -122,7 +122,7 @@ export class Tensor {
    * tensor (or a view of it) afterwards throws. Safe to call twice.
    */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.disposed || this._readonly) return; // shared constants are never released
     this._flags |= FLAG_DISPOSED;
     const buf = this._buf;
     this._buf = EMPTY[this.dtype];

@@ -42,9 +42,26 @@ setReader('cpu', (t: Tensor): TypedArray => {
   return host;
 });
 
+// Number operands of ops (x.mul(2)) become read-only 0-d constants, made once and kept out
+// of tidy scopes: most code uses a handful of distinct numbers, over and over.
+const constants = new Map<string, Tensor>();
+function constant(v: number, dtype: DType): Tensor {
+  const key = `${dtype}:${Object.is(v, -0) ? '-0' : v}`;
+  let t = constants.get(key);
+  if (t === undefined) {
+    if (constants.size >= 4096) constants.clear();
+    const data = new ARRAY_TYPE[dtype](1);
+    data[0] = v;
+    t = new Tensor(data, [], dtype, 'cpu', undefined, 0, null, false)._markReadonly();
+    constants.set(key, t);
+  }
+  return t;
+}
+
 export const cpu: Backend = {
   device: 'cpu',
   empty,
+  constant,
 
   fromArray(data, shape, dtype) {
     const out = empty(shape, dtype);

@@ -46,8 +46,8 @@ export class DenseLayer extends Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const t = asTensor(this.toString(), 'input', x);
     const inF = this.weight.shape[1];
+    const t = x instanceof Tensor ? x : asTensor(this.toString(), 'input', x); // the name only on the error path
     if (t.ndim === 0 || t.shape[t.ndim - 1] !== inF)
       throw new ShapeError(`${this.toString()} expects last dimension ${inF}, got ${shapeStr(t.shape)}`);
     const y = linear(t, this.weight, this.bias);

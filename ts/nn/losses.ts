@@ -1,16 +1,15 @@
 // Loss functions, Flux style: prediction first, target second, `agg` (default mean)
 // reduces over the batch. The class dim is the LAST dim (batch comes first).
 // Targets may be one-hot / probabilities, or integer labels where that makes sense.
-import { tensor } from '../creation.js';
-import { ShapeError, expected, shapeStr } from '../errors.js';
+import { arange, tensor } from '../creation.js';
+import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
 import { abs, log, softplus } from '../ops/unary.js';
 import { logsoftmax } from '../ops/reduce.js';
-import { mul, sub, add, lt, minimum } from '../ops/binary.js';
+import { add, eq, lt, minimum, mul, sub } from '../ops/binary.js';
 import { asTensor } from '../ops/operand.js';
 import { cast } from '../ops/cast.js';
-import { to } from '../ops/movement.js';
+import { to, unsqueeze } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
-import { oneHotBatch } from '../train/onehot.js';
 
 /** How per-sample losses are combined: 'mean' (default), 'sum', 'none', or a function. */
 export type Agg = 'mean' | 'sum' | 'none' | ((x: Tensor) => Tensor);
@@ -47,14 +46,27 @@ function sameShapes(op: string, p: Tensor, t: Tensor): void {
 function classTarget(op: string, p: Tensor, y: unknown): Tensor {
   const k = p.shape[p.ndim - 1];
   if (Array.isArray(y) || (y instanceof Tensor && y.ndim === p.ndim - 1)) {
-    const labels = y instanceof Tensor ? y : tensor(y as number[], { dtype: 'int32' });
-    if (labels.shape.some((d, i) => d !== p.shape[i]))
+    let labels = y instanceof Tensor ? y : tensor(y as number[], { dtype: 'int32', device: p.device });
+    if (labels.ndim !== p.ndim - 1 || labels.shape.some((d, i) => d !== p.shape[i]))
       throw new ShapeError(`${op}: ${labels.size} labels of shape ${shapeStr(labels.shape)} for predictions of shape ${shapeStr(p.shape)}`);
-    return to(cast(oneHotBatch(labels, k), p.dtype), p.device).reshape(p.shape);
+    if (labels.device !== p.device) labels = to(labels, p.device);
+    checkLabels(op, labels, k);
+    // one-hot where the data is (no trip through JavaScript): labels[..., None] == [0, 1, ..., k-1]
+    const classes = arange(k, undefined, 1, { dtype: p.dtype, device: p.device });
+    return eq(unsqueeze(cast(labels, p.dtype), -1), classes);
   }
   const t = asTensor(op, 'target', y);
   sameShapes(op, p, t);
   return to(t.dtype === p.dtype ? t : cast(t, p.dtype), p.device);
+}
+
+/** Labels must be integers in [0, k): one reduction to check, the offending value only on failure. */
+function checkLabels(op: string, labels: Tensor, k: number): void {
+  if (labels.size === 0) return;
+  const ok = labels.min().item() >= 0 && labels.max().item() < k && (labels.dtype === 'int32' || labels.sub(cast(labels, 'int32')).abs().max().item() === 0);
+  if (ok) return;
+  const bad = Array.from(labels.data()).find((v) => !Number.isInteger(v) || v < 0 || v >= k);
+  throw new ArgumentError(`${op}: label ${bad} is not an integer in [0, ${k})`);
 }
 
 /** Per-sample values over the class dim: sum over the last dim (keeps the batch dims). */

@@ -68,8 +68,16 @@ export function train<M>(
     let seen = 0;
     progress?.startEpoch(epoch + 1, start + epochs, data.length);
     let stop = false;
-    for (const batch of data) {
+    const batches = data[Symbol.iterator]();
+    for (;;) {
+      // The batch is drawn inside the step's scope: a loader's copies (shuffled rows) are
+      // released with the step's other intermediates; the caller's own tensors are not.
+      let size = 0;
       const value = tidy(() => {
+        const next = batches.next();
+        if (next.done) return null;
+        const batch = next.value;
+        size = batchSize(batch);
         const { val, grad } = withGradient((m: M) => (Array.isArray(batch) ? call(m, ...batch) : call(m, batch)), model);
         if (!(val instanceof Tensor) || val.size !== 1)
           throw new ArgumentError('train: the loss function must return a scalar Tensor');
@@ -80,9 +88,10 @@ export function train<M>(
         dispose(grad); // gradients are not needed after the step
         return v;
       });
+      if (value === null) break;
       total += value;
       steps++;
-      seen += batchSize(batch);
+      seen += size;
       progress?.step(steps, value, seen / ((performance.now() - t0) / 1000));
       if (opts.callbacks?.onStep?.({ epoch: epoch + 1, step: steps, loss: value }) === 'stop') {
         stop = true;
