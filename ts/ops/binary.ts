@@ -2,7 +2,7 @@
 // them; here each op is its forward call plus its backward rule, written with public
 // ops so that the backward pass is itself differentiable. Gradients come back in the
 // broadcast shape; the backward walker sums them to each input's shape (one place).
-import { record, isRecording, type Vjp } from '../autodiff/tape.js';
+import { isRecording, isTracked, record, type Vjp } from '../autodiff/tape.js';
 import { backendOf } from '../backend/index.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import { opCodes } from '../native.js';
@@ -38,7 +38,12 @@ export const div = defineBinary('div', (g, [, b], y) => [() => div(g, b), () => 
 export const pow = defineBinary(
   'pow',
   (g, [a, b], y) => [
-    () => mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1))))), // a^0 is constant: 0, not 0 * inf at a = 0
+    () => {
+      // a^0 is constant: its derivative is 0, not 0 * inf at a = 0. A one-element exponent
+      // (x.pow(2)) is checked once on the host instead of masking every element.
+      if (b.size === 1 && !isTracked(b)) return b.item() === 0 ? mul(g, 0) : mul(g, mul(b, pow(a, sub(b, 1))));
+      return mul(g, where(eq(b, 0), 0, mul(b, pow(a, sub(b, 1)))));
+    },
     () => mul(g, where(and(eq(a, 0), ge(b, 0)), 0, mul(y, log(a)))),
   ],
   { float: true },
