@@ -153,10 +153,11 @@ const CASTS: OpCase[] = [
 ];
 
 // Creation functions take a 0-d input only to learn the dtype of the case.
-const make = (op: string, label: string, fn: (d: flx.DType) => Tensor, ref: R.Arr, dtypes = ALL): OpCase => ({
+// The dummy input carries the dtype and the device: creation is checked on every device too.
+const make = (op: string, label: string, fn: (o: { dtype: flx.DType; device: flx.Device }) => Tensor, ref: R.Arr, dtypes = ALL): OpCase => ({
   name: `${op} ${label}`,
   op,
-  fn: (x) => fn(x.dtype),
+  fn: (x) => fn({ dtype: x.dtype, device: x.device }),
   inputs: [I([], { grad: false })],
   ref: () => ref,
   dtypes,
@@ -165,14 +166,14 @@ const make = (op: string, label: string, fn: (d: flx.DType) => Tensor, ref: R.Ar
 });
 const seq = (shape: number[], f: (i: number) => number) => R.arr(shape, Array.from({ length: R.numel(shape) }, (_, i) => f(i)));
 const CREATION: OpCase[] = [
-  make('tensor', 'nested [[1,2],[3,4]]', (dtype) => flx.tensor([[1, 2], [3, 4]], { dtype }), seq([2, 2], (i) => i + 1)),
-  make('zeros', '(2, 3)', (dtype) => flx.zeros(2, 3, { dtype }), seq([2, 3], () => 0)),
-  make('ones', '([0, 2])', (dtype) => flx.ones([0, 2], { dtype }), seq([0, 2], () => 1)),
-  make('full', '[2] with 7', (dtype) => flx.full([2], 7, { dtype }), seq([2], () => 7)),
-  make('arange', '(5)', (dtype) => flx.arange(5, undefined, 1, { dtype }), seq([5], (i) => i)),
-  make('arange', '(1, 2, 0.25)', (dtype) => flx.arange(1, 2, 0.25, { dtype }), seq([4], (i) => 1 + 0.25 * i), FLOAT),
-  make('linspace', '(0, 1, 5)', (dtype) => flx.linspace(0, 1, 5, { dtype }), seq([5], (i) => i / 4), FLOAT),
-  make('eye', '(2, 3)', (dtype) => flx.eye(2, 3, { dtype }), seq([2, 3], (i) => (i === 0 || i === 4 ? 1 : 0))),
+  make('tensor', 'nested [[1,2],[3,4]]', (o) => flx.tensor([[1, 2], [3, 4]], o), seq([2, 2], (i) => i + 1)),
+  make('zeros', '(2, 3)', (o) => flx.zeros(2, 3, o), seq([2, 3], () => 0)),
+  make('ones', '([0, 2])', (o) => flx.ones([0, 2], o), seq([0, 2], () => 1)),
+  make('full', '[2] with 7', (o) => flx.full([2], 7, o), seq([2], () => 7)),
+  make('arange', '(5)', (o) => flx.arange(5, undefined, 1, o), seq([5], (i) => i)),
+  make('arange', '(1, 2, 0.25)', (o) => flx.arange(1, 2, 0.25, o), seq([4], (i) => 1 + 0.25 * i), FLOAT),
+  make('linspace', '(0, 1, 5)', (o) => flx.linspace(0, 1, 5, o), seq([5], (i) => i / 4), FLOAT),
+  make('eye', '(2, 3)', (o) => flx.eye(2, 3, o), seq([2, 3], (i) => (i === 0 || i === 4 ? 1 : 0))),
   { name: 'zerosLike [2,3]', op: 'zerosLike', fn: (x) => flx.zerosLike(x), inputs: [I([2, 3])], ref: (a) => R.map(a, () => 0), dtypes: ALL, differentiable: false },
   { name: 'onesLike T[2,3]', op: 'onesLike', fn: (x) => flx.onesLike(x), inputs: [I([2, 3], 'transposed')], ref: (a) => R.map(a, () => 1), dtypes: ALL, differentiable: false },
 ];

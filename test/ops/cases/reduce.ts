@@ -140,7 +140,7 @@ const LOGSUMEXP: OpCase[] = LSE.map(([label, x, dims, keep]) => ({
 const NEG_INF_ROW: OpCase = {
   name: 'logsumexp with a row of -inf gives -inf, not NaN',
   op: 'logsumexp',
-  fn: (a) => flx.concat([a, flx.full([1, 3], -Infinity, { dtype: a.dtype })]).logsumexp(1),
+  fn: (a) => flx.concat([a, flx.full([1, 3], -Infinity, { dtype: a.dtype, device: a.device })]).logsumexp(1),
   inputs: [I([2, 3])],
   ref: (a) => R.logsumexp(R.concat([a, R.arr([1, 3], [-Infinity, -Infinity, -Infinity])]), 1),
   tol: 'accumulate',
