@@ -69,3 +69,10 @@ test('pow: the derivative of x^0 is 0 at x = 0, and fill refuses fractions for i
   t.deepEqual(gradient((x: Tensor) => x.pow(0), 0), [0]);
   t.throws(() => zeros(2, { dtype: 'int32' }).fill(0.5), { message: /fill: cannot store 0.5 in an int32 tensor/ });
 });
+
+test('x.mul(x): the one-thunk rule gives 2x, and 2 as its derivative', (t) => {
+  const x = tensor([1.5, -2, 3], { dtype: 'float64' });
+  close(t, gradient((v: Tensor) => v.mul(v).sum(), x)[0], [3, -4, 6]);
+  const d2 = gradient((v: Tensor) => (gradient((w: Tensor) => w.mul(w).sum(), v)[0] as Tensor).sum(), x)[0];
+  close(t, d2, [2, 2, 2]);
+});
