@@ -6,7 +6,7 @@ import { GradientError, expected } from '../errors.js';
 import { stack } from '../ops/movement.js';
 import { reshape } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
-import { children } from '../tree.js';
+import { children, collect } from '../tree.js';
 import { backward } from './backward.js';
 import { Grads, Params } from './params.js';
 import { type Node, type Tape, ignoreDerivatives, isRecording, isTracked, popTape, pushTape, record, releaseTape, watch } from './tape.js';
@@ -22,24 +22,14 @@ interface Watched {
 
 function watchArgs(tape: Tape, args: unknown[]): Watched {
   const leaves = new Map<Tensor, Node>();
-  const seen = new Set<unknown>();
-  const visit = (x: unknown): void => {
-    if (x instanceof Tensor) {
-      x._check('gradient');
-      if (!leaves.has(x)) leaves.set(x, watch(tape, x));
-      return;
-    }
-    if (seen.has(x)) return;
-    seen.add(x);
-    for (const [, v] of children(x)) visit(v);
-  };
   const converted = args.map((a) => {
     if (typeof a === 'number') {
       const t = backendOf({ device: 'cpu' } as Tensor).fromArray([a], [], 'float64');
       leaves.set(t, watch(tape, t));
       return t;
     }
-    visit(a);
+    // every tensor inside the argument, each once (the model walk of tree.ts)
+    for (const t of collect(a)) if (!leaves.has(t)) leaves.set(t, watch(tape, t._check('gradient')));
     return a;
   });
   return { args: converted, leaves };

@@ -2,7 +2,7 @@
 // and `toString` — things you could have written yourself (see the README's Affine).
 import { zeros } from '../creation.js';
 import type { DType } from '../dtype.js';
-import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
+import { ArgumentError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
 import { linear } from '../ops/matmul.js';
 import { indexSelect, reshape } from '../ops/movement.js';
 import { asTensor } from '../ops/operand.js';
@@ -129,11 +129,11 @@ export class EmbeddingLayer extends Layer {
     if (typeof idx === 'number') return reshape(indexSelect(this.weight, 0, [idx]), [this.weight.shape[1]]);
     if (Array.isArray(idx)) return indexSelect(this.weight, 0, idx);
     const t = asTensor('Embedding', 'indices', idx);
-    const flat = reshape(t, [t.size]);
-    const values = Array.from(flat.data());
+    const values = Array.from(t.data());
+    // checked here to name the layer (indexSelect would accept negative positions from the end)
     values.forEach((v, i) => {
       if (!Number.isInteger(v) || v < 0 || v >= vocab)
-        throw new ShapeError(`${this.toString()}: index ${v} at position ${i} is outside [0, ${vocab})`);
+        throw new IndexError(`${this.toString()}: index ${v} at position ${i} is outside [0, ${vocab})`);
     });
     return reshape(indexSelect(this.weight, 0, values), [...t.shape, this.weight.shape[1]]);
   }
