@@ -6,7 +6,7 @@ import { numel } from '../shape.js';
 import { allocate } from '../storage.js';
 import { Tensor, setReader } from '../tensor.js';
 import type { Backend, MatmulSpec } from './backend.js';
-import { matrixLayout, putMatmul, putOperands, putReduce } from './meta.js';
+import { aroundDim, matrixLayout, putMatmul, putOperands, putReduce, seedWords, withDim } from './meta.js';
 
 function empty(shape: readonly number[], dtype: DType, zero = false): Tensor {
   return new Tensor(allocate(dtype, numel(shape), zero), shape, dtype);
@@ -114,9 +114,8 @@ export const cpu: Backend = {
   softmax(log, x, dim) {
     const c = contiguous(x);
     const out = empty(x.shape, x.dtype);
-    const outer = numel(x.shape.slice(0, dim));
-    const inner = numel(x.shape.slice(dim + 1));
-    native.softmax(log, buf(c), buf(out), outer, x.shape[dim], inner);
+    const { outer, n, inner } = aroundDim(x.shape, dim);
+    native.softmax(log, buf(c), buf(out), outer, n, inner);
     return out;
   },
 
@@ -133,29 +132,26 @@ export const cpu: Backend = {
 
   gather(x, dim, idx) {
     const c = contiguous(x);
-    const shape = x.shape.slice();
-    shape[dim] = idx.length;
-    const out = empty(shape, x.dtype);
-    native.gather(buf(c), idx, buf(out), numel(x.shape.slice(0, dim)), x.shape[dim], numel(x.shape.slice(dim + 1)), idx.length);
+    const out = empty(withDim(x.shape, dim, idx.length), x.dtype);
+    const { outer, n, inner } = aroundDim(x.shape, dim);
+    native.gather(buf(c), idx, buf(out), outer, n, inner, idx.length);
     return out;
   },
 
   scatterAdd(g, dim, idx, size) {
     const c = contiguous(g);
-    const shape = g.shape.slice();
-    shape[dim] = size;
-    const out = empty(shape, g.dtype, true);
-    native.scatterAdd(buf(c), idx, buf(out), numel(g.shape.slice(0, dim)), size, numel(g.shape.slice(dim + 1)), idx.length);
+    const out = empty(withDim(g.shape, dim, size), g.dtype, true);
+    const { outer, inner } = aroundDim(g.shape, dim);
+    native.scatterAdd(buf(c), idx, buf(out), outer, size, inner, idx.length);
     return out;
   },
 
   random(shape, dtype, kind, seed, counter) {
     const out = empty(shape, dtype);
-    const lo = (v: bigint) => Number(v & 0xffffffffn);
-    const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
-    native.random(buf(out), kind === 'uniform' ? 0 : 1, lo(seed), hi(seed), lo(counter), hi(counter));
+    native.random(buf(out), kind === 'uniform' ? 0 : 1, ...seedWords(seed, counter));
     return out;
   },
+
 
   sgdStep(p, g, lr) {
     native.sgdStep(buf(p), buf(contiguous(g)), lr);

@@ -9,7 +9,7 @@ import { ARRAY_TYPE, BYTES_PER_ELEMENT } from '../dtype.js';
 import { openScopes } from '../scope.js';
 import { Tensor, setDeviceReleaser, setReader } from '../tensor.js';
 import type { Backend, MatmulSpec } from './backend.js';
-import { matrixLayout, putMatmul, putOperands, putReduce } from './meta.js';
+import { aroundDim, matrixLayout, putMatmul, putOperands, putReduce, seedWords, withDim } from './meta.js';
 
 const cu = native as unknown as CudaBinding;
 
@@ -171,7 +171,8 @@ export const cuda: Backend = {
   softmax(log, x, dim) {
     const c = contiguous(x);
     const out = empty(x.shape, x.dtype);
-    cu.cudaSoftmax(log, code(x.dtype), ptr(c), ptr(out), numel(x.shape.slice(0, dim)), x.shape[dim], numel(x.shape.slice(dim + 1)));
+    const { outer, n, inner } = aroundDim(x.shape, dim);
+    cu.cudaSoftmax(log, code(x.dtype), ptr(c), ptr(out), outer, n, inner);
     return out;
   },
 
@@ -188,31 +189,27 @@ export const cuda: Backend = {
 
   gather(x, dim, idx) {
     const c = contiguous(x);
-    const shape = x.shape.slice();
-    shape[dim] = idx.length;
-    const out = empty(shape, x.dtype);
+    const out = empty(withDim(x.shape, dim, idx.length), x.dtype);
+    const { outer, n, inner } = aroundDim(x.shape, dim);
     const i = upload(idx, [idx.length], 'int32');
-    cu.cudaGather(code(x.dtype), ptr(c), ptr(i), ptr(out), numel(x.shape.slice(0, dim)), x.shape[dim], numel(x.shape.slice(dim + 1)), idx.length);
+    cu.cudaGather(code(x.dtype), ptr(c), ptr(i), ptr(out), outer, n, inner, idx.length);
     i.dispose();
     return out;
   },
 
   scatterAdd(g, dim, idx, size) {
     const c = contiguous(g);
-    const shape = g.shape.slice();
-    shape[dim] = size;
-    const out = empty(shape, g.dtype, true);
+    const out = empty(withDim(g.shape, dim, size), g.dtype, true);
+    const { outer, inner } = aroundDim(g.shape, dim);
     const i = upload(idx, [idx.length], 'int32');
-    cu.cudaScatterAdd(code(g.dtype), ptr(c), ptr(i), ptr(out), numel(g.shape.slice(0, dim)), size, numel(g.shape.slice(dim + 1)), idx.length);
+    cu.cudaScatterAdd(code(g.dtype), ptr(c), ptr(i), ptr(out), outer, size, inner, idx.length);
     i.dispose();
     return out;
   },
 
   random(shape, dtype, kind, seed, counter) {
     const out = empty(shape, dtype);
-    const lo = (v: bigint) => Number(v & 0xffffffffn);
-    const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
-    cu.cudaRandom(code(dtype), ptr(out), out.size, kind === 'uniform' ? 0 : 1, lo(seed), hi(seed), lo(counter), hi(counter));
+    cu.cudaRandom(code(dtype), ptr(out), out.size, kind === 'uniform' ? 0 : 1, ...seedWords(seed, counter));
     return out;
   },
 

@@ -75,3 +75,26 @@ export function putMatmul(a: Tensor, b: Tensor, spec: MatmulSpec): void {
   meta[p++] = lb[0] ? 1 : 0;
   meta[p++] = lb[1];
 }
+
+/** A shape seen as [outer, n, inner] around `dim` (softmax, gather and scatter kernels). */
+export function aroundDim(shape: readonly number[], dim: number): { outer: number; n: number; inner: number } {
+  let outer = 1;
+  let inner = 1;
+  for (let i = 0; i < dim; i++) outer *= shape[i];
+  for (let i = dim + 1; i < shape.length; i++) inner *= shape[i];
+  return { outer, n: shape[dim], inner };
+}
+
+/** `shape` with dim `dim` resized to `size`. */
+export function withDim(shape: readonly number[], dim: number, size: number): number[] {
+  const s = shape.slice();
+  s[dim] = size;
+  return s;
+}
+
+/** A 64-bit seed and counter as the four 32-bit words the random kernels take. */
+export function seedWords(seed: bigint, counter: bigint): [number, number, number, number] {
+  const lo = (v: bigint) => Number(v & 0xffffffffn);
+  const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
+  return [lo(seed), hi(seed), lo(counter), hi(counter)];
+}

@@ -5,7 +5,7 @@ import { arange, tensor } from '../creation.js';
 import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
 import { abs, log, softplus } from '../ops/unary.js';
 import { logsoftmax } from '../ops/reduce.js';
-import { add, eq, lt, minimum, mul, sub } from '../ops/binary.js';
+import { add, eq, lt, minimum, mul, squaredDifference, sub } from '../ops/binary.js';
 import { asTensor } from '../ops/operand.js';
 import { cast } from '../ops/cast.js';
 import { to, unsqueeze } from '../ops/movement.js';
@@ -77,8 +77,7 @@ function perSample(x: Tensor): Tensor {
 /** Mean squared error. */
 export function mse(yhat: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
   const [p, t] = pair('mse', yhat, y);
-  const d = sub(p, t);
-  return aggregate('mse', mul(d, d), opts.agg);
+  return aggregate('mse', squaredDifference(p, t), opts.agg);
 }
 
 /** Mean absolute error. */
