@@ -7,6 +7,7 @@ import { allocate } from '../storage.js';
 import { Tensor, setReader } from '../tensor.js';
 import type { Backend, MatmulSpec } from './backend.js';
 import { aroundDim, matrixLayout, putMatmul, putOperands, putReduce, seedWords, withDim } from './meta.js';
+import { SMALL_ELEMENTS, smallBinary, smallUnary } from './small.js';
 
 function empty(shape: readonly number[], dtype: DType, zero = false): Tensor {
   return new Tensor(allocate(dtype, numel(shape), zero), shape, dtype);
@@ -71,6 +72,7 @@ export const cpu: Backend = {
 
   binary(op, a, b, shape) {
     const out = empty(shape, a.dtype);
+    if (out.size <= SMALL_ELEMENTS && smallBinary(op, a, b, out)) return out;
     binaryInto(op, a, b, out);
     return out;
   },
@@ -86,6 +88,7 @@ export const cpu: Backend = {
 
   unary(op, x) {
     const out = empty(x.shape, x.dtype);
+    if (out.size <= SMALL_ELEMENTS && smallUnary(op, x, out)) return out;
     putOperands(x.shape, out, x);
     native.unary(op, buf(x), buf(out));
     return out;
