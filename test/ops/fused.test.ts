@@ -3,7 +3,7 @@
 // the composed rule (public ops) gives, that it is really taken, and that it is not
 // taken where an outer gradient needs a differentiable backward.
 import test from 'ava';
-import { type DType, type Tensor, fusedBackward, gradient, tensor } from '../../ts/index.js';
+import { type DType, type Tensor, fusedBackward, gradient, linear, relu, sigmoid, tanh, tensor } from '../../ts/index.js';
 import { cpu } from '../../ts/backend/cpu.js';
 import { mulberry32 } from './cases.js';
 import { close } from '../helpers.js';
@@ -87,3 +87,30 @@ for (const op of FUSED)
       t.is(on.calls, op === 'relu' ? 0 : 1, 'fused kernel calls');
     });
   }
+
+// linear(x, W, b, σ) applies relu, tanh and sigmoid in place and differentiates them from
+// the output alone; it must agree with σ(linear(x, W, b)) in value and in gradients of
+// first and second order, and take the fused kernel exactly where the unary op would.
+for (const op of ['relu', 'tanh', 'sigmoid'] as const) {
+  const σ = { relu, tanh, sigmoid }[op];
+  test(`linear with ${op} in place equals ${op} after linear, values and gradients`, (t) => {
+    const x = tensor(values(8, 11), { dtype: 'float64', shape: [4, 2] });
+    const W = tensor(values(6, 12), { dtype: 'float64', shape: [3, 2] });
+    const b = tensor(values(3, 13), { dtype: 'float64' });
+    const w = tensor(values(12, 14), { dtype: 'float64', shape: [4, 3] });
+    const fusedLoss = (x: Tensor, W: Tensor, b: Tensor) => linear(x, W, b, σ).mul(w).sum();
+    const plainLoss = (x: Tensor, W: Tensor, b: Tensor) => σ(linear(x, W, b)).mul(w).sum();
+    close(t, linear(x, W, b, σ), σ(linear(x, W, b)), { atol: 0, rtol: 0 }, 'values');
+    const first = withFused(true, () => gradient(fusedLoss, x, W, b));
+    t.is(first.calls, 1, 'one fused derivative kernel for the layer');
+    const plain = gradient(plainLoss, x, W, b);
+    for (let i = 0; i < 3; i++) close(t, first.value[i], plain[i], { atol: 1e-14, rtol: 1e-13 }, `first order, input ${i}`);
+    // second order, d/dx ‖∂loss/∂W‖² (non-zero for relu too): the inner backward must stay
+    // differentiable, so no fused kernel inside it
+    const second = (loss: typeof fusedLoss) => gradient((x: Tensor) => (gradient((W2: Tensor) => loss(x, W2, b), W)[0] as Tensor).pow(2).sum(), x)[0];
+    const nested = withFused(true, () => second(fusedLoss));
+    t.is(nested.calls, op === 'relu' ? 0 : 1, 'only the outer first-order pass may use the kernel');
+    t.true((nested.value as Tensor).data().some((v) => v !== 0), 'second order is not 0');
+    close(t, nested.value, second(plainLoss), { atol: 1e-12, rtol: 1e-11 }, 'second order');
+  });
+}

@@ -22,6 +22,8 @@ export interface Backend {
   binaryInto(op: number, a: Tensor, b: Tensor, dst: Tensor): void;
   where(c: Tensor, a: Tensor, b: Tensor, shape: readonly number[]): Tensor;
   unary(op: number, x: Tensor): Tensor;
+  /** dst = op(x) elementwise; dst may be x itself (in place). */
+  unaryInto(op: number, x: Tensor, dst: Tensor): void;
   unaryGrad(op: number, x: Tensor, y: Tensor, g: Tensor): Tensor;
   reduce(op: number, x: Tensor, mask: readonly boolean[], scale: number, keptShape: readonly number[]): Tensor;
   argmax(x: Tensor, dim: number, outShape: readonly number[]): Tensor;

@@ -30,6 +30,11 @@ function binaryInto(op: number, a: Tensor, b: Tensor, dst: Tensor): void {
   native.binary(op, buf(a), buf(b), buf(dst));
 }
 
+function unaryInto(op: number, x: Tensor, dst: Tensor): void {
+  putOperands(dst.shape, dst, x);
+  native.unary(op, buf(x), buf(dst));
+}
+
 /** CPU storage is a typed array. */
 function buf(t: Tensor): TypedArray {
   return t._buf as TypedArray;
@@ -89,10 +94,11 @@ export const cpu: Backend = {
   unary(op, x) {
     const out = empty(x.shape, x.dtype);
     if (out.size <= SMALL_ELEMENTS && smallUnary(op, x, out)) return out;
-    putOperands(x.shape, out, x);
-    native.unary(op, buf(x), buf(out));
+    unaryInto(op, x, out);
     return out;
   },
+
+  unaryInto,
 
   unaryGrad(op, x, y, g) {
     const out = empty(x.shape, x.dtype);

@@ -116,6 +116,11 @@ function binaryInto(op: number, a: Tensor, b: Tensor, dst: Tensor): void {
   cu.cudaBinary(op, code(dst.dtype), ptr(a), ptr(b), ptr(dst), len(a), len(b), len(dst));
 }
 
+function unaryInto(op: number, x: Tensor, dst: Tensor): void {
+  putOperands(dst.shape, dst, x);
+  cu.cudaUnary(op, code(x.dtype), ptr(x), ptr(dst), len(x), len(dst));
+}
+
 export const cuda: Backend = {
   device: 'cuda',
   empty,
@@ -143,10 +148,11 @@ export const cuda: Backend = {
 
   unary(op, x) {
     const out = empty(x.shape, x.dtype);
-    putOperands(x.shape, out, x);
-    cu.cudaUnary(op, code(x.dtype), ptr(x), ptr(out), len(x), len(out));
+    unaryInto(op, x, out);
     return out;
   },
+
+  unaryInto,
 
   unaryGrad(op, x, y, g) {
     const out = empty(x.shape, x.dtype);

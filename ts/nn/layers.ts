@@ -50,8 +50,7 @@ export class DenseLayer extends Layer {
     const t = x instanceof Tensor ? x : asTensor(this.toString(), 'input', x); // the name only on the error path
     if (t.ndim === 0 || t.shape[t.ndim - 1] !== inF)
       throw new ShapeError(`${this.toString()} expects last dimension ${inF}, got ${shapeStr(t.shape)}`);
-    const y = linear(t, this.weight, this.bias);
-    return this.σ === identity ? y : this.σ(y);
+    return linear(t, this.weight, this.bias, this.σ === identity ? undefined : this.σ);
   }
 
   override toString(): string {

@@ -1,8 +1,8 @@
 // Matrix products with NumPy `matmul` semantics (1-D operands are promoted and the added
 // dim removed again; batch dims broadcast), and `linear`, the fused x Wᵀ + b of Dense.
-import { ignoreDerivatives, isRecording, record } from '../autodiff/tape.js';
+import { ignoreDerivatives, isRecording, isTracked, record } from '../autodiff/tape.js';
 import { backendOf } from '../backend/index.js';
-import { ShapeError, shapeStr } from '../errors.js';
+import { ShapeError, expected, shapeStr } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { sum } from './reduce.js';
@@ -11,6 +11,7 @@ import { reshape, transpose } from './movement.js';
 import { asTensor, binaryOperands, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
 import { cast } from './cast.js';
+import { OUTPUT_DERIVATIVE, type OutputDerivative, fusedBackward } from './unary.js';
 import { opCodes } from '../native.js';
 
 registerOp({ name: 'matmul', family: 'matmul', kernels: ['other:matmul'], differentiable: true });
@@ -56,10 +57,13 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 }
 
 /**
- * y = x Wᵀ + b for x [..., in], W [out, in], b [out]: the affine map of `Dense`, in one GEMM
- * that reads W transposed in place (no copy).
+ * y = σ(x Wᵀ + b) for x [..., in], W [out, in], b [out]: the affine map of `Dense`, in one GEMM
+ * that reads W transposed in place (no copy). σ (optional, default none) is any activation;
+ * relu, tanh and sigmoid, whose derivatives need only their output, are applied in place on
+ * the GEMM's result, with one node for the whole layer: a training step then keeps one
+ * activation-sized buffer per layer instead of two, and makes one pass less over it.
  */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, σ?: (y: Tensor) => Tensor): Tensor {
   let t = floatOperand(asTensor('linear', 'x', x));
   let w = asTensor('linear', 'weight', weight);
   if (w.ndim !== 2) throw new ShapeError(`linear: expected weight to be 2-D [out, in], got ${shapeStr(w.shape)}`);
@@ -69,6 +73,10 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   let b = bias === undefined || bias === null ? null : asTensor('linear', 'bias', bias);
   if (b !== null && (b.ndim !== 1 || b.shape[0] !== outF))
     throw new ShapeError(`linear: expected bias of shape [${outF}], got ${shapeStr(b.shape)}`);
+  if (σ !== undefined && typeof σ !== 'function') throw expected('linear', 'σ', 'an activation function', σ);
+  const act = σ === undefined ? undefined : OUTPUT_DERIVATIVE.get(σ);
+  // Any other activation is simply applied to the affine result.
+  if (σ !== undefined && act === undefined) return σ(linear(t, w, b));
   // One dtype for all three, the widest: the GEMM and the bias add below take a single dtype
   // (mixed dtypes used to reach the native kernels and fail there with a bare TypeError).
   [t, w] = binaryOperands('linear', t, w);
@@ -83,16 +91,28 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const be = backendOf(t);
   const y2 = be.matmul(x2, wT, { batch: [], m: x2.shape[0], n: outF, k: inF }, [x2.shape[0], outF]);
   if (b !== null) be.binaryInto(opCodes.binary.add, y2, b, y2);
+  if (act !== undefined) be.unaryInto(act.code, y2, y2);
   // (a view of y2, never a second owner of its storage)
   const y = t.ndim === 2 ? y2 : new Tensor(y2._buf, [...lead, outF], y2.dtype, y2.device, undefined, 0, y2);
   if (isRecording()) {
     const inputs = b === null ? [t, w] : [t, w, b];
-    record('linear', y, inputs, (g, [xi, wi]) => {
-      const g2 = () => (g.ndim === 2 ? g : reshape(g, [-1, outF]));
+    record(act === undefined ? 'linear' : 'linear+σ', y, inputs, (g, [xi, wi], out) => {
+      // The cotangent of the affine part, made once for all three thunks: through the fused
+      // derivative kernel when nothing outside records (a plain array is then enough), else
+      // with public ops so that an outer gradient can differentiate it.
+      let gz: Tensor | null = act === undefined ? g : null;
+      const dz = (): Tensor => {
+        if (gz === null) {
+          const a = act as OutputDerivative;
+          gz = fusedBackward.enabled && !isTracked(g, out) ? backendOf(g).unaryGrad(a.gradCode, out, out, g) : a.derivative(g, out);
+        }
+        return gz;
+      };
+      const dz2 = () => (g.ndim === 2 ? dz() : reshape(dz(), [-1, outF]));
       return [
-        () => matmul(g, wi),
-        () => matmul(transpose(g2()), xi.ndim === 2 ? xi : reshape(xi, [-1, inF])),
-        () => sum(g2(), 0),
+        () => matmul(dz(), wi),
+        () => matmul(transpose(dz2()), xi.ndim === 2 ? xi : reshape(xi, [-1, inF])),
+        () => sum(dz2(), 0),
       ];
     });
   }

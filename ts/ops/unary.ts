@@ -50,10 +50,15 @@ export const abs = defineUnary('abs', (g, [x]) => [() => mul(g, sign(x))], { flo
 export const sign = defineUnary('sign', null, { float: false });
 export const sin = defineUnary('sin', (g, [x]) => [() => mul(g, cos(x))]);
 export const cos = defineUnary('cos', (g, [x]) => [() => neg(mul(g, sin(x)))]);
-export const tanh = defineUnary('tanh', (g, _, y) => [() => mul(g, sub(1, mul(y, y)))], { fused: true });
-export const sigmoid = defineUnary('sigmoid', (g, _, y) => [() => mul(g, mul(y, sub(1, y)))], { fused: true });
-// relu'(0) = 0 (the subgradient PyTorch and Flux use).
-export const relu = defineUnary('relu', (g, [x]) => [() => mul(g, gt(x, 0))], { fused: true });
+// The derivatives of tanh, sigmoid and relu are functions of the output y alone, so the
+// input need not be kept: `linear` uses this to apply them in place (see OUTPUT_DERIVATIVE).
+const tanhDerivative = (g: Tensor, y: Tensor) => mul(g, sub(1, mul(y, y)));
+const sigmoidDerivative = (g: Tensor, y: Tensor) => mul(g, mul(y, sub(1, y)));
+// relu'(0) = 0 (the subgradient PyTorch and Flux use); y > 0 exactly where x > 0.
+const reluDerivative = (g: Tensor, y: Tensor) => mul(g, gt(y, 0));
+export const tanh = defineUnary('tanh', (g, _, y) => [() => tanhDerivative(g, y)], { fused: true });
+export const sigmoid = defineUnary('sigmoid', (g, _, y) => [() => sigmoidDerivative(g, y)], { fused: true });
+export const relu = defineUnary('relu', (g, _, y) => [() => reluDerivative(g, y)], { fused: true });
 export const softplus = defineUnary('softplus', (g, [x]) => [() => mul(g, sigmoid(x))], { fused: true });
 export const recip = defineUnary('recip', (g, _, y) => [() => neg(mul(g, mul(y, y)))]);
 export const log1p = defineUnary('log1p', (g, [x]) => [() => div(g, add(x, 1))]);
@@ -76,6 +81,22 @@ export const gelu = defineUnary(
   ],
   { fused: true },
 );
+
+/**
+ * Activations whose derivative needs only their output: the op function, its kernel codes
+ * (the fused derivative kernel reads x > 0 for relu, and y > 0 is the same set), and the
+ * derivative g·f'(y) written with public ops (differentiable again).
+ */
+export interface OutputDerivative {
+  code: number;
+  gradCode: number;
+  derivative: (g: Tensor, y: Tensor) => Tensor;
+}
+export const OUTPUT_DERIVATIVE = new Map<unknown, OutputDerivative>([
+  [tanh, { code: opCodes.unary.tanh, gradCode: opCodes.unaryGrad.tanh, derivative: tanhDerivative }],
+  [sigmoid, { code: opCodes.unary.sigmoid, gradCode: opCodes.unaryGrad.sigmoid, derivative: sigmoidDerivative }],
+  [relu, { code: opCodes.unary.relu, gradCode: opCodes.unaryGrad.relu, derivative: reluDerivative }],
+]);
 
 /** σ: an alias of `sigmoid`, as in Flux. */
 export const σ = sigmoid;

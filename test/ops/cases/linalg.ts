@@ -47,6 +47,11 @@ const OTHER: OpCase[] = [
   { name: 'linear [3] 1-D input', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b), inputs: [I([3]), W, B], ref: R.linear, tol: 'accumulate' },
   { name: 'linear T[3,2] input, T weight', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b), inputs: [I([3, 2], 'transposed'), I([4, 2], 'transposed'), B], ref: R.linear, tol: 'accumulate' },
   { name: 'linear strided weight, 3-D strided input', op: 'linear', fn: (x, w) => flx.linear(x, w, null), inputs: [I([2, 2, 3], 'strided'), I([4, 3], 'strided')], ref: (x, w) => R.linear(x, w), tol: 'accumulate' },
+  // σ: relu, tanh and sigmoid are applied in place in one node; others after the affine map
+  { name: 'linear with relu (in place)', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b, flx.relu), inputs: [I([3, 3]), W, B], ref: (x, w, b) => R.map(R.linear(x, w, b), R.fn.relu), tol: 'accumulate' },
+  { name: 'linear with tanh, 3-D input', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b, flx.tanh), inputs: [I([2, 2, 3]), W, B], ref: (x, w, b) => R.map(R.linear(x, w, b), Math.tanh), tol: 'accumulate' },
+  { name: 'linear with sigmoid, no bias, T weight', op: 'linear', fn: (x, w) => flx.linear(x, w, null, flx.sigmoid), inputs: [I([2, 3]), I([4, 3], 'transposed')], ref: (x, w) => R.map(R.linear(x, w), R.fn.sigmoid), tol: 'accumulate' },
+  { name: 'linear with gelu (applied after)', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b, flx.gelu), inputs: [I([2, 3]), W, B], ref: (x, w, b) => R.map(R.linear(x, w, b), R.fn.gelu), tol: 'accumulate' },
   { name: 'linear [0,3] empty batch', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b), inputs: [I([0, 3]), W, B], ref: R.linear, tol: 'accumulate' },
   { name: 'linear float32 x, float64 weight and bias → float64', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b), inputs: [I([2, 3], { dtype: 'float32' }), W, B], ref: R.linear, dtypes: ['float64'], tol: 'accumulate' },
   { name: 'linear float64 x, float32 weight → float64', op: 'linear', fn: (x, w, b) => flx.linear(x, w, b), inputs: [I([2, 3]), I([4, 3], { dtype: 'float32' }), I([4], { dtype: 'float32' })], ref: R.linear, dtypes: ['float64'], tol: 'accumulate' },
