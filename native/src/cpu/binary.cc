@@ -16,6 +16,7 @@ enum BinaryOp {
 template <class T, class F>
 void binary_loop(const Strided<3>& it, T* out, const T* a, const T* b) {
   F f;
+  const int64_t grain = std::is_same_v<F, bin::pow> ? kGrainCostly : kGrainCheap;
   it.run([&](const int64_t* o, int64_t n, const int64_t* s) {
     T* po = out + o[0];
     const T* pa = a + o[1];
@@ -32,7 +33,7 @@ void binary_loop(const Strided<3>& it, T* out, const T* a, const T* b) {
     } else {
       for (int64_t i = 0; i < n; ++i) po[i * s[0]] = f(pa[i * s[1]], pb[i * s[2]]);
     }
-  });
+  }, grain);
 }
 
 template <class T>
@@ -76,7 +77,7 @@ void where_typed(const Strided<4>& it, T* out, const T* c, const T* a, const T* 
   it.run([&](const int64_t* o, int64_t n, const int64_t* s) {
     for (int64_t i = 0; i < n; ++i)
       out[o[0] + i * s[0]] = c[o[1] + i * s[1]] != T(0) ? a[o[2] + i * s[2]] : b[o[3] + i * s[3]];
-  });
+  }, kGrainCheap);
 }
 
 // where(cond, a, b, out): cond is 0/1 in the same dtype; meta as for binary with 4 operands.

@@ -19,7 +19,7 @@ void copy_typed(const Strided<2>& it, D* dst, const S* src) {
     } else {
       for (int64_t i = 0; i < n; ++i) pd[i * s[0]] = D(ps[i * s[1]]);
     }
-  });
+  }, kGrainCheap);
 }
 
 // copy(src, dst); meta: ndim, shape, dst offset+strides, src offset+strides (src may broadcast).
@@ -63,7 +63,7 @@ void check_indices(const Napi::Env& env, const Arr& idx, const IndexArgs& a) {
 
 template <class T>
 void gather_typed(const IndexArgs& a, const int32_t* idx, T* out, const T* x) {
-  parallel_for(a.outer * a.k, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(a.inner, 1)), [&](int64_t b, int64_t e) {
+  parallel_for(a.outer * a.k, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(a.inner, 1)), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       int64_t o = r / a.k, j = r % a.k;
       std::memcpy(out + r * a.inner, x + (o * a.n + idx[j]) * a.inner, sizeof(T) * size_t(a.inner));
@@ -90,7 +90,7 @@ Napi::Value Gather(const Napi::CallbackInfo& info) {
 template <class T>
 void scatter_add_typed(const IndexArgs& a, const int32_t* idx, T* out, const T* g) {
   // Split over `outer` only: repeated indices inside one outer slice stay on one thread.
-  parallel_for(a.outer, std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(a.k * a.inner, 1)), [&](int64_t b, int64_t e) {
+  parallel_for(a.outer, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(a.k * a.inner, 1)), [&](int64_t b, int64_t e) {
     for (int64_t o = b; o < e; ++o)
       for (int64_t j = 0; j < a.k; ++j) {
         T* dst = out + (o * a.n + idx[j]) * a.inner;

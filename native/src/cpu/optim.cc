@@ -22,7 +22,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   auto run = [&](auto* pp, const auto* pg) {
     using T = std::remove_pointer_t<decltype(pp)>;
     const T l = T(lr);
-    parallel_for(p.len, 1 << 15, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) pp[i] -= l * pg[i]; });
+    parallel_for(p.len, kGrainCheap, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) pp[i] -= l * pg[i]; });
   };
   if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>());
   else run(p.as<double>(), g.as<double>());
@@ -65,7 +65,8 @@ Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   auto run = [&](auto* pp, const auto* pg, auto* pm, auto* pv) {
     using T = std::remove_pointer_t<decltype(pp)>;
     const AdamConsts<T> c{T(b1), T(b2), T(eps), T(lr / c1), T(1.0 / c2), T(lr * decay)};
-    parallel_for(p.len, 1 << 14, [=](int64_t b, int64_t e) { adam_range<T>(b, e, pp, pg, pm, pv, c); });
+    // about 0.45 ns per element (a square root and a division): a second thread pays from ~128K
+    parallel_for(p.len, int64_t(1) << 16, [=](int64_t b, int64_t e) { adam_range<T>(b, e, pp, pg, pm, pv, c); });
   };
   if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>(), m.as<float>(), v.as<float>());
   else run(p.as<double>(), g.as<double>(), m.as<double>(), v.as<double>());

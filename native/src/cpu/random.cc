@@ -12,7 +12,7 @@ namespace {
 
 template <class T>
 void fill_random(const PhiloxDraw& d, int kind, int64_t n, T* out) {
-  parallel_for(n, 1 << 12, [&](int64_t b, int64_t e) {
+  parallel_for(n, kGrainCostly, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) out[i] = draw<T>(d, kind, uint64_t(i));
   });
 }

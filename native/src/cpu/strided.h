@@ -79,7 +79,7 @@ struct Strided {
 
   // Parallel over flat elements when the work is large enough to pay for waking threads.
   template <class Row>
-  void run(Row&& row, int64_t grain = 1 << 15) const {
+  void run(Row&& row, int64_t grain) const {
     int64_t n = numel();
     // Small work runs inline: no std::function, no thread wake-up (this is the per-op overhead).
     if (n < 2 * grain || num_threads() == 1) {

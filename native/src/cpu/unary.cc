@@ -17,6 +17,12 @@ enum UnaryGradOp {
 #undef X
 };
 
+// Ops that are a compare, a sign flip or one division per element: memory-bound.
+template <class F>
+constexpr bool cheap_unary =
+    std::is_same_v<F, un::neg> || std::is_same_v<F, un::abs> || std::is_same_v<F, un::sign> ||
+    std::is_same_v<F, un::relu> || std::is_same_v<F, un::recip>;
+
 template <class T, class F>
 void unary_loop(const Strided<2>& it, T* out, const T* x) {
   F f;
@@ -29,7 +35,7 @@ void unary_loop(const Strided<2>& it, T* out, const T* x) {
     } else {
       for (int64_t i = 0; i < n; ++i) po[i * s[0]] = f(px[i * s[1]]);
     }
-  }, 1 << 13);
+  }, cheap_unary<F> ? kGrainCheap : kGrainCostly);
 }
 
 template <class T>
@@ -62,7 +68,11 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
 template <class T, class F>
 void grad_loop(int64_t n, T* out, const T* x, const T* y, const T* g) {
   F f;
-  parallel_for(n, 1 << 13, [&](int64_t b, int64_t e) {
+  // relu, tanh and sigmoid derivatives are a few multiplies (memory-bound); softplus and
+  // gelu evaluate exp / tanh.
+  constexpr bool cheap = std::is_same_v<F, ungrad::relu> || std::is_same_v<F, ungrad::tanh> ||
+                         std::is_same_v<F, ungrad::sigmoid>;
+  parallel_for(n, cheap ? kGrainCheap : kGrainCostly, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) out[i] = f(x[i], y[i], g[i]);
   });
 }
