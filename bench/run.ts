@@ -441,7 +441,16 @@ ${r.table}
 ## Targets
 
 ${r.targetText.join('\n')}
-${r.notes.length ? `\n## Notes\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}`;
+${r.notes.length ? `\n## Notes\n\n${r.notes.map((n) => `- ${n}`).join('\n')}\n` : ''}
+${optimisations()}`;
+}
+
+/** bench/OPTIMISATIONS.md (profile findings, changes, before → after) as a section of RESULTS.md. */
+function optimisations(): string {
+  const file = path.join(here, 'OPTIMISATIONS.md');
+  if (!existsSync(file)) return '';
+  const body = readFileSync(file, 'utf8').replace(/^# .*\n/, '').trim();
+  return `## What the profiles showed, and what changed (from bench/OPTIMISATIONS.md)\n\n${body}\n`;
 }
 
 const STEP_TEXT = '3.21 MFLOP × batch (forward 2·Σ in·out, weight gradients the same, input gradients of layers 2 and 3)';

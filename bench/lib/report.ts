@@ -262,9 +262,44 @@ export function targets(ctx: Context): TargetLine[] {
     const v = div(t(a), t(b));
     return v === null ? '' : ` (PyTorch: ${v.toFixed(2)}×)`;
   };
+  // The step targets in context: where half of PyTorch's time lies below the floor, no
+  // implementation on this BLAS can meet the target here; and how far PyTorch itself is
+  // from the floor at batch 1024.
+  const stepFloor = (id: string) => {
+    const w = ctx.workloads.find((v) => v.id === id);
+    return w === undefined ? null : floorMs(ctx, w);
+  };
+  const b128Bound = (): string => {
+    const parts: string[] = [];
+    for (const o of ['sgd', 'adam']) {
+      const id = `step-b128-${o}`;
+      const best = torchSteps(ctx, id).best;
+      const floor = stepFloor(id);
+      const gemms = ctx.results.get(id)?.get('torch')?.extra?.gemmOnlyMs;
+      if (best === null || floor === null) continue;
+      const half = 0.5 * best[1].median;
+      const name = o === 'sgd' ? 'SGD' : 'Adam';
+      if (half < floor) parts.push(`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the floor (${fmtTime(floor, 'ms')})`);
+      else if (gemms !== undefined && half < Number(gemms))
+        parts.push(`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the step's GEMMs alone through OpenBLAS (${fmtTime(Number(gemms), 'ms')})`);
+    }
+    return parts.length ? ` — out of reach on this BLAS: ${parts.join('; ')}` : '';
+  };
+  const torchOverFloor = (): string => {
+    const parts: string[] = [];
+    for (const o of ['sgd', 'adam']) {
+      const id = `step-b1024-${o}`;
+      const best = torchSteps(ctx, id).best;
+      const floor = stepFloor(id);
+      if (best !== null && floor !== null) parts.push(`${o === 'sgd' ? 'SGD' : 'Adam'} ${(best[1].median / floor).toFixed(2)}×`);
+    }
+    return parts.length ? ` (PyTorch at its fastest: ${parts.join(', ')} the floor)` : '';
+  };
   for (const line of out) {
     if (line.target.startsWith('First-order')) line.detail += torchRatios('mlp-grad', 'mlp-fwd');
     if (line.target.startsWith('Second order')) line.detail += torchRatios('mlp-grad2', 'mlp-grad');
+    if (line.target.startsWith('MLP step, batch 128')) line.detail += b128Bound();
+    if (line.target.startsWith('MLP step, batch 1024')) line.detail += torchOverFloor();
   }
   return out;
 }
