@@ -5,6 +5,8 @@
 // to split on every kernel.
 import test from 'ava';
 import { Adam, Descent, type Tensor, argmax, exp, gelu, gradient, numThreads, pow, relu, setNumThreads, setup, softmax, sum, tanh, tensor, update, where } from '../ts/index.js';
+import { cpu } from '../ts/backend/cpu.js';
+import { opCodes } from '../ts/native.js';
 import { close } from './helpers.js';
 import { mulberry32 } from './ops/cases.js';
 
@@ -60,6 +62,16 @@ test('elementwise kernels split over threads give the one-thread result bit for 
   identical(t, bothWays(() => x.T.contiguous()), 'transposed copy');
   identical(t, bothWays(() => where(x.gt(0), x, y)), 'where');
   identical(t, bothWays(() => x.indexSelect(0, [5, 3, 2000, 0])), 'gather');
+  for (const act of [-1, opCodes.unary.relu, opCodes.unary.tanh])
+    identical(
+      t,
+      bothWays(() => {
+        const y = x.clone();
+        cpu.biasActInto?.(y, row, act, COLS);
+        return y;
+      }),
+      `dense bias + activation ${act}`,
+    );
 });
 
 test('fused derivative kernels split over threads agree with one thread', (t) => {
@@ -67,7 +79,9 @@ test('fused derivative kernels split over threads agree with one thread', (t) =>
 });
 
 test('reductions split over threads agree with one thread to rounding', (t) => {
-  const [one, two] = bothWays(() => [sum(x), sum(x, 0), sum(x, 1), x.max(0), x.min()]);
+  // (wide: a sum over rows splits its columns only when each thread gets thousands of them)
+  const wide = tensor(data(4, 300 * 10000), { shape: [300, 10000] });
+  const [one, two] = bothWays(() => [sum(x), sum(x, 0), sum(x, 1), x.max(0), x.min(), sum(wide, 0), wide.max(0)]);
   for (let k = 0; k < one.length; k++) close(t, two[k], one[k], { atol: 1e-3, rtol: 1e-6 }, `reduction ${k}`);
   identical(t, bothWays(() => argmax(x, 1)), 'argmax');
   const [s1, s2] = bothWays(() => softmax(x, 1));

@@ -31,6 +31,7 @@ export interface NativeBinding {
   sgdStep(p: TypedArray, g: TypedArray, lr: number): void;
   adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, lr: number, b1: number, b2: number,
     eps: number, step: number, decay: number): void;
+  biasAct(y: TypedArray, bias: TypedArray | null, act: number, rows: number, cols: number): void;
   /** Present when the addon was built with CUDA (see CudaBinding). */
   cudaDeviceCount?: () => number;
 }

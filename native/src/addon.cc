@@ -70,6 +70,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   register_movement(env, exports);
   register_random(env, exports);
   register_optim(env, exports);
+  register_fused(env, exports);
   register_cuda(env, exports);  // cuda* entry points (cuda/*.cu, or cuda/stub.cc without CUDA)
   return exports;
 }

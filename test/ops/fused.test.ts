@@ -3,9 +3,10 @@
 // the composed rule (public ops) gives, that it is really taken, and that it is not
 // taken where an outer gradient needs a differentiable backward.
 import test from 'ava';
-import { type DType, type Tensor, fusedBackward, gradient, linear, relu, sigmoid, tanh, tensor } from '../../ts/index.js';
+import { type DType, type Tensor, fusedBackward, gelu, gradient, linear, relu, sigmoid, tanh, tensor } from '../../ts/index.js';
 import { cpu } from '../../ts/backend/cpu.js';
 import { mulberry32 } from './cases.js';
+import { opCodes } from '../../ts/native.js';
 import { close } from '../helpers.js';
 
 const FUSED = ['tanh', 'sigmoid', 'relu', 'softplus', 'gelu'] as const;
@@ -114,3 +115,54 @@ for (const op of ['relu', 'tanh', 'sigmoid'] as const) {
     close(t, nested.value, second(plainLoss), { atol: 1e-12, rtol: 1e-11 }, 'second order');
   });
 }
+
+// The CPU backend's dense-layer kernel (native/src/cpu/fused.cc) against the composed ops it
+// replaces, bit for bit, at a size that runs on one thread and one that splits.
+test('biasAct equals the bias add and the activation bit for bit', (t) => {
+  const { biasActInto } = cpu;
+  if (biasActInto === undefined) return t.fail('the CPU backend has the fused kernel');
+  for (const [rows, cols] of [
+    [30, 7],
+    [2100, 520],
+  ]) {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const v = tensor(values(rows * cols, 21), { dtype, shape: [rows, cols] });
+      const b = tensor(values(cols, 22), { dtype });
+      for (const act of ['none', 'relu', 'tanh', 'sigmoid', 'gelu'] as const) {
+        const y = v.clone();
+        biasActInto(y, b, act === 'none' ? -1 : opCodes.unary[act], cols);
+        const composed = act === 'none' ? v.add(b) : ({ relu, tanh, sigmoid, gelu }[act] as (x: Tensor) => Tensor)(v.add(b));
+        t.deepEqual(y.data(), composed.data(), `${act} ${dtype} [${rows},${cols}]`);
+      }
+    }
+  }
+  // and without a bias
+  const v = tensor(values(12, 24), { shape: [3, 4] });
+  const y = v.clone();
+  biasActInto(y, null, opCodes.unary.relu, 4);
+  t.deepEqual(y.data(), relu(v).data());
+});
+
+test('linear takes the fused forward kernel once per layer, with or without σ, and gives the composed values', (t) => {
+  const x = tensor(values(24, 31), { shape: [6, 4] });
+  const W = tensor(values(12, 32), { shape: [3, 4] });
+  const b = tensor(values(3, 33));
+  const saved = cpu.biasActInto;
+  let calls = 0;
+  cpu.biasActInto = (...a) => {
+    calls++;
+    return saved?.(...a);
+  };
+  try {
+    const fused = [linear(x, W, b, tanh), linear(x, W, b), linear(x, W, null, relu)];
+    t.is(calls, 3);
+    calls = 0;
+    t.is(linear(x, W).size, 18);
+    t.is(calls, 0, 'nothing to add or apply: no pass at all');
+    cpu.biasActInto = undefined; // a backend without the kernel composes the ops
+    const composed = [linear(x, W, b, tanh), linear(x, W, b), linear(x, W, null, relu)];
+    for (let i = 0; i < 3; i++) t.deepEqual(fused[i].data(), composed[i].data(), `case ${i}`);
+  } finally {
+    cpu.biasActInto = saved;
+  }
+});

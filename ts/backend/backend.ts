@@ -26,6 +26,12 @@ export interface Backend {
   unaryInto(op: number, x: Tensor, dst: Tensor): void;
   unaryGrad(op: number, x: Tensor, y: Tensor, g: Tensor): Tensor;
   reduce(op: number, x: Tensor, mask: readonly boolean[], scale: number, keptShape: readonly number[]): Tensor;
+  /**
+   * Optional fused kernel of a dense layer (a backend without it gets the composed ops):
+   * y = act(y + bias) in place, for a contiguous y of rows × cols (act: a unary op code, or
+   * -1 for none).
+   */
+  biasActInto?(y: Tensor, bias: Tensor | null, act: number, cols: number): void;
   argmax(x: Tensor, dim: number, outShape: readonly number[]): Tensor;
   softmax(log: boolean, x: Tensor, dim: number): Tensor;
   matmul(a: Tensor, b: Tensor, spec: MatmulSpec, outShape: readonly number[]): Tensor;

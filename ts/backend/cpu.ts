@@ -113,6 +113,10 @@ export const cpu: Backend = {
     return out;
   },
 
+  biasActInto(y, bias, act, cols) {
+    native.biasAct(buf(y), bias === null ? null : buf(contiguous(bias)), act, cols === 0 ? 0 : y.size / cols, cols);
+  },
+
   argmax(x, dim, outShape) {
     const out = empty(outShape, 'int32');
     putOperands(x.shape, x);

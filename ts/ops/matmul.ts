@@ -15,7 +15,7 @@ import { OUTPUT_DERIVATIVE, type OutputDerivative, fusedBackward } from './unary
 import { opCodes } from '../native.js';
 
 registerOp({ name: 'matmul', family: 'matmul', kernels: ['other:matmul'], differentiable: true });
-registerOp({ name: 'linear', family: 'matmul', kernels: ['other:matmul', 'binary:add'], differentiable: true });
+registerOp({ name: 'linear', family: 'matmul', kernels: ['other:matmul', 'binary:add', 'other:biasAct'], differentiable: true });
 
 /** Both operands at least 2-D: batch broadcast, then one GEMM per batch entry. */
 function mm(a: Tensor, b: Tensor): Tensor {
@@ -90,8 +90,12 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, σ?: (y:
   const wT = new Tensor(w._buf, [inF, outF], w.dtype, w.device, [w._strides[1], w._strides[0]], w._offset, w._root());
   const be = backendOf(t);
   const y2 = be.matmul(x2, wT, { batch: [], m: x2.shape[0], n: outF, k: inF }, [x2.shape[0], outF]);
-  if (b !== null) be.binaryInto(opCodes.binary.add, y2, b, y2);
-  if (act !== undefined) be.unaryInto(act.code, y2, y2);
+  // bias and activation in one pass where the backend has the fused kernel, else two
+  if (be.biasActInto !== undefined && (b !== null || act !== undefined)) be.biasActInto(y2, b, act?.code ?? -1, outF);
+  else {
+    if (b !== null) be.binaryInto(opCodes.binary.add, y2, b, y2);
+    if (act !== undefined) be.unaryInto(act.code, y2, y2);
+  }
   // (a view of y2, never a second owner of its storage)
   const y = t.ndim === 2 ? y2 : new Tensor(y2._buf, [...lead, outF], y2.dtype, y2.device, undefined, 0, y2);
   if (isRecording()) {

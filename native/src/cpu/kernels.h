@@ -20,5 +20,6 @@ void register_gemm(Napi::Env env, Napi::Object exports);
 void register_movement(Napi::Env env, Napi::Object exports);
 void register_random(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
+void register_fused(Napi::Env env, Napi::Object exports);
 
 }  // namespace flx

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels.h"
+#include "simd.h"
 #include "strided.h"
 
 namespace flx {
@@ -11,6 +12,11 @@ namespace {
 void check_same(const Napi::Env& env, const char* op, const Arr& a, const Arr& b) {
   FLX_THROW_IF(a.len != b.len, env, RangeError, std::string(op) + ": lengths differ");
   FLX_THROW_IF(a.dtype != b.dtype || a.dtype == DType::i32, env, TypeError, std::string(op) + ": dtypes differ");
+}
+
+template <class T>
+FLX_MULTIVERSION void sgd_range(int64_t b, int64_t e, T* __restrict p, const T* __restrict g, const T lr) {
+  for (int64_t i = b; i < e; ++i) p[i] -= lr * g[i];
 }
 
 // sgdStep(p, g, lr): p -= lr * g
@@ -22,7 +28,7 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   auto run = [&](auto* pp, const auto* pg) {
     using T = std::remove_pointer_t<decltype(pp)>;
     const T l = T(lr);
-    parallel_for(p.len, kGrainCheap, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) pp[i] -= l * pg[i]; });
+    parallel_for(p.len, kGrainCheap, [&](int64_t b, int64_t e) { sgd_range<T>(b, e, pp, pg, l); });
   };
   if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>());
   else run(p.as<double>(), g.as<double>());
@@ -37,7 +43,7 @@ struct AdamConsts {
 // A plain function with restrict pointers and constants by value: the compiler can keep
 // everything in registers and vectorise (a lambda capturing by reference defeats both).
 template <class T>
-void adam_range(int64_t b, int64_t e, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+FLX_MULTIVERSION void adam_range(int64_t b, int64_t e, T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                 const AdamConsts<T> c) {
   for (int64_t i = b; i < e; ++i) {
     const T gi = g[i];

@@ -105,6 +105,11 @@ Pool& pool() {
 int num_threads() { return pool().size(); }
 void set_num_threads(int n) { pool().resize(n); }
 
+int64_t column_parts(int64_t total, int64_t cols) {
+  if (total < 2 * kGrainCheap) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(num_threads(), cols / 4096));
+}
+
 void parallel_tasks(int64_t ntasks, const std::function<void(int64_t)>& fn) { pool().run(ntasks, fn); }
 
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {

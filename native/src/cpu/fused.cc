@@ -1,0 +1,85 @@
+// The fused forward kernel of a dense layer, y = σ(x Wᵀ + b): bias and activation in one pass
+// over the GEMM's result where the composed ops take two.
+//   biasAct(y, bias|null, act, rows, cols)    y = act(y + bias) in place (act: a unary op
+//                                             code, or -1 for none)
+// It uses the same scalar functors as the binary and unary kernels, so it gives their bits.
+// (A backward twin, g·f'(y) with the bias gradient's column sums in the same pass, measured
+// no faster than the two kernels once the sums were vectorised, and was left out.)
+
+#include "../scalar_ops.h"
+#include "kernels.h"
+#include "simd.h"
+#include "strided.h"
+
+namespace flx {
+namespace {
+
+enum UnaryOp {
+#define X(name) kAct_##name,
+  FLUXION_UNARY_OPS(X)
+#undef X
+};
+
+struct NoAct {
+  template <class T> T operator()(T x) const { return x; }
+};
+
+template <class F>
+constexpr bool cheap_act = std::is_same_v<F, NoAct> || std::is_same_v<F, un::relu>;
+
+template <class T, class F>
+FLX_MULTIVERSION void bias_act_row(int64_t n, T* __restrict row, const T* __restrict bias) {
+  F f;
+  if (bias != nullptr) for (int64_t c = 0; c < n; ++c) row[c] = f(T(row[c] + bias[c]));
+  else for (int64_t c = 0; c < n; ++c) row[c] = f(row[c]);
+}
+
+template <class T, class F>
+void bias_act(int64_t rows, int64_t cols, T* y, const T* bias) {
+  const int64_t grain = cheap_act<F> ? kGrainCheap : kGrainCostly;
+  parallel_for(rows, std::max<int64_t>(1, grain / std::max<int64_t>(cols, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) bias_act_row<T, F>(cols, y + r * cols, bias);
+  });
+}
+
+template <class T>
+void bias_act_typed(int act, int64_t rows, int64_t cols, T* y, const T* bias) {
+  if (act < 0) return bias_act<T, NoAct>(rows, cols, y, bias);
+  switch (act) {
+#define X(name) case kAct_##name: return bias_act<T, un::name>(rows, cols, y, bias);
+    FLUXION_UNARY_OPS(X)
+#undef X
+  }
+}
+
+int64_t dim_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  const int64_t v = info[i].As<Napi::Number>().Int64Value();
+  FLX_THROW_IF(v < 0, info.Env(), RangeError, what);
+  return v;
+}
+
+Napi::Value BiasAct(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Arr y = arr(info, 0, "biasAct: y");
+  const bool has_bias = !info[1].IsNull();
+  Arr bias = has_bias ? arr(info, 1, "biasAct: bias") : Arr{};
+  const int act = info[2].As<Napi::Number>().Int32Value();
+  const int64_t rows = dim_arg(info, 3, "biasAct: bad rows"), cols = dim_arg(info, 4, "biasAct: bad cols");
+  FLX_THROW_IF(act < -1 || act >= kNumUnary, env, RangeError, "biasAct: unknown activation");
+  FLX_THROW_IF(y.len != rows * cols, env, RangeError, "biasAct: y must hold rows * cols elements");
+  FLX_THROW_IF(has_bias && (bias.len != cols || bias.dtype != y.dtype), env, RangeError,
+               "biasAct: bias must hold cols elements of y's dtype");
+  with_float_dtype(env, "biasAct", y.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    bias_act_typed<T>(act, rows, cols, y.as<T>(), has_bias ? bias.as<T>() : nullptr);
+  });
+  return env.Undefined();
+}
+
+}  // namespace
+
+void register_fused(Napi::Env env, Napi::Object exports) {
+  exports.Set("biasAct", Napi::Function::New(env, BiasAct, "biasAct"));
+}
+
+}  // namespace flx
