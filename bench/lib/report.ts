@@ -265,34 +265,28 @@ export function targets(ctx: Context): TargetLine[] {
   // The step targets in context: where half of PyTorch's time lies below the floor, no
   // implementation on this BLAS can meet the target here; and how far PyTorch itself is
   // from the floor at batch 1024.
-  const stepFloor = (id: string) => {
-    const w = ctx.workloads.find((v) => v.id === id);
-    return w === undefined ? null : floorMs(ctx, w);
-  };
-  const b128Bound = (): string => {
-    const parts: string[] = [];
-    for (const o of ['sgd', 'adam']) {
-      const id = `step-b128-${o}`;
+  /** Per optimiser at one batch size: PyTorch's fastest step and the floor, where both were measured. */
+  const againstFloor = (batch: number) =>
+    ['sgd', 'adam'].flatMap((o) => {
+      const id = `step-b${batch}-${o}`;
+      const w = ctx.workloads.find((v) => v.id === id);
       const best = torchSteps(ctx, id).best;
-      const floor = stepFloor(id);
+      const floor = w === undefined ? null : floorMs(ctx, w);
       const gemms = ctx.results.get(id)?.get('torch')?.extra?.gemmOnlyMs;
-      if (best === null || floor === null) continue;
-      const half = 0.5 * best[1].median;
-      const name = o === 'sgd' ? 'SGD' : 'Adam';
-      if (half < floor) parts.push(`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the floor (${fmtTime(floor, 'ms')})`);
-      else if (gemms !== undefined && half < Number(gemms))
-        parts.push(`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the step's GEMMs alone through OpenBLAS (${fmtTime(Number(gemms), 'ms')})`);
-    }
+      if (best === null || floor === null) return [];
+      return [{ name: o === 'sgd' ? 'SGD' : 'Adam', torch: best[1].median, floor, gemms: gemms === undefined ? null : Number(gemms) }];
+    });
+  const b128Bound = (): string => {
+    const parts = againstFloor(128).flatMap(({ name, torch, floor, gemms }) => {
+      const half = 0.5 * torch;
+      if (half < floor) return [`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the floor (${fmtTime(floor, 'ms')})`];
+      if (gemms !== null && half < gemms) return [`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the step's GEMMs alone through OpenBLAS (${fmtTime(gemms, 'ms')})`];
+      return [];
+    });
     return parts.length ? ` — out of reach on this BLAS: ${parts.join('; ')}` : '';
   };
   const torchOverFloor = (): string => {
-    const parts: string[] = [];
-    for (const o of ['sgd', 'adam']) {
-      const id = `step-b1024-${o}`;
-      const best = torchSteps(ctx, id).best;
-      const floor = stepFloor(id);
-      if (best !== null && floor !== null) parts.push(`${o === 'sgd' ? 'SGD' : 'Adam'} ${(best[1].median / floor).toFixed(2)}×`);
-    }
+    const parts = againstFloor(1024).map(({ name, torch, floor }) => `${name} ${(torch / floor).toFixed(2)}×`);
     return parts.length ? ` (PyTorch at its fastest: ${parts.join(', ')} the floor)` : '';
   };
   for (const line of out) {
