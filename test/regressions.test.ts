@@ -76,3 +76,13 @@ test('x.mul(x): the one-thunk rule gives 2x, and 2 as its derivative', (t) => {
   const d2 = gradient((v: Tensor) => (gradient((w: Tensor) => w.mul(w).sum(), v)[0] as Tensor).sum(), x)[0];
   close(t, d2, [2, 2, 2]);
 });
+
+test('max and min of a contiguous run keep the left fold: +0 after -0 wins a tie, as on the strided path', (t) => {
+  const v = [-1, -0, -1, -1, -1, -1, -1, -1, 0];
+  const x = tensor(v);
+  t.true(Object.is(x.max().item(), 0), 'contiguous max');
+  t.true(Object.is(tensor(v.flatMap((e) => [e, 7])).slice(0, 0, undefined, 2).max().item(), 0), 'strided max');
+  const w = [1, 0, 1, 1, 1, 1, 1, 1, -0];
+  t.true(Object.is(tensor(w).min().item(), -0), 'contiguous min');
+  t.true(Object.is(tensor(w.flatMap((e) => [e, 7])).slice(0, 0, undefined, 2).min().item(), -0), 'strided min');
+});

@@ -4,7 +4,7 @@
 // reductions (partial sums combine in a different order). The tensors here are big enough
 // to split on every kernel.
 import test from 'ava';
-import { Adam, Descent, type Tensor, argmax, exp, gelu, gradient, numThreads, pow, relu, setNumThreads, setup, softmax, sum, tanh, tensor, update, where } from '../ts/index.js';
+import { Adam, Descent, type Tensor, native, argmax, exp, gelu, gradient, numThreads, pow, relu, setNumThreads, setup, softmax, sum, tanh, tensor, update, where } from '../ts/index.js';
 import { cpu } from '../ts/backend/cpu.js';
 import { opCodes } from '../ts/native.js';
 import { close } from './helpers.js';
@@ -19,12 +19,28 @@ function data(seed: number, n = N): Float32Array {
   return Float32Array.from({ length: n }, () => 4 * r() - 2);
 }
 
-/** Runs fn on one thread and on two, and returns both results as plain arrays. */
-function bothWays(fn: () => Tensor | Tensor[]): [Float32Array[], Float32Array[]] {
+/** How many jobs the pool split while fn ran. */
+function splitsIn(fn: () => unknown): number {
+  const before = native.splitJobs();
+  fn();
+  return native.splitJobs() - before;
+}
+
+/**
+ * Runs fn on one thread and on two, and returns both results as plain arrays. On two
+ * threads every native call in fn must really have split its work (else the comparison
+ * would show nothing); on one, none may.
+ */
+function bothWays(fn: () => Tensor | Tensor[], minSplits = 1): [Float32Array[], Float32Array[]] {
   const saved = numThreads();
   const run = (n: number) => {
     setNumThreads(n);
-    const out = fn();
+    let out: Tensor | Tensor[] = [];
+    const splits = splitsIn(() => {
+      out = fn();
+    });
+    if (n === 1 && splits !== 0) throw new Error(`one thread, yet ${splits} jobs split`);
+    if (n === 2 && splits < minSplits) throw new Error(`two threads, yet only ${splits} of at least ${minSplits} jobs split`);
     return (Array.isArray(out) ? out : [out]).map((t) => t.data() as Float32Array);
   };
   try {
@@ -61,27 +77,33 @@ test('elementwise kernels split over threads give the one-thread result bit for 
   identical(t, bothWays(() => exp(x)), 'exp');
   identical(t, bothWays(() => x.T.contiguous()), 'transposed copy');
   identical(t, bothWays(() => where(x.gt(0), x, y)), 'where');
-  identical(t, bothWays(() => x.indexSelect(0, [5, 3, 2000, 0])), 'gather');
-  for (const act of [-1, opCodes.unary.relu, opCodes.unary.tanh])
+  const rowsBackwards = Array.from({ length: ROWS }, (_, i) => ROWS - 1 - i);
+  identical(t, bothWays(() => x.indexSelect(0, rowsBackwards)), 'gather');
+  const biasAct = cpu.biasActInto;
+  if (biasAct === undefined) return t.fail('the CPU backend has the fused dense kernel');
+  for (const act of [-1, opCodes.unary.relu, opCodes.unary.tanh]) {
     identical(
       t,
       bothWays(() => {
-        const y = x.clone();
-        cpu.biasActInto?.(y, row, act, COLS);
-        return y;
-      }),
+        const z = x.clone();
+        biasAct(z, row, act, COLS);
+        return z;
+      }, 2),
       `dense bias + activation ${act}`,
     );
+  }
 });
 
 test('fused derivative kernels split over threads agree with one thread', (t) => {
-  for (const f of [relu, tanh, gelu]) identical(t, bothWays(() => gradient((v: Tensor) => f(v).mul(y).sum(), x)[0] as Tensor), `${f.name}'`);
+  // forward f, mul and sum, then the product's and f's derivatives: at least five splits
+  for (const f of [relu, tanh, gelu]) identical(t, bothWays(() => gradient((v: Tensor) => f(v).mul(y).sum(), x)[0] as Tensor, 5), `${f.name}'`);
 });
 
 test('reductions split over threads agree with one thread to rounding', (t) => {
-  // (wide: a sum over rows splits its columns only when each thread gets thousands of them)
+  // (wide: a sum over rows splits its columns only when each thread gets thousands of them;
+  // x's 1100 columns stay on one thread, its rows and whole-tensor sums split)
   const wide = tensor(data(4, 300 * 10000), { shape: [300, 10000] });
-  const [one, two] = bothWays(() => [sum(x), sum(x, 0), sum(x, 1), x.max(0), x.min(), sum(wide, 0), wide.max(0)]);
+  const [one, two] = bothWays(() => [sum(x), sum(x, 1), x.min(), sum(wide, 0), wide.max(0)], 5);
   for (let k = 0; k < one.length; k++) close(t, two[k], one[k], { atol: 1e-3, rtol: 1e-6 }, `reduction ${k}`);
   identical(t, bothWays(() => argmax(x, 1)), 'argmax');
   const [s1, s2] = bothWays(() => softmax(x, 1));
@@ -104,10 +126,16 @@ test('optimiser steps split over threads agree with one thread bit for bit', (t)
   }
 });
 
-test('the pool really takes two threads', (t) => {
-  // (guards the tests above against passing on a pool that never splits)
+test('work splits only where a second thread pays: large cheap kernels, and costly ones sooner', (t) => {
   const saved = numThreads();
   setNumThreads(2);
-  t.is(numThreads(), 2);
-  setNumThreads(saved);
+  try {
+    t.is(numThreads(), 2);
+    const small = tensor(data(3, 65536));
+    t.is(splitsIn(() => small.add(small)), 0, 'a 64K-element add runs on the calling thread');
+    t.is(splitsIn(() => exp(small)), 1, 'a 64K-element exp splits');
+    t.is(splitsIn(() => x.add(y)), 1, 'a 2.25M-element add splits');
+  } finally {
+    setNumThreads(saved);
+  }
 });

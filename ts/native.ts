@@ -13,6 +13,8 @@ export interface NativeBinding {
   kernels(): { binary: string[]; unary: string[]; unaryGrad: string[]; reduce: string[]; other: string[]; cuda: boolean };
   numThreads(): number;
   setNumThreads(n: number): void;
+  /** How many jobs the thread pool has split over more than one thread (diagnostics, tests). */
+  splitJobs(): number;
   cudaInfo(): string;
   blasInfo(): string;
   setBlasThreads(n: number): void;
@@ -31,7 +33,7 @@ export interface NativeBinding {
   sgdStep(p: TypedArray, g: TypedArray, lr: number): void;
   adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, lr: number, b1: number, b2: number,
     eps: number, step: number, decay: number): void;
-  biasAct(y: TypedArray, bias: TypedArray | null, act: number, rows: number, cols: number): void;
+  biasAct(y: TypedArray, bias: TypedArray | null, act: number, cols: number): void;
   /** Present when the addon was built with CUDA (see CudaBinding). */
   cudaDeviceCount?: () => number;
 }

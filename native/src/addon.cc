@@ -55,6 +55,8 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SplitJobs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), double(split_jobs())); }
+
 Napi::Value CudaInfo(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), cuda_info()); }
 
 Napi::Object Register(Napi::Env env, Napi::Object exports) {
@@ -63,6 +65,7 @@ Napi::Object Register(Napi::Env env, Napi::Object exports) {
   exports.Set("numThreads", Napi::Function::New(env, NumThreads, "numThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("cudaInfo", Napi::Function::New(env, CudaInfo, "cudaInfo"));
+  exports.Set("splitJobs", Napi::Function::New(env, SplitJobs, "splitJobs"));
   register_binary(env, exports);
   register_unary(env, exports);
   register_reduce(env, exports);

@@ -114,7 +114,7 @@ export const cpu: Backend = {
   },
 
   biasActInto(y, bias, act, cols) {
-    native.biasAct(buf(y), bias === null ? null : buf(contiguous(bias)), act, cols === 0 ? 0 : y.size / cols, cols);
+    native.biasAct(buf(y), bias === null ? null : buf(contiguous(bias)), act, cols);
   },
 
   argmax(x, dim, outShape) {

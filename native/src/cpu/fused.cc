@@ -52,23 +52,27 @@ void bias_act_typed(int act, int64_t rows, int64_t cols, T* y, const T* bias) {
   }
 }
 
-int64_t dim_arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  const int64_t v = info[i].As<Napi::Number>().Int64Value();
-  FLX_THROW_IF(v < 0, info.Env(), RangeError, what);
-  return v;
-}
-
+// biasAct(y, bias|null, act, cols): the rows are y's length / cols, worked out here (a row
+// count passed in could overflow rows * cols and pass a length check).
 Napi::Value BiasAct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Arr y = arr(info, 0, "biasAct: y");
   const bool has_bias = !info[1].IsNull();
   Arr bias = has_bias ? arr(info, 1, "biasAct: bias") : Arr{};
   const int act = info[2].As<Napi::Number>().Int32Value();
-  const int64_t rows = dim_arg(info, 3, "biasAct: bad rows"), cols = dim_arg(info, 4, "biasAct: bad cols");
+  const int64_t cols = info[3].As<Napi::Number>().Int64Value();
   FLX_THROW_IF(act < -1 || act >= kNumUnary, env, RangeError, "biasAct: unknown activation");
-  FLX_THROW_IF(y.len != rows * cols, env, RangeError, "biasAct: y must hold rows * cols elements");
+  FLX_THROW_IF(cols < 0 || (cols == 0 && y.len != 0) || (cols > 0 && y.len % cols != 0), env, RangeError,
+               "biasAct: y's length must be a multiple of cols");
   FLX_THROW_IF(has_bias && (bias.len != cols || bias.dtype != y.dtype), env, RangeError,
                "biasAct: bias must hold cols elements of y's dtype");
+  if (y.len == 0) return env.Undefined();
+  const size_t esize = y.dtype == DType::f64 ? 8 : 4;
+  const char* y0 = static_cast<const char*>(y.data);
+  const char* b0 = static_cast<const char*>(bias.data);
+  FLX_THROW_IF(has_bias && b0 < y0 + y.len * esize && y0 < b0 + bias.len * esize, env, RangeError,
+               "biasAct: bias overlaps y");
+  const int64_t rows = y.len / cols;
   with_float_dtype(env, "biasAct", y.dtype, [&](auto tag) {
     using T = decltype(tag);
     bias_act_typed<T>(act, rows, cols, y.as<T>(), has_bias ? bias.as<T>() : nullptr);

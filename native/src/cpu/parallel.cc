@@ -16,6 +16,7 @@ class Pool {
   explicit Pool(int n) { resize(n); }
 
   int size() const { return size_; }
+  int64_t split_jobs() const { return split_jobs_.load(std::memory_order_relaxed); }
 
   void resize(int n) {
     n = std::max(1, std::min(n, 64));
@@ -35,6 +36,7 @@ class Pool {
       return;
     }
     std::lock_guard<std::mutex> one_job_at_a_time(run_m_);
+    split_jobs_.fetch_add(1, std::memory_order_relaxed);
     int helpers = int(std::min<int64_t>(size_ - 1, ntasks - 1));
     {
       std::lock_guard<std::mutex> lock(m_);
@@ -81,6 +83,7 @@ class Pool {
   int64_t ntasks_ = 0;
   std::atomic<int64_t> next_{0};
   std::atomic<int> active_{0};
+  std::atomic<int64_t> split_jobs_{0};
   int wanted_ = 0;
   uint64_t generation_ = 0;
   int size_ = 1;
@@ -103,12 +106,8 @@ Pool& pool() {
 }  // namespace
 
 int num_threads() { return pool().size(); }
+int64_t split_jobs() { return pool().split_jobs(); }
 void set_num_threads(int n) { pool().resize(n); }
-
-int64_t column_parts(int64_t total, int64_t cols) {
-  if (total < 2 * kGrainCheap) return 1;
-  return std::max<int64_t>(1, std::min<int64_t>(num_threads(), cols / 4096));
-}
 
 void parallel_tasks(int64_t ntasks, const std::function<void(int64_t)>& fn) { pool().run(ntasks, fn); }
 

@@ -8,6 +8,8 @@ namespace flx {
 
 int num_threads();
 void set_num_threads(int n);
+// How many jobs have been split over more than one thread so far (diagnostics and tests).
+int64_t split_jobs();
 
 // How many elements a thread must get before splitting work pays. Waking a pool worker
 // costs about 10-15 µs (a condition variable and a context switch; more while OpenBLAS's
@@ -18,12 +20,6 @@ void set_num_threads(int n);
 // element and gain from 16K on.
 constexpr int64_t kGrainCheap = int64_t(1) << 19;
 constexpr int64_t kGrainCostly = int64_t(1) << 13;
-
-// How many threads a sum over rows (into one accumulator per column) splits its columns over.
-// Each thread then reads a slice of every row; below a few thousand columns per thread that
-// ran slower on two threads than on one (measured: [8192, 512] 1.5 ms against 0.33 ms), so
-// narrow sums stay on one thread, which keeps them memory-bound rather than contended.
-int64_t column_parts(int64_t total, int64_t cols);
 
 // Runs fn(task) for task in [0, ntasks), spread over the pool; returns when all are done.
 void parallel_tasks(int64_t ntasks, const std::function<void(int64_t)>& fn);

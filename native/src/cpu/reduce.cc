@@ -40,12 +40,19 @@ struct ReduceArgs {
   bool reduced[kMaxDims];
 };
 
-// A contiguous run folded into eight independent accumulators, lane j taking elements
-// j, j+8, ...: one chain of dependent double adds is limited by the add latency (~4 cycles
-// per element), while eight lanes are one vector register the compiler can add to at once.
-// (The order differs from a left fold only by reassociation of partial sums, all in double.)
+// A contiguous run folded into one accumulator. Sums use eight independent lanes, lane j
+// taking elements j, j+8, ...: one chain of dependent double adds is limited by the add
+// latency (~4 cycles per element), while eight lanes are one vector register the compiler
+// can add to at once (the order differs from a left fold only by reassociation of partial
+// sums, all in double). Max and min keep the left fold: which of two tied elements wins
+// (+0 or -0) depends on the order.
 template <class T, class Acc>
 FLX_MULTIVERSION double run_contiguous(const T* __restrict p, int64_t n) {
+  if constexpr (!std::is_same_v<Acc, SumAcc>) {
+    double acc = Acc::init();
+    for (int64_t i = 0; i < n; ++i) acc = Acc::step(acc, double(p[i]));
+    return acc;
+  }
   constexpr int kLanes = 8;
   double lane[kLanes];
   for (int j = 0; j < kLanes; ++j) lane[j] = Acc::init();
@@ -107,6 +114,17 @@ void reduce_inner(const ReduceArgs& r, int nkept, T* out, const T* x, double sca
   });
 }
 
+// How many threads a reduction into several accumulators splits the largest kept dim over.
+// Each thread then reads a slice of x along that dim; where the slices are narrow (a sum over
+// the rows of [8192, 512] gives each of two threads 256-element pieces of every row) two
+// threads ran slower than one (1.5 ms against 0.33 ms), so the split needs each thread's
+// pieces to be a few thousand elements long.
+int64_t split_parts(int64_t total, int64_t size, int64_t run) {
+  if (total < 2 * kGrainCheap) return 1;
+  const int64_t parts = std::min<int64_t>(num_threads(), size);
+  return parts > 1 && size / parts * run >= 4096 ? parts : 1;
+}
+
 // Case B: reduced dims interleave with kept ones. Walk x in memory order and accumulate into
 // a double buffer; split over the largest kept dim so threads never share an output.
 template <class T, class Acc>
@@ -123,7 +141,12 @@ void reduce_general(const ReduceArgs& r, int64_t nout, T* out, const T* x, doubl
     if (!r.reduced[d] && (split < 0 || r.shape[d] > r.shape[split])) split = d;
   int64_t total = 1;
   for (int d = 0; d < r.ndim; ++d) total *= r.shape[d];
-  int64_t parts = split < 0 ? 1 : column_parts(total, r.shape[split]);
+  int64_t parts = 1;
+  if (split >= 0) {
+    int64_t run = 1;  // elements of x after the split dim: each thread reads runs of shape[split] / threads of these
+    for (int d = split + 1; d < r.ndim; ++d) run *= r.shape[d];
+    parts = split_parts(total, r.shape[split], run);
+  }
   parallel_tasks(parts, [&](int64_t p) {
     Strided<2> it;
     it.ndim = r.ndim;

@@ -6,8 +6,9 @@
 // targets enables FMA, and the build passes -ffp-contract=off), so every version computes
 // the same bits.
 #pragma once
+#include <cstddef>  // defines __GLIBC__ on glibc: target_clones needs its ifunc support (musl has none)
 
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__linux__) && !defined(FLUXION_NO_MULTIVERSION)
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__GLIBC__) && !defined(FLUXION_NO_MULTIVERSION)
 #define FLX_MULTIVERSION __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define FLX_MULTIVERSION
