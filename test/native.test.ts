@@ -94,4 +94,14 @@ test('the native layer refuses inconsistent calls with an exception, not a crash
   t.throws(() => native.unary(0, new Float32Array(2), new Float64Array(2)), { instanceOf: TypeError, message: /one dtype/ });
   t.throws(() => native.unaryGrad(99, new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1)), { instanceOf: RangeError, message: /unknown op/ });
   t.throws(() => native.gather(new Float32Array(4), new Int32Array([9]), new Float32Array(2), 1, 4, 1, 1), { message: /out of range|lengths/ });
+  // biasAct derives its rows from y's length: no row count can overflow a length check
+  t.throws(() => native.biasAct(new Float32Array(4096), null, 0, 2 ** 62), { instanceOf: RangeError, message: /multiple of cols/ });
+  t.notThrows(() => native.biasAct(new Float32Array(0), null, 0, 2 ** 32), 'no rows');
+  t.throws(() => native.biasAct(new Float32Array(6), null, 0, 4), { instanceOf: RangeError, message: /multiple of cols/ });
+  t.throws(() => native.biasAct(new Float32Array(6), null, 0, 0), { instanceOf: RangeError, message: /multiple of cols/ });
+  t.throws(() => native.biasAct(new Float32Array(6), new Float32Array(2), 0, 3), { instanceOf: RangeError, message: /bias must hold/ });
+  t.throws(() => native.biasAct(new Float32Array(6), null, 999, 3), { instanceOf: RangeError, message: /unknown activation/ });
+  const shared = new Float32Array(8);
+  t.throws(() => native.biasAct(shared.subarray(0, 6), shared.subarray(5, 8), 0, 3), { instanceOf: RangeError, message: /overlaps/ });
+  t.notThrows(() => native.biasAct(new Float32Array(0), null, 0, 0));
 });
