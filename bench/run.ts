@@ -434,7 +434,7 @@ ${r.threadText.map((t) => `- ${t}`).join('\n')}
 
 ## Results
 
-Median per unit (per op, call, step or epoch) over the repetitions; ±% is half the interquartile range relative to the median; "n=1, single run" marks a cell whose one run exceeded twice the per-cell time budget. **Ratios are Fluxion's time ÷ the peer's time**: below 1× Fluxion is faster. Reference: numpy's matmul (OpenBLAS called directly) for GEMM; for the MLP steps the floor, ${STEP_TEXT} at ${r.floorRate ? `${r.floorRate.gflops.toFixed(0)} GFLOP/s (${r.floorRate.source})` : 'an unmeasured rate'}; "its GEMMs" is the time numpy takes for the step's eight matrix products of their actual shapes (thin ones, k = batch for the weight gradients), which OpenBLAS runs below its n = 2048 rate — the floor is a bound no implementation on this BLAS reaches.
+Median per unit (per op, call, step or epoch) over the repetitions; ±% is half the interquartile range relative to the median; "n=1, single run" marks a cell whose one run exceeded twice the per-cell time budget. **Ratios are Fluxion's time ÷ the peer's time**: below 1× Fluxion is faster. Reference: numpy's matmul (OpenBLAS called directly) for GEMM; for the MLP steps the floor, ${STEP_TEXT} at OpenBLAS's n = 2048 sgemm rate as numpy measured it next to each step row (the machine's speed drifts over minutes; shown in the cell), or else at ${r.floorRate ? `${r.floorRate.gflops.toFixed(0)} GFLOP/s (${r.floorRate.source})` : 'an unmeasured rate'}; "its GEMMs" is the time numpy takes for the step's eight matrix products of their actual shapes (thin ones, k = batch for the weight gradients), which OpenBLAS runs below its n = 2048 rate — the floor is a bound no implementation on this BLAS reaches.
 
 ${r.table}
 

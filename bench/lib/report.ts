@@ -79,9 +79,17 @@ export function torchSteps(ctx: Context, id: string): { by: [string, Stats][]; b
   return { by, best };
 }
 
+/**
+ * The step's floor: its GEMM FLOPs at OpenBLAS's n = 2048 sgemm rate. The rate is the one the
+ * Python peer measured next to this row (same minute as the row's timings; the machine's speed
+ * drifts over minutes), else the gemm-2048 row's.
+ */
 export function floorMs(ctx: Context, w: Workload): number | null {
-  if (w.group !== 'step' || ctx.floorRate === null) return null;
-  return (STEP_FLOP_PER_SAMPLE * Number(w.params.batch)) / (ctx.floorRate.gflops * 1e6);
+  if (w.group !== 'step') return null;
+  const near = Number(ctx.results.get(w.id)?.get('torch')?.extra?.floorGflops);
+  const rate = Number.isFinite(near) && near > 0 ? near : ctx.floorRate?.gflops;
+  if (rate === undefined) return null;
+  return (STEP_FLOP_PER_SAMPLE * Number(w.params.batch)) / (rate * 1e6);
 }
 
 function cell(ctx: Context, w: Workload, peer: PeerId): string {
@@ -129,8 +137,10 @@ function referenceCells(ctx: Context, w: Workload): [string, string] {
   }
   const fl = floorMs(ctx, w);
   if (fl !== null) {
-    const g = ctx.results.get(w.id)?.get('torch')?.extra?.gemmOnlyMs;
-    return [`floor ${fmtTime(fl, w.unit)}${g === undefined ? '' : ` · its GEMMs ${fmtTime(Number(g), w.unit)}`}`, f ? ratio(f.median, fl) : ''];
+    const extra = ctx.results.get(w.id)?.get('torch')?.extra;
+    const g = extra?.gemmOnlyMs;
+    const rate = extra?.floorGflops === undefined ? '' : ` (${Number(extra.floorGflops).toFixed(0)} GF/s)`;
+    return [`floor ${fmtTime(fl, w.unit)}${rate}${g === undefined ? '' : ` · its GEMMs ${fmtTime(Number(g), w.unit)}`}`, f ? ratio(f.median, fl) : ''];
   }
   return ['—', ''];
 }

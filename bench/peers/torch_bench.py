@@ -229,6 +229,22 @@ def step_gemms(b):
     return measure(run)
 
 
+def sgemm_rate_2048():
+    """GFLOP/s of numpy's n = 2048 sgemm, measured now: the floor's rate for a step row taken
+    in the same minute as the row (the machine's speed drifts over minutes)."""
+    rng = np.random.default_rng(1)
+    a = rng.random((2048, 2048), dtype=np.float32)
+    b = rng.random((2048, 2048), dtype=np.float32)
+    a @ b
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - t0)
+    times.sort()
+    return 2 * 2048 ** 3 / times[len(times) // 2] / 1e9
+
+
 def f(x):
     return x * x * 3 + x * 2 + 1
 
@@ -323,7 +339,8 @@ def torch_run(w):
                     step(x, y)
             by[str(n)] = measure(run)
         set_threads(job["threads"])
-        return None, {"byThreads": by, "extra": {"gemmOnlyMs": step_gemms(int(p["batch"]))["median"]}}
+        extra = {"gemmOnlyMs": step_gemms(int(p["batch"]))["median"], "floorGflops": sgemm_rate_2048()}
+        return None, {"byThreads": by, "extra": extra}
     if g == "epoch":
         m = job.get("mnist")
         if not m:
