@@ -11,7 +11,8 @@ import { reshape, transpose } from './movement.js';
 import { asTensor, binaryOperands, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
 import { cast } from './cast.js';
-import { OUTPUT_DERIVATIVE, type OutputDerivative, fusedBackward } from './unary.js';
+import { OUTPUT_DERIVATIVE, type OutputDerivative } from './output-derivative.js';
+import { fusedBackward } from './unary.js';
 import { opCodes } from '../native.js';
 
 registerOp({ name: 'matmul', family: 'matmul', kernels: ['other:matmul'], differentiable: true });

@@ -9,6 +9,7 @@ import type { Tensor, TensorLike } from '../tensor.js';
 import { add, gt, mul, sub, div } from './binary.js';
 import { installMethods } from './methods.js';
 import { asOperand, floatOperand } from './operand.js';
+import { OUTPUT_DERIVATIVE, fromOutput, outputRuleOf } from './output-derivative.js';
 import { registerOp } from './registry.js';
 
 /** When set, backward rules always take the composed path (used by tests to compare paths). */
@@ -38,6 +39,8 @@ function defineUnary(name: string, vjp: Vjp | null, opts: { float?: boolean; fus
     return out;
   };
   Object.defineProperty(op, 'name', { value: name }); // printed by layers: Dense(784 => 512, relu)
+  const fromY = outputRuleOf(vjp);
+  if (fromY !== undefined && opts.fused) OUTPUT_DERIVATIVE.set(op, { code, gradCode, derivative: fromY });
   return op;
 }
 
@@ -51,14 +54,11 @@ export const sign = defineUnary('sign', null, { float: false });
 export const sin = defineUnary('sin', (g, [x]) => [() => mul(g, cos(x))]);
 export const cos = defineUnary('cos', (g, [x]) => [() => neg(mul(g, sin(x)))]);
 // The derivatives of tanh, sigmoid and relu are functions of the output y alone, so the
-// input need not be kept: `linear` uses this to apply them in place (see OUTPUT_DERIVATIVE).
-const tanhDerivative = (g: Tensor, y: Tensor) => mul(g, sub(1, mul(y, y)));
-const sigmoidDerivative = (g: Tensor, y: Tensor) => mul(g, mul(y, sub(1, y)));
+// input need not be kept: `linear` applies them in place (ts/ops/output-derivative.ts).
+export const tanh = defineUnary('tanh', fromOutput((g, y) => mul(g, sub(1, mul(y, y)))), { fused: true });
+export const sigmoid = defineUnary('sigmoid', fromOutput((g, y) => mul(g, mul(y, sub(1, y)))), { fused: true });
 // relu'(0) = 0 (the subgradient PyTorch and Flux use); y > 0 exactly where x > 0.
-const reluDerivative = (g: Tensor, y: Tensor) => mul(g, gt(y, 0));
-export const tanh = defineUnary('tanh', (g, _, y) => [() => tanhDerivative(g, y)], { fused: true });
-export const sigmoid = defineUnary('sigmoid', (g, _, y) => [() => sigmoidDerivative(g, y)], { fused: true });
-export const relu = defineUnary('relu', (g, _, y) => [() => reluDerivative(g, y)], { fused: true });
+export const relu = defineUnary('relu', fromOutput((g, y) => mul(g, gt(y, 0))), { fused: true });
 export const softplus = defineUnary('softplus', (g, [x]) => [() => mul(g, sigmoid(x))], { fused: true });
 export const recip = defineUnary('recip', (g, _, y) => [() => neg(mul(g, mul(y, y)))]);
 export const log1p = defineUnary('log1p', (g, [x]) => [() => div(g, add(x, 1))]);
@@ -81,22 +81,6 @@ export const gelu = defineUnary(
   ],
   { fused: true },
 );
-
-/**
- * Activations whose derivative needs only their output: the op function, its kernel codes
- * (the fused derivative kernel reads x > 0 for relu, and y > 0 is the same set), and the
- * derivative g·f'(y) written with public ops (differentiable again).
- */
-export interface OutputDerivative {
-  code: number;
-  gradCode: number;
-  derivative: (g: Tensor, y: Tensor) => Tensor;
-}
-export const OUTPUT_DERIVATIVE = new Map<unknown, OutputDerivative>([
-  [tanh, { code: opCodes.unary.tanh, gradCode: opCodes.unaryGrad.tanh, derivative: tanhDerivative }],
-  [sigmoid, { code: opCodes.unary.sigmoid, gradCode: opCodes.unaryGrad.sigmoid, derivative: sigmoidDerivative }],
-  [relu, { code: opCodes.unary.relu, gradCode: opCodes.unaryGrad.relu, derivative: reluDerivative }],
-]);
 
 /** σ: an alias of `sigmoid`, as in Flux. */
 export const σ = sigmoid;
