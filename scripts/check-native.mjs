@@ -14,5 +14,6 @@ if (!existsSync(file)) {
 }
 const addon = createRequire(import.meta.url)(file);
 const k = addon.kernels();
-const n = k.binary.length + k.unary.length + k.unaryGrad.length + k.reduce.length + k.other.length;
-console.log(`native: ${n} kernels; ${addon.blasInfo()}; cuda: ${addon.cudaInfo()}`);
+const names = Object.keys(k.kernels);
+const onCuda = names.filter((n) => k.kernels[n].cuda).length;
+console.log(`native: ${names.length} kernels (${onCuda} on CUDA); ${addon.blasInfo()}; cuda: ${addon.cudaInfo()}`);

@@ -1,39 +1,30 @@
 // The TypeScript op registry and the kernels compiled into the addon must match both
-// ways: every kernel an op names exists natively, and every native kernel is used by
-// some op (or, for a few, by code outside the ops, and then it must at least be callable).
+// ways: every kernel an op names exists natively, and every native kernel (and every op
+// code of the elementwise kernels) is used by some registered op.
 import test from 'ava';
-import { native, opRegistry } from '../ts/index.js';
-import { nativeKernels, opCodes } from '../ts/native.js';
+import { opRegistry } from '../ts/index.js';
+import { opCode, usedKernels } from '../ts/backend/index.js';
+import { kernelReport, native } from '../ts/native.js';
 
-type Family = 'binary' | 'unary' | 'unaryGrad' | 'reduce' | 'other';
-const FAMILIES: Family[] = ['binary', 'unary', 'unaryGrad', 'reduce', 'other'];
+type Family = keyof typeof kernelReport.ops;
+const FAMILIES = Object.keys(kernelReport.ops) as Family[];
 
-/** Every native kernel as `family:name`. */
+/** Every native kernel, and every op code of an elementwise kernel as `kernel:op`. */
 function nativeNames(): string[] {
-  return FAMILIES.flatMap((f) => nativeKernels[f].map((n) => `${f}:${n}`));
+  return [...Object.keys(kernelReport.kernels), ...FAMILIES.flatMap((f) => kernelReport.ops[f].map((n) => `${f}:${n}`))];
 }
 
-/** Every kernel some registered op declares. */
+/** Every kernel some registered op declares, with `binary:add` also counting as `binary`. */
 function registeredNames(): Set<string> {
-  return new Set([...opRegistry().values()].flatMap((op) => op.kernels));
-}
-
-// Kernels used outside ts/ops: the optimisers' fused update steps and random numbers.
-const OUTSIDE_OPS = ['other:sgdStep', 'other:adamStep', 'other:random'];
-
-// Binding entry points: the elementwise families share one entry each; logsoftmax is a
-// flag of softmax.
-const ENTRY: Record<string, string> = { binary: 'binary', unary: 'unary', unaryGrad: 'unaryGrad', reduce: 'reduce' };
-function entryPoint(kernel: string): string {
-  const [family, name] = kernel.split(':');
-  if (family === 'other') return name === 'logsoftmax' ? 'softmax' : name;
-  return ENTRY[family];
+  const names = [...opRegistry().values()].flatMap((op) => op.kernels);
+  return new Set([...names, ...names.map((k) => k.split(':')[0])]);
 }
 
 test('the native kernel list matches what the addon reports now', (t) => {
-  t.deepEqual(nativeKernels, native.kernels());
-  for (const f of FAMILIES) t.true(nativeKernels[f].length > 0, `${f} has kernels`);
-  t.is(typeof nativeKernels.cuda, 'boolean');
+  t.deepEqual(kernelReport, native.kernels());
+  t.true(Object.keys(kernelReport.kernels).length > 0);
+  for (const f of FAMILIES) t.true(kernelReport.ops[f].length > 0, `${f} has op codes`);
+  t.is(typeof kernelReport.cuda, 'boolean');
 });
 
 test('every kernel a registered op names exists natively', (t) => {
@@ -44,27 +35,40 @@ test('every kernel a registered op names exists natively', (t) => {
   t.deepEqual(missing, []);
 });
 
-test('every native kernel is used by a registered op, or is one of the few used elsewhere', (t) => {
+test('every native kernel and op code is used by a registered op', (t) => {
   const used = registeredNames();
-  const unused = nativeNames().filter((k) => !used.has(k) && !OUTSIDE_OPS.includes(k));
-  t.deepEqual(unused, []);
+  t.deepEqual(
+    nativeNames().filter((k) => !used.has(k)),
+    [],
+  );
 });
 
-test('kernels used outside the ops are native and callable', (t) => {
-  const have = new Set(nativeNames());
-  for (const k of OUTSIDE_OPS) {
-    t.true(have.has(k), `${k} is compiled in`);
-    t.is(typeof (native as unknown as Record<string, unknown>)[entryPoint(k)], 'function', `${k} has an entry point`);
-  }
+test('the kernels the ops call are exactly the ones the registry declares', (t) => {
+  const declared = new Set([...registeredNames()].filter((k) => !k.includes(':')));
+  t.deepEqual([...usedKernels].sort(), [...declared].sort());
 });
 
 test('every native kernel has a callable entry point on the binding', (t) => {
-  const missing = nativeNames().filter((k) => typeof (native as unknown as Record<string, unknown>)[entryPoint(k)] !== 'function');
+  const missing = Object.keys(kernelReport.kernels).filter((k) => typeof (native as unknown as Record<string, unknown>)[k] !== 'function');
   t.deepEqual(missing, []);
 });
 
+test('every kernel a device claims is compiled for it', (t) => {
+  for (const [name, d] of Object.entries(kernelReport.kernels)) {
+    t.true(d.cpu, `${name} on the CPU`);
+    // a claimed kernel without a CUDA implementation fails the build; without CUDA none is compiled
+    t.is(d.cuda, kernelReport.cuda && d.claimsCuda, `${name} on CUDA`);
+  }
+});
+
+test('every registered op runs on every device: no kernel of an op is CPU-only', (t) => {
+  const cpuOnly = Object.entries(kernelReport.kernels).filter(([, d]) => !d.claimsCuda).map(([k]) => k);
+  const ops = [...opRegistry().values()].filter((op) => op.kernels.some((k) => cpuOnly.includes(k.split(':')[0]))).map((op) => op.name);
+  t.deepEqual(ops, []);
+});
+
 test('every fused derivative kernel belongs to a unary op that declares it', (t) => {
-  for (const name of nativeKernels.unaryGrad) {
+  for (const name of kernelReport.ops.unaryGrad) {
     const op = opRegistry().get(name);
     t.truthy(op, `unaryGrad:${name} has an op`);
     t.true(op?.kernels.includes(`unary:${name}`) && op.kernels.includes(`unaryGrad:${name}`), `${name} declares both kernels`);
@@ -72,9 +76,9 @@ test('every fused derivative kernel belongs to a unary op that declares it', (t)
 });
 
 test('op codes follow the native order, family by family', (t) => {
-  for (const f of ['binary', 'unary', 'unaryGrad', 'reduce'] as const)
-    nativeKernels[f].forEach((name, i) => {
-      t.is(opCodes[f][name], i, `${f}:${name}`);
+  for (const f of FAMILIES)
+    kernelReport.ops[f].forEach((name, i) => {
+      t.is(opCode(f, name), i, `${f}:${name}`);
     });
 });
 
@@ -84,16 +88,16 @@ test('registry entries are well formed', (t) => {
     t.is(op.name, name);
     t.true(families.has(op.family), `${name}: family ${op.family}`);
     t.is(typeof op.differentiable, 'boolean');
-    for (const k of op.kernels) t.regex(k, /^(binary|unary|unaryGrad|reduce|other):\w+$/, `${name}: kernel ${k}`);
+    for (const k of op.kernels) t.regex(k, /^\w+(:\w+)?$/, `${name}: kernel ${k}`);
   }
 });
 
 test('the native layer refuses inconsistent calls with an exception, not a crash', (t) => {
   // TypeScript validates before calling; this is the second line of defence in common.cc.
-  t.throws(() => native.copy(new Float32Array(2), 'not an array' as unknown as Float32Array), { instanceOf: TypeError, message: /copy: dst must be a typed array/ });
-  t.throws(() => native.unary(0, new Float32Array(2), new Float64Array(2)), { instanceOf: TypeError, message: /one dtype/ });
-  t.throws(() => native.unaryGrad(99, new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1)), { instanceOf: RangeError, message: /unknown op/ });
-  t.throws(() => native.gather(new Float32Array(4), new Int32Array([9]), new Float32Array(2), 1, 4, 1, 1), { message: /out of range|lengths/ });
+  t.throws(() => native.copy('not an array' as unknown as Float32Array, new Float32Array(2)), { instanceOf: TypeError, message: /copy: dst must be a typed array/ });
+  t.throws(() => native.unary(new Float64Array(2), new Float32Array(2), 0), { instanceOf: TypeError, message: /one dtype/ });
+  t.throws(() => native.unaryGrad(new Float32Array(1), new Float32Array(1), new Float32Array(1), new Float32Array(1), 99), { instanceOf: RangeError, message: /unknown op/ });
+  t.throws(() => native.gather(new Float32Array(2), new Float32Array(4), new Int32Array([9]), 1, 4, 1, 1), { message: /out of range|lengths/ });
   // biasAct derives its rows from y's length: no row count can overflow a length check
   t.throws(() => native.biasAct(new Float32Array(4096), null, 0, 2 ** 62), { instanceOf: RangeError, message: /multiple of cols/ });
   t.notThrows(() => native.biasAct(new Float32Array(0), null, 0, 2 ** 32), 'no rows');

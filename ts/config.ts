@@ -1,12 +1,12 @@
 // Run-time settings and what this build found on this machine.
-import { cudaProblem } from './backend/index.js';
+import { cudaProblem, emulatedCuda } from './backend/device.js';
 import { DeviceError, expected } from './errors.js';
-import { type CudaBinding, native, nativePath } from './native.js';
+import { native, nativePath } from './native.js';
 
 /** What this build can use here: CPU threads and BLAS, and whether CUDA is usable (and why not). */
 export function backends(): {
   cpu: { threads: number; blas: string };
-  cuda: { available: boolean; reason: string; info: string; gemm: { backend: string; cublas: string; tf32: boolean } | null };
+  cuda: { available: boolean; emulated: boolean; reason: string; info: string; gemm: { backend: string; cublas: string; tf32: boolean } | null };
   addon: string;
 } {
   const problem = cudaProblem();
@@ -14,9 +14,10 @@ export function backends(): {
     cpu: { threads: native.numThreads(), blas: native.blasInfo() },
     cuda: {
       available: problem === null,
+      emulated: emulatedCuda,
       reason: problem ?? '',
-      info: native.cudaInfo(),
-      gemm: problem === null ? (native as unknown as CudaBinding).cudaGemmInfo() : null,
+      info: emulatedCuda ? `emulated on the CPU (FLUXION_EMULATE_CUDA=1); ${native.cudaInfo()}` : native.cudaInfo(),
+      gemm: problem === null ? native.cudaGemmInfo() : null,
     },
     addon: nativePath,
   };
@@ -26,12 +27,9 @@ export function backends(): {
 export function setCudaGemm(opts: { backend?: 'auto' | 'cublas' | 'own'; tf32?: boolean }): void {
   const problem = cudaProblem();
   if (problem !== null) throw new DeviceError(`setCudaGemm: ${problem}`);
-  const cu = native as unknown as CudaBinding;
-  if (opts.backend !== undefined) {
-    if (!['auto', 'cublas', 'own'].includes(opts.backend)) throw expected('setCudaGemm', 'backend', "'auto', 'cublas' or 'own'", opts.backend);
-    cu.cudaGemmBackend(opts.backend);
-  }
-  if (opts.tf32 !== undefined) cu.cudaSetTf32(Boolean(opts.tf32));
+  if (opts.backend !== undefined && !['auto', 'cublas', 'own'].includes(opts.backend))
+    throw expected('setCudaGemm', 'backend', "'auto', 'cublas' or 'own'", opts.backend);
+  native.cudaGemm(opts.backend ?? null, opts.tf32 === undefined ? null : Boolean(opts.tf32));
 }
 
 /** Threads for elementwise kernels and for BLAS (default: the machine's cores, or FLUXION_NUM_THREADS). */

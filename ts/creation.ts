@@ -1,10 +1,15 @@
 // Creating tensors: from data, constants, ranges, identity, random.
-import { backendFor } from './backend/index.js';
+import { copyInto, empty, fromArray, kernel, raw } from './backend/index.js';
 import { type DType, type Device, type TypedArray, dtypeOfArray, isDType } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError, describe, expected, shapeStr } from './errors.js';
 import { RNG, defaultRNG } from './random.js';
 import { checkShape, numel } from './shape.js';
 import { Tensor } from './tensor.js';
+import { registerOp } from './ops/registry.js';
+
+registerOp({ name: 'rand', family: 'creation', kernels: ['random'], differentiable: false });
+registerOp({ name: 'randn', family: 'creation', kernels: ['random'], differentiable: false });
+const randomK = kernel('random');
 
 export interface CreateOptions {
   dtype?: DType;
@@ -116,7 +121,7 @@ function fromData(op: string, flat: ArrayLike<number>, shape: number[], dtype: D
     for (let i = 0; i < flat.length; i++)
       if (!Number.isInteger(flat[i]) || flat[i] < -(2 ** 31) || flat[i] >= 2 ** 31)
         throw new ArgumentError(`${op}: int32 data must hold integers in [-2^31, 2^31), got ${flat[i]} at position ${i}`);
-  return backendFor(device).fromArray(flat, shape, dtype);
+  return fromArray(flat, shape, dtype, device);
 }
 
 /**
@@ -140,9 +145,8 @@ export function full(shape: readonly number[], value: number, opts?: CreateOptio
   // as tensor() does: an int32 tensor cannot hold 0.5 or NaN (they used to become 0 silently)
   if (dtype === 'int32' && !(Number.isInteger(value) && value >= -(2 ** 31) && value < 2 ** 31))
     throw new ArgumentError(`full: an int32 value must be an integer in [-2^31, 2^31), got ${value}`);
-  const be = backendFor(o.device ?? 'cpu');
-  const t = be.empty(s.slice(), dtype, value === 0);
-  if (value !== 0) be.copyInto(be.fromArray([value], [], dtype), t);
+  const t = empty(s.slice(), dtype, o.device ?? 'cpu', value === 0);
+  if (value !== 0) copyInto(fromArray([value], [], dtype, t.device), t);
   return t;
 }
 
@@ -211,8 +215,9 @@ function random(op: string, kind: 'uniform' | 'normal', args: unknown[]): Tensor
   if (dtype === 'int32') throw new DTypeError(`${op}: expected a float dtype, got int32`);
   const rng = o.rng ?? defaultRNG;
   if (!(rng instanceof RNG)) throw expected(op, 'rng', 'an RNG', rng);
-  const be = backendFor(o.device ?? 'cpu');
-  return be.random(shape, dtype, kind, rng.seed, rng.take(numel(shape)));
+  const out = empty(shape, dtype, o.device ?? 'cpu');
+  randomK(raw(out), kind === 'uniform' ? 0 : 1, ...seedWords(rng.seed, rng.take(numel(shape))));
+  return out;
 }
 
 /** Uniform random numbers in [0, 1): `rand(2, 5)`, `rand([2, 5], { rng })`. */
@@ -226,3 +231,10 @@ export function randn(...args: (number | readonly number[] | RandomOptions)[]): 
 }
 
 export type { Nested };
+
+/** A 64-bit seed and counter as the four 32-bit words the random kernels take. */
+function seedWords(seed: bigint, counter: bigint): [number, number, number, number] {
+  const lo = (v: bigint) => Number(v & 0xffffffffn);
+  const hi = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
+  return [lo(seed), hi(seed), lo(counter), hi(counter)];
+}

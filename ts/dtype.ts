@@ -4,10 +4,11 @@ export type DType = 'float32' | 'float64' | 'int32';
 export type Device = 'cpu' | 'cuda';
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
-/** Storage in GPU memory: a device address (exact in a double) and its size. */
+/** Storage in device memory: the native handle of a block (which names its device) and its size. */
 export interface DeviceBuffer {
   readonly kind: 'cuda';
-  readonly ptr: number;
+  /** [address, elements, dtype, device], made and freed by the addon */
+  readonly handle: BigUint64Array;
   /** elements */
   readonly length: number;
   readonly bytes: number;
@@ -16,7 +17,7 @@ export interface DeviceBuffer {
 /** What a tensor's data lives in: a typed array on the CPU, a device buffer on a GPU. */
 export type Storage = TypedArray | DeviceBuffer;
 
-/** Dtype codes of the native CUDA entry points. */
+/** Dtype codes of the native addon. */
 export const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2 };
 
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32'];

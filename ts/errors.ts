@@ -1,6 +1,5 @@
 // Every error Fluxion throws names the op, the argument, what was expected and what was
 // received. One template (`expected`) keeps the messages uniform.
-import type { Tensor } from './tensor.js';
 
 export class FluxionError extends Error {
   override name = 'FluxionError';
@@ -30,7 +29,8 @@ export class GradientError extends FluxionError {
   override name = 'GradientError';
 }
 
-function isTensorLike(x: unknown): x is Tensor {
+// (structural: this module imports nothing, so that every other module may import it)
+function isTensorLike(x: unknown): x is { shape: readonly number[]; dtype: string; device: string } {
   return typeof x === 'object' && x !== null && 'shape' in x && 'dtype' in x && '_buf' in x;
 }
 

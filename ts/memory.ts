@@ -1,11 +1,11 @@
 // Memory reports and scopes. CPU storage is reclaimed by the garbage collector; `tidy`
 // and `dispose` release it sooner (and are what GPU memory will rely on).
 import { active } from './autodiff/tape.js';
-import { cudaProblem } from './backend/index.js';
-import { cudaMemory } from './backend/cuda.js';
+import { adapterFor, cudaProblem } from './backend/device.js';
 import { openScopes } from './scope.js';
 import { cpuMemory } from './storage.js';
-import { Tensor } from './tensor.js';
+import type { Tensor } from './tensor.js';
+import { collect } from './tree.js';
 
 export interface MemoryInfo {
   cpu: { bytes: number; pooledBytes: number };
@@ -15,7 +15,7 @@ export interface MemoryInfo {
 
 /** Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool; GPU live and cached bytes. */
 export function memory(): MemoryInfo {
-  return { cpu: cpuMemory(), cuda: cudaProblem() === null ? cudaMemory() : null };
+  return { cpu: cpuMemory(), cuda: cudaProblem() === null ? adapterFor('cuda').memory() : null };
 }
 
 const scopes = openScopes as Tensor[][];
@@ -51,7 +51,7 @@ export function tidy<T>(fn: () => T): T {
       if (node.out !== null) keep.add(node.out);
       for (const t of node.inputs ?? []) keep.add(t);
     }
-  for (const t of tensorsIn(result)) {
+  for (const t of collect(result)) {
     keep.add(t);
     if (t._base) keep.add(t._base);
   }
@@ -65,32 +65,7 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
-/**
- * Every tensor reachable from x: through arrays, objects, callable layers, and iterable
- * containers (Map, Set, Grads), each node once (shared and cyclic structures are fine).
- */
-function tensorsIn(x: unknown): Tensor[] {
-  const out: Tensor[] = [];
-  const seen = new Set<unknown>();
-  const stack: unknown[] = [x];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function') || seen.has(v)) continue;
-    seen.add(v);
-    if (v instanceof Tensor) {
-      out.push(v);
-      continue;
-    }
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) continue;
-    for (const c of Object.values(v)) stack.push(c);
-    // Maps, Sets and containers such as Grads keep their tensors out of own fields.
-    if (typeof v === 'object' && !Array.isArray(v) && typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function')
-      for (const c of v as Iterable<unknown>) stack.push(c);
-  }
-  return out;
-}
-
 /** Disposes every tensor in a tensor, or in any structure of them (arrays, objects, models, Grads). */
 export function dispose(x: unknown): void {
-  for (const t of tensorsIn(x)) t.dispose();
+  for (const t of collect(x)) t.dispose();
 }

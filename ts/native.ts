@@ -1,75 +1,85 @@
 // The one module that loads the .node file. It tries the local build first (npm run
 // build), then the prebuilt binary shipped in the package, collects every failure, and
 // throws one error that lists what was tried and how to fix it.
+//
+// Each copy of the library (a worker thread, an ESM and a CommonJS build in one process)
+// makes its own native context with its own metadata buffer: nothing native is shared
+// between copies but what is safe to share (native/src/addon.cc).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TypedArray } from './dtype.js';
 
-/** Every export of the addon, typed. Shapes and strides travel in the metadata buffer. */
-export interface NativeBinding {
-  init(meta: Float64Array): void;
-  kernels(): { binary: string[]; unary: string[]; unaryGrad: string[]; reduce: string[]; other: string[]; cuda: boolean };
+/** A buffer as kernels take it: a typed array (CPU memory) or a device handle (BigUint64Array). */
+export type RawBuffer = TypedArray | BigUint64Array;
+type B = RawBuffer;
+
+/**
+ * Every kernel of the op list (native/src/ops.def), output buffer first. Each runs on the
+ * device of its buffers; shapes and strides travel in the metadata buffer.
+ */
+export interface NativeKernels {
+  binary(out: B, a: B, b: B, op: number): void;
+  where(out: B, cond: B, a: B, b: B): void;
+  unary(out: B, x: B, op: number): void;
+  unaryGrad(out: B, x: B, y: B, g: B, op: number): void;
+  reduce(out: B, x: B, op: number, scale: number): void;
+  argmax(out: B, x: B, dim: number): void;
+  softmax(out: B, x: B, log: boolean, outer: number, n: number, inner: number): void;
+  matmul(out: B, a: B, b: B): void;
+  copy(dst: B, src: B): void;
+  gather(out: B, x: B, idx: B, outer: number, n: number, inner: number, k: number): void;
+  scatterAdd(out: B, g: B, idx: B, outer: number, n: number, inner: number, k: number): void;
+  random(out: B, kind: number, seedLo: number, seedHi: number, ctrLo: number, ctrHi: number): void;
+  sgdStep(p: B, g: B, lr: number): void;
+  adamStep(p: B, g: B, m: B, v: B, lr: number, b1: number, b2: number, eps: number, step: number, decay: number): void;
+  biasAct(y: B, bias: B | null, act: number, cols: number): void;
+}
+export type KernelName = keyof NativeKernels;
+
+/** What `kernels()` reports: every kernel with the devices that implement it, and the op codes. */
+export interface KernelReport {
+  kernels: Record<string, { cpu: boolean; cuda: boolean; claimsCuda: boolean }>;
+  ops: { binary: string[]; unary: string[]; unaryGrad: string[]; reduce: string[] };
+  cuda: boolean;
+}
+
+/** Native device codes (native/src/common.h). */
+export const NATIVE_DEVICE = { cuda: 1, emulated: 2 } as const;
+
+/** The functions of the addon that are not kernels: reports, threads, device memory. */
+export interface NativeModule {
+  kernels(): KernelReport;
   numThreads(): number;
   setNumThreads(n: number): void;
   /** How many jobs the thread pool has split over more than one thread (diagnostics, tests). */
   splitJobs(): number;
-  cudaInfo(): string;
   blasInfo(): string;
   setBlasThreads(n: number): void;
-  binary(op: number, a: TypedArray, b: TypedArray, out: TypedArray): void;
-  where(cond: TypedArray, a: TypedArray, b: TypedArray, out: TypedArray): void;
-  unary(op: number, x: TypedArray, out: TypedArray): void;
-  unaryGrad(op: number, x: TypedArray, y: TypedArray, g: TypedArray, out: TypedArray): void;
-  reduce(op: number, x: TypedArray, out: TypedArray, scale: number): void;
-  argmax(x: TypedArray, out: Int32Array, dim: number): void;
-  softmax(log: boolean, x: TypedArray, out: TypedArray, outer: number, n: number, inner: number): void;
-  matmul(a: TypedArray, b: TypedArray, out: TypedArray): void;
-  copy(src: TypedArray, dst: TypedArray): void;
-  gather(x: TypedArray, idx: Int32Array, out: TypedArray, outer: number, n: number, inner: number, k: number): void;
-  scatterAdd(g: TypedArray, idx: Int32Array, out: TypedArray, outer: number, n: number, inner: number, k: number): void;
-  random(out: TypedArray, kind: number, seedLo: number, seedHi: number, ctrLo: number, ctrHi: number): void;
-  sgdStep(p: TypedArray, g: TypedArray, lr: number): void;
-  adamStep(p: TypedArray, g: TypedArray, m: TypedArray, v: TypedArray, lr: number, b1: number, b2: number,
-    eps: number, step: number, decay: number): void;
-  biasAct(y: TypedArray, bias: TypedArray | null, act: number, cols: number): void;
-  /** Present when the addon was built with CUDA (see CudaBinding). */
-  cudaDeviceCount?: () => number;
+  cudaInfo(): string;
+  cudaDeviceCount(): number;
+  /** '' when the device can be used, else why not. */
+  deviceProblem(device: number): string;
+  deviceAlloc(device: number, dtype: number, n: number, zero: boolean): BigUint64Array;
+  deviceFree(handle: BigUint64Array): void;
+  deviceUpload(handle: BigUint64Array, data: TypedArray): void;
+  deviceDownload(handle: BigUint64Array, data: TypedArray): void;
+  deviceMemory(device: number): { live: number; cached: number };
+  deviceEmptyCache(device: number): void;
+  deviceSync(device: number): void;
+  cudaGemm(backend: 'auto' | 'cublas' | 'own' | null, tf32: boolean | null): void;
+  cudaGemmInfo(): { backend: string; active: string; cublas: string; tf32: boolean };
 }
 
-/**
- * The CUDA entry points (present when built with nvcc). Device addresses travel as numbers,
- * dtypes as codes (DTYPE_CODE), lengths in elements; shapes and strides in the metadata
- * buffer in the same layout as the CPU kernels.
- */
-export interface CudaBinding {
-  cudaDeviceCount(): number;
-  cudaAlloc(bytes: number): number;
-  cudaFree(ptr: number): void;
-  cudaMemory(): { live: number; cached: number };
-  cudaEmptyCache(): void;
-  cudaUpload(ptr: number, data: TypedArray): void;
-  cudaDownload(ptr: number, data: TypedArray): void;
-  cudaSync(): void;
-  cudaBinary(op: number, dtype: number, a: number, b: number, out: number, aLen: number, bLen: number, outLen: number): void;
-  cudaWhere(dtype: number, c: number, a: number, b: number, out: number, cLen: number, aLen: number, bLen: number, outLen: number): void;
-  cudaUnary(op: number, dtype: number, x: number, out: number, xLen: number, outLen: number): void;
-  cudaUnaryGrad(op: number, dtype: number, x: number, y: number, g: number, out: number, n: number): void;
-  cudaReduce(op: number, dtype: number, x: number, out: number, xLen: number, outLen: number, scale: number): void;
-  cudaArgmax(dtype: number, x: number, out: number, xLen: number, outLen: number, dim: number): void;
-  cudaSoftmax(log: boolean, dtype: number, x: number, out: number, outer: number, n: number, inner: number): void;
-  cudaMatmul(dtype: number, a: number, b: number, out: number, aLen: number, bLen: number, outLen: number): void;
-  cudaCopy(dstDtype: number, srcDtype: number, src: number, dst: number, srcLen: number, dstLen: number): void;
-  cudaGather(dtype: number, x: number, idx: number, out: number, outer: number, n: number, inner: number, k: number): void;
-  cudaScatterAdd(dtype: number, g: number, idx: number, out: number, outer: number, n: number, inner: number, k: number): void;
-  cudaRandom(dtype: number, out: number, n: number, kind: number, seedLo: number, seedHi: number, ctrLo: number, ctrHi: number): void;
-  cudaSgdStep(dtype: number, p: number, g: number, n: number, lr: number): void;
-  cudaAdamStep(dtype: number, p: number, g: number, m: number, v: number, n: number, lr: number, b1: number, b2: number,
-    eps: number, step: number, decay: number): void;
-  cudaGemmBackend(name: 'auto' | 'cublas' | 'own'): void;
-  cudaSetTf32(on: boolean): void;
-  cudaGemmInfo(): { backend: string; cublas: string; tf32: boolean };
+export interface NativeBinding extends NativeKernels, NativeModule {
+  readonly meta: Float64Array;
+  /** How often this context called each kernel (diagnostics and tests). */
+  kernelCalls(): Record<KernelName, number>;
+}
+
+interface Addon extends NativeModule {
+  createContext(meta: Float64Array): NativeBinding;
 }
 
 /** The package root: two levels up from dist/esm, ts/ or dist/. */
@@ -85,7 +95,7 @@ function packageRoot(): string {
 /** Where the addon was loaded from, for diagnostics. */
 export let nativePath = '';
 
-function load(): NativeBinding {
+function load(): Addon {
   const root = packageRoot();
   const req = createRequire(path.join(root, 'package.json'));
   const failures: string[] = [];
@@ -98,7 +108,7 @@ function load(): NativeBinding {
     }
     try {
       nativePath = file;
-      return req(file) as NativeBinding;
+      return req(file) as Addon;
     } catch (e) {
       failures.push(`${file}: ${(e as Error).message}`);
     }
@@ -108,7 +118,7 @@ function load(): NativeBinding {
       const gypBuild = req('node-gyp-build') as { path(dir: string): string };
       const file = gypBuild.path(root); // prebuilds/<platform>-<arch>/*.node
       nativePath = file;
-      return req(file) as NativeBinding;
+      return req(file) as Addon;
     } catch (e) {
       failures.push(`prebuilt binary for ${process.platform}-${process.arch}: ${(e as Error).message.split('\n')[0]}`);
     }
@@ -121,25 +131,11 @@ function load(): NativeBinding {
   );
 }
 
-export const native: NativeBinding = load();
-
-/** The metadata buffer: every kernel call reads its shapes and strides from here. */
+/** The metadata buffer of this copy of the library: every kernel call reads its shapes and strides here. */
 export const meta = new Float64Array(1024);
-native.init(meta);
 
-const kernelList = native.kernels();
-function codes(names: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  names.forEach((n, i) => {
-    out[n] = i;
-  });
-  return out;
-}
-/** Op name -> op code, per family, from the op list compiled into this build. */
-export const opCodes = {
-  binary: codes(kernelList.binary),
-  unary: codes(kernelList.unary),
-  unaryGrad: codes(kernelList.unaryGrad),
-  reduce: codes(kernelList.reduce),
-};
-export const nativeKernels = kernelList;
+/** This copy's native context: every kernel and addon function, bound to `meta`. Internal. */
+export const native: NativeBinding = load().createContext(meta);
+
+/** The kernels and op codes compiled into this build. */
+export const kernelReport: KernelReport = native.kernels();

@@ -1,11 +1,9 @@
 // The Tensor: a strided view of a storage buffer, with a dtype and a device.
 // Ops are attached as methods by the op-family modules (ts/ops/*.ts); this file holds
 // only what every tensor has: its fields, reading values out, printing, disposal.
-import type { AdLink } from './autodiff/tape.js';
-import type { DType, Device, DeviceBuffer, Storage, TypedArray } from './dtype.js';
+import type { DType, Device, Storage, TypedArray } from './dtype.js';
 import { FluxionError, ShapeError, shapeStr } from './errors.js';
 import { openScopes } from './scope.js';
-import { recycle } from './storage.js';
 import { contiguousStrides, isContiguous, numel } from './shape.js';
 
 /** Anything an op accepts where a tensor goes: a Tensor or a plain number. */
@@ -17,20 +15,26 @@ const FLAG_CONTIGUOUS = 1;
 const FLAG_DISPOSED = 2;
 const FLAG_READONLY = 4;
 
-// Set by each backend (ts/backend/*.ts): reads any strided view into a fresh contiguous
-// typed array on the CPU, and (GPU) gives device memory back.
-const readers: Partial<Record<Device, (t: Tensor) => TypedArray>> = {};
-export function setReader(device: Device, fn: (t: Tensor) => TypedArray): void {
-  readers[device] = fn;
+/**
+ * @internal A tensor's link to its node on a gradient tape (ts/autodiff/tape.ts owns the
+ * fields' real types; declared here so that this module imports nothing from autodiff).
+ */
+export interface TapeLink {
+  readonly tape: unknown;
+  readonly node: unknown;
+  next: TapeLink | null;
 }
-let releaseDevice: (buf: DeviceBuffer) => void = () => {};
-export function setDeviceReleaser(fn: (buf: DeviceBuffer) => void): void {
-  releaseDevice = fn;
-}
-function read(t: Tensor): TypedArray {
-  const r = readers[t.device];
-  if (r === undefined) throw new FluxionError(`no backend loaded for device '${t.device}'`);
-  return r(t);
+
+// Set by the backend (ts/backend/index.ts): reads any strided view into a fresh contiguous
+// typed array on the host, and gives a disposed tensor's storage back to its device.
+let read: (t: Tensor) => TypedArray = () => {
+  throw new FluxionError('no backend loaded');
+};
+let release: (device: Device, buf: Storage) => void = () => {};
+/** @internal */
+export function setDeviceIO(reader: (t: Tensor) => TypedArray, releaser: (device: Device, buf: Storage) => void): void {
+  read = reader;
+  release = releaser;
 }
 
 export class Tensor {
@@ -51,7 +55,7 @@ export class Tensor {
   /** @internal bumped by every in-place write (meaningful on the owner) */
   _version = 0;
   /** @internal links to the gradient tapes that track this tensor */
-  _ad: AdLink | null = null;
+  _ad: TapeLink | null = null;
   /** @internal */
   _flags: number;
 
@@ -130,8 +134,7 @@ export class Tensor {
     if (this._base !== null) return; // views merely let go of the storage
     // The storage is reused at once: views of this tensor count as disposed too (see
     // `disposed`) and every op refuses a disposed input, so nothing reads it afterwards.
-    if (this.device === 'cpu') recycle(buf as TypedArray);
-    else releaseDevice(buf as DeviceBuffer);
+    release(this.device, buf);
   }
 
   [Symbol.dispose](): void {

@@ -1,8 +1,20 @@
-// Models are plain trees: objects, arrays and class instances holding tensors, other
-// layers, and functions. This module is the one walk over them (Functors.jl's idea):
-// `children` lists what a node holds, `fmap` rebuilds a tree with tensors mapped, and
-// `collect` lists its tensors. Every walk caches by identity, so a tensor or layer that
-// appears twice (tied weights) is visited once and stays shared after a map.
+// Models are plain trees: objects, arrays, Maps, Sets and class instances holding tensors,
+// other layers and functions. This module is the one walk over them, after Functors.jl:
+// `children` says what a node holds (the one rule), `fmap` rebuilds a tree with its tensors
+// mapped, `fmapstructure` mirrors it in plain arrays and objects (structural gradients,
+// optimiser state), `fcollect` lists its nodes and `collect` its tensors. Every walk caches by
+// identity, so a tensor or layer that appears twice (tied weights) is visited once and stays
+// shared after a map, and cycles end.
+//
+// The rule for children:
+//   - arrays: their elements, keyed '0', '1', ...;
+//   - Maps: their values, keyed by the key (String of a string or number key; '#i' otherwise);
+//   - Sets: their elements, keyed by position;
+//   - other objects and callable layers: own enumerable fields, except those starting with '_'
+//     (private state: caches, generators);
+//   - leaves: tensors, numbers and other primitives, plain functions (activations), typed
+//     arrays, Dates, RegExps, Promises.
+// `{ trainable: true }` follows a node's `trainable()` instead, where it defines one.
 import { Tensor } from './tensor.js';
 
 /** A layer can restrict which of its fields are trainable (Flux's `trainable`). */
@@ -10,56 +22,72 @@ export interface HasTrainable {
   trainable(): Record<string, unknown>;
 }
 
-function isWalkable(x: unknown): x is object {
+export interface WalkOptions {
+  /** Follow only trainable fields (a node's `trainable()`, where it has one). */
+  trainable?: boolean;
+  /** Nodes to treat as leaves (not walked into), e.g. the Leafs of an optimiser state tree. */
+  leaf?: (x: unknown) => boolean;
+}
+
+/** True for the nodes whose children the walk visits. */
+export function isNode(x: unknown): x is object {
   if (x === null) return false;
   // Callable layers are functions with a `forward`; plain functions (activations) are leaves.
   if (typeof x === 'function') return typeof (x as { forward?: unknown }).forward === 'function';
   if (typeof x !== 'object') return false;
-  if (x instanceof Tensor || ArrayBuffer.isView(x) || x instanceof ArrayBuffer) return false;
-  if (x instanceof Map || x instanceof Set || x instanceof Date || x instanceof RegExp || x instanceof Promise) return false;
-  return true;
+  return !(x instanceof Tensor || ArrayBuffer.isView(x) || x instanceof ArrayBuffer || x instanceof Date || x instanceof RegExp || x instanceof Promise);
 }
 
-/** The children of a node: array elements, or own enumerable fields (`_`-prefixed ones skipped). */
-export function children(x: unknown): [string, unknown][] {
-  if (!isWalkable(x)) return [];
+function keyOf(k: unknown, i: number): string {
+  return typeof k === 'string' || typeof k === 'number' ? String(k) : `#${i}`;
+}
+
+/** The children of a node, keyed (see the rule above); [] for a leaf. */
+export function children(x: unknown, opts: WalkOptions = {}): [string, unknown][] {
+  if (!isNode(x) || opts.leaf?.(x)) return [];
   if (Array.isArray(x)) return x.map((v, i) => [String(i), v]);
+  if (x instanceof Map) return [...x].map(([k, v], i) => [keyOf(k, i), v]);
+  if (x instanceof Set) return [...x].map((v, i) => [String(i), v]);
+  if (opts.trainable && typeof (x as Partial<HasTrainable>).trainable === 'function') return Object.entries((x as HasTrainable).trainable());
   return Object.entries(x).filter(([k]) => !k.startsWith('_'));
 }
 
-/** Children that training may change: `trainable()` when the node defines it. */
-export function trainableChildren(x: unknown): [string, unknown][] {
-  if (isWalkable(x) && typeof (x as Partial<HasTrainable>).trainable === 'function') {
-    const t = (x as HasTrainable).trainable();
-    return Object.entries(t);
-  }
-  return children(x);
+/** The child of `x` under `key` as `children` names it; undefined when there is none. */
+export function childAt(x: unknown, key: string): unknown {
+  if (!isNode(x)) return undefined;
+  if (x instanceof Map || x instanceof Set) return children(x).find(([k]) => k === key)?.[1];
+  if (key.startsWith('_')) return undefined;
+  return Object.hasOwn(x, key) ? (x as Record<string, unknown>)[key] : undefined;
 }
 
-export interface WalkOptions {
-  /** Follow only trainable fields. */
-  trainable?: boolean;
+/** `a.b` path of a child. */
+export function joinPath(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
 }
 
-/** Every tensor in the tree, each once, in walk order; with its path (`layers.0.weight`). */
-export function collectWithPaths(tree: unknown, opts: WalkOptions = {}): [string, Tensor][] {
+/**
+ * Every node of the tree, each once, in walk order (parents before their children), with its
+ * path: the tree itself at '', then its children, ... Leaves are included; pass `keep` to
+ * choose which nodes are listed (all are still walked).
+ */
+export function fcollect(tree: unknown, opts: WalkOptions & { keep?: (x: unknown) => boolean } = {}): [string, unknown][] {
   const seen = new Set<unknown>();
-  const out: [string, Tensor][] = [];
-  const kids = opts.trainable ? trainableChildren : children;
+  const out: [string, unknown][] = [];
   const walk = (x: unknown, path: string) => {
-    if (x instanceof Tensor) {
-      if (!seen.has(x)) {
-        seen.add(x);
-        out.push([path, x]);
-      }
-      return;
+    if ((typeof x === 'object' || typeof x === 'function') && x !== null) {
+      if (seen.has(x)) return;
+      seen.add(x);
     }
-    if (!isWalkable(x) || seen.has(x)) return;
-    seen.add(x);
-    for (const [k, v] of kids(x)) walk(v, path ? `${path}.${k}` : k);
+    if (opts.keep === undefined || opts.keep(x)) out.push([path, x]);
+    for (const [k, v] of children(x, opts)) walk(v, joinPath(path, k));
   };
   walk(tree, '');
   return out;
+}
+
+/** Every tensor in the tree, each once, in walk order, with its path (`layers.0.weight`). */
+export function collectWithPaths(tree: unknown, opts: WalkOptions = {}): [string, Tensor][] {
+  return fcollect(tree, { ...opts, keep: (x) => x instanceof Tensor }) as [string, Tensor][];
 }
 
 /** Every tensor in the tree, each once. */
@@ -68,39 +96,94 @@ export function collect(tree: unknown, opts: WalkOptions = {}): Tensor[] {
 }
 
 /**
- * A copy of the tree with every tensor replaced by `fn(tensor, path)`. Objects are copied
- * with their prototype (so layers stay callable classes); shared nodes stay shared.
- * Callable layers (functions with fields) are rebuilt through their `_rebuild` hook.
+ * A copy of the tree with every tensor replaced by `f(tensor, path)`. Objects are copied with
+ * their prototype (so layers stay callable classes), Maps and Sets as Maps and Sets; `_`
+ * fields (and, with `trainable`, the fields that are not trainable) are kept as they are.
+ * Shared nodes stay shared.
  */
-export function fmap(tree: unknown, fn: (t: Tensor, path: string) => Tensor, opts: WalkOptions = {}): unknown {
+export function fmap(f: (t: Tensor, path: string) => Tensor, tree: unknown, opts: WalkOptions = {}): unknown {
   const cache = new Map<unknown, unknown>();
-  const trainableOnly = opts.trainable === true;
   const walk = (x: unknown, path: string): unknown => {
     if (cache.has(x)) return cache.get(x);
     if (x instanceof Tensor) {
-      const y = fn(x, path);
+      const y = f(x, path);
       cache.set(x, y);
       return y;
     }
-    if (!isWalkable(x)) return x;
-    const mapChild = (k: string, v: unknown) => walk(v, path ? `${path}.${k}` : k);
+    if (!isNode(x)) return x;
     if (Array.isArray(x)) {
       const out: unknown[] = [];
       cache.set(x, out);
-      for (let i = 0; i < x.length; i++) out.push(mapChild(String(i), x[i]));
+      x.forEach((v, i) => {
+        out.push(walk(v, joinPath(path, String(i))));
+      });
       return out;
     }
-    const allowed = trainableOnly ? new Set(trainableChildren(x).map(([k]) => k)) : null;
+    if (x instanceof Map) {
+      const out = new Map();
+      cache.set(x, out);
+      [...x].forEach(([k, v], i) => {
+        out.set(k, walk(v, joinPath(path, keyOf(k, i))));
+      });
+      return out;
+    }
+    if (x instanceof Set) {
+      const out = new Set();
+      cache.set(x, out);
+      [...x].forEach((v, i) => {
+        out.add(walk(v, joinPath(path, String(i))));
+      });
+      return out;
+    }
+    const mapped = new Set(children(x, opts).map(([k]) => k));
     // Callable layers are functions: the copy must be callable too, with the same prototype.
-    const out = (typeof x === 'function' ? makeCallable(Object.getPrototypeOf(x)) : Object.create(Object.getPrototypeOf(x))) as Record<
-      string,
-      unknown
-    >;
+    const out = (typeof x === 'function' ? makeCallable(Object.getPrototypeOf(x)) : Object.create(Object.getPrototypeOf(x))) as Record<string, unknown>;
     cache.set(x, out);
-    for (const [k, v] of Object.entries(x)) out[k] = k.startsWith('_') || (allowed && !allowed.has(k)) ? v : mapChild(k, v);
+    for (const [k, v] of Object.entries(x)) out[k] = mapped.has(k) ? walk(v, joinPath(path, k)) : v;
     return out;
   };
   return walk(tree, '');
+}
+
+/**
+ * The tree mirrored in plain structure: arrays for arrays and Sets, Maps for Maps, plain
+ * objects for every other node, `f(leaf, path)` at each leaf (a node without children counts
+ * as a leaf). A shared node is mirrored once.
+ * `prune`: a subtree whose leaves all map to null becomes null itself (not at the root), as
+ * structural gradients do for parts of a model without a derivative.
+ */
+export function fmapstructure(
+  f: (leaf: unknown, path: string) => unknown,
+  tree: unknown,
+  opts: WalkOptions & { prune?: boolean } = {},
+): unknown {
+  const cache = new Map<unknown, unknown>();
+  const walk = (x: unknown, path: string, root: boolean): unknown => {
+    if (cache.has(x)) return cache.get(x);
+    const kids = children(x, opts);
+    // leaves, and nodes without children (a layer with no fields), are mapped by f
+    if (kids.length === 0) {
+      const y = f(x, path);
+      if (typeof x === 'object' && x !== null) cache.set(x, y);
+      return y;
+    }
+    const isList = Array.isArray(x) || x instanceof Set;
+    const out: unknown[] | Map<unknown, unknown> | Record<string, unknown> = isList ? [] : x instanceof Map ? new Map() : {};
+    cache.set(x, out);
+    const keys = x instanceof Map ? [...x.keys()] : null;
+    let any = false;
+    kids.forEach(([k, v], i) => {
+      const y = walk(v, joinPath(path, k), false);
+      if (y !== null && y !== undefined) any = true;
+      if (Array.isArray(out)) out.push(y);
+      else if (out instanceof Map) out.set((keys as unknown[])[i], y);
+      else out[k] = y;
+    });
+    const result = opts.prune && !any && !root ? null : out;
+    cache.set(x, result);
+    return result;
+  };
+  return walk(tree, '', true);
 }
 
 /**

@@ -1,16 +1,12 @@
 #include "common.h"
 
+#include <cmath>
+
+#include "device.h"
+
 namespace flx {
 
-static const double* g_meta = nullptr;
-static size_t g_meta_len = 0;
-
-void set_meta(const double* data, size_t len) { g_meta = data; g_meta_len = len; }
-size_t meta_len() { return g_meta_len; }
-
-Meta::Meta(const Napi::Env& env) : base_(g_meta) {
-  FLX_THROW_IF(g_meta == nullptr, env, Error, "init() was not called");
-}
+void fail(ErrorKind kind, const std::string& msg) { throw Error(kind, msg); }
 
 const char* dtype_name(DType t) {
   switch (t) {
@@ -21,40 +17,59 @@ const char* dtype_name(DType t) {
   return "?";
 }
 
-Arr arr(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  napi_env env = info.Env();
-  napi_value v = info[i];
-  napi_typedarray_type t;
-  size_t len = 0;
-  void* data = nullptr;
-  // One N-API call: it fails (napi_invalid_arg) for anything that is not a typed array.
-  if (napi_get_typedarray_info(env, v, &t, &len, &data, nullptr, nullptr) != napi_ok) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
-    throw Napi::TypeError::New(env, std::string("fluxion native: ") + what + " must be a typed array");
+const char* device_name(Device d) {
+  switch (d) {
+    case Device::cpu: return "cpu";
+    case Device::cuda: return "cuda";
+    case Device::emulated: return "emulated device";
   }
-  Arr a;
-  a.data = data;
-  a.len = int64_t(len);
-  switch (t) {
-    case napi_float32_array: a.dtype = DType::f32; break;
-    case napi_float64_array: a.dtype = DType::f64; break;
-    case napi_int32_array: a.dtype = DType::i32; break;
-    default:
-      throw Napi::TypeError::New(env, std::string("fluxion native: ") + what +
-                                          " must be a Float32Array, Float64Array or Int32Array");
-  }
-  return a;
+  return "?";
 }
 
-int read_ndim(Meta& m, const Napi::Env& env) {
-  int64_t nd = m.next();
-  FLX_THROW_IF(nd < 0 || nd > kMaxDims, env, RangeError, "rank out of range");
+size_t dtype_size(DType t) { return t == DType::f64 ? 8 : 4; }
+
+int64_t mul_size(int64_t a, int64_t b, const char* what) {
+  int64_t r = 0;
+  FLX_CHECK(__builtin_mul_overflow(a, b, &r), range, std::string(what) + ": size overflows");
+  return r;
+}
+
+int64_t add_size(int64_t a, int64_t b, const char* what) {
+  int64_t r = 0;
+  FLX_CHECK(__builtin_add_overflow(a, b, &r), range, std::string(what) + ": size overflows");
+  return r;
+}
+
+// ---------------------------------------------------------------- metadata
+
+int64_t Meta::next() {
+  FLX_CHECK(pos_ >= len_, range, "the metadata does not fit its buffer");
+  const double v = base_[pos_++];
+  // NaN fails the range test too
+  FLX_CHECK(!(v >= -kTwo53 && v <= kTwo53) || std::floor(v) != v, range,
+            "metadata value " + std::to_string(v) + " is not an integer within ±2^53");
+  return int64_t(v);
+}
+
+double Meta::nextf() {
+  FLX_CHECK(pos_ >= len_, range, "the metadata does not fit its buffer");
+  return base_[pos_++];
+}
+
+int read_ndim(Meta& m, const char* kernel) {
+  const int64_t nd = m.next();
+  FLX_CHECK(nd < 0 || nd > kMaxDims, range, std::string(kernel) + ": rank out of range");
   return int(nd);
 }
 
-void read_shape(Meta& m, int ndim, int64_t* shape) {
-  for (int d = 0; d < ndim; ++d) shape[d] = m.next();
+void read_shape(Meta& m, int ndim, int64_t* shape, const char* kernel) {
+  int64_t n = 1;
+  for (int d = 0; d < ndim; ++d) {
+    shape[d] = m.next();
+    FLX_CHECK(shape[d] < 0, range, std::string(kernel) + ": negative dimension");
+    // the element count must be a number every kernel can index with
+    n = mul_size(n, shape[d], kernel);
+  }
 }
 
 void read_strides(Meta& m, int ndim, int64_t* offset, int64_t* strides) {
@@ -62,19 +77,21 @@ void read_strides(Meta& m, int ndim, int64_t* offset, int64_t* strides) {
   for (int d = 0; d < ndim; ++d) strides[d] = m.next();
 }
 
-void check_bounds(const Napi::Env& env, const char* what, int ndim, const int64_t* shape, int64_t offset,
-                  const int64_t* strides, int64_t len) {
-  int64_t lo = offset, hi = offset, n = 1;
+void check_bounds(const std::string& what, int ndim, const int64_t* shape, int64_t offset, const int64_t* strides,
+                  int64_t len) {
   for (int d = 0; d < ndim; ++d) {
-    FLX_THROW_IF(shape[d] < 0, env, RangeError, std::string(what) + ": negative dimension");
-    n *= shape[d];
-    if (shape[d] == 0) continue;
-    int64_t span = (shape[d] - 1) * strides[d];
-    if (span < 0) lo += span; else hi += span;
+    FLX_CHECK(shape[d] < 0, range, what + ": negative dimension");
+    if (shape[d] == 0) return;  // addresses nothing
   }
-  if (n == 0) return;
-  FLX_THROW_IF(lo < 0 || hi >= len, env, RangeError,
-               std::string(what) + ": view reaches outside its storage");
+  int64_t lo = offset, hi = offset;
+  bool overflow = false;
+  for (int d = 0; d < ndim; ++d) {
+    int64_t span = 0;
+    // (shape - 1) * stride may not fit: a stride of 2^61 used to wrap to 0 and pass
+    overflow |= __builtin_mul_overflow(shape[d] - 1, strides[d], &span);
+    overflow |= span < 0 ? __builtin_add_overflow(lo, span, &lo) : __builtin_add_overflow(hi, span, &hi);
+  }
+  FLX_CHECK(overflow || lo < 0 || hi >= len, range, what + ": view reaches outside its storage");
 }
 
 // The smallest leading dimension BLAS accepts for a row-major operand of rows x cols.
@@ -83,16 +100,111 @@ static int64_t min_ld(bool trans, int64_t rows, int64_t cols) {
   return ld < 1 ? 1 : ld;
 }
 
-void check_matrix(const Napi::Env& env, const char* what, bool trans, int64_t rows, int64_t cols, int64_t ld,
-                  int64_t offset, int ndim, const int64_t* bshape, const int64_t* bstr, int64_t len) {
-  FLX_THROW_IF(ld < min_ld(trans, rows, cols), env, RangeError, std::string(what) + ": leading dimension too small");
+void check_matrix(const std::string& what, bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset, int ndim,
+                  const int64_t* bshape, const int64_t* bstr, int64_t len) {
+  FLX_CHECK(ld < min_ld(trans, rows, cols), range, what + ": leading dimension too small");
   int64_t shape[kMaxDims + 2], strides[kMaxDims + 2];
-  for (int d = 0; d < ndim; ++d) { shape[d] = bshape[d]; strides[d] = bstr[d]; }
+  for (int d = 0; d < ndim; ++d) {
+    shape[d] = bshape[d];
+    strides[d] = bstr[d];
+  }
   shape[ndim] = rows;
   shape[ndim + 1] = cols;
   strides[ndim] = trans ? 1 : ld;
   strides[ndim + 1] = trans ? ld : 1;
-  check_bounds(env, what, ndim + 2, shape, offset, strides, len);
+  check_bounds(what, ndim + 2, shape, offset, strides, len);
+}
+
+// ---------------------------------------------------------------- arguments
+
+Call::Call(napi_env env, napi_value* args, size_t argc, const Context* ctx, const char* kernel)
+    : env_(env), args_(args), argc_(argc), ctx_(ctx), kernel_(kernel) {
+  // A bad first buffer is reported by the kernel's own buf(0, name), which names it properly.
+  try {
+    first_ = read_buf(0, "out");
+    device_ = first_.device;
+  } catch (const Error&) {
+    first_.present = false;
+  }
+}
+
+std::string Call::where(const char* what) const { return std::string(kernel_) + ": " + what; }
+
+Buf Call::read_buf(size_t i, const char* what) {
+  if (i >= argc_) FLX_CHECK(true, type, where(what) + " is missing");
+  napi_typedarray_type t;
+  size_t len = 0;
+  void* data = nullptr;
+  // One call for both kinds of buffer; it fails (without throwing) for anything else.
+  if (napi_get_typedarray_info(env_, args_[i], &t, &len, &data, nullptr, nullptr) != napi_ok)
+    FLX_CHECK(true, type, where(what) + " must be a typed array or a device buffer");
+  Buf b;
+  b.present = true;
+  b.data = data;
+  b.len = int64_t(len);
+  switch (t) {
+    case napi_float32_array: b.dtype = DType::f32; return b;
+    case napi_float64_array: b.dtype = DType::f64; return b;
+    case napi_int32_array: b.dtype = DType::i32; return b;
+    case napi_biguint64_array: break;
+    default: FLX_CHECK(true, type, where(what) + " must be a Float32Array, Float64Array or Int32Array");
+  }
+  // a device handle: [address, elements, dtype, device]; device 0 marks a freed buffer
+  FLX_CHECK(len != 4, type, std::string(kernel_) + ": " + what + " is not a device buffer");
+  const uint64_t* h = static_cast<const uint64_t*>(data);
+  FLX_CHECK(h[3] == 0, range, std::string(kernel_) + ": " + what + ": the device buffer was freed");
+  FLX_CHECK(h[3] != uint64_t(Device::cuda) && h[3] != uint64_t(Device::emulated), type,
+            std::string(kernel_) + ": " + what + " names no device");
+  FLX_CHECK(h[2] > 2 || h[1] > uint64_t(kTwo53), type, std::string(kernel_) + ": " + what + " is not a device buffer");
+  b.device = Device(h[3]);
+  b.dtype = DType(h[2]);
+  b.len = int64_t(h[1]);
+  b.data = reinterpret_cast<void*>(static_cast<uintptr_t>(h[0]));
+  // the allocator knows every live block: a stale or forged handle is refused here
+  device_check_span(b.device, where(what), h[0], uint64_t(b.len) * dtype_size(b.dtype));
+  return b;
+}
+
+Buf Call::buf(size_t i, const char* what) {
+  if (i == 0) return first_.present ? first_ : read_buf(0, what);
+  Buf b = read_buf(i, what);
+  FLX_CHECK(b.device != device_, type,
+            std::string(kernel_) + ": " + what + " is on " + device_name(b.device) + " but out is on " + device_name(device_));
+  return b;
+}
+
+Buf Call::opt_buf(size_t i, const char* what) {
+  if (i >= argc_) return Buf{};
+  napi_valuetype t;
+  if (napi_typeof(env_, args_[i], &t) == napi_ok && (t == napi_null || t == napi_undefined)) return Buf{};
+  return buf(i, what);
+}
+
+double Call::num(size_t i, const char* what) {
+  double v = 0;
+  if (i >= argc_ || napi_get_value_double(env_, args_[i], &v) != napi_ok)
+    FLX_CHECK(true, type, where(what) + " must be a number");
+  return v;
+}
+
+int64_t Call::integer(size_t i, const char* what, int64_t lo, int64_t hi) {
+  const double v = num(i, what);
+  FLX_CHECK(!(v >= double(lo) && v <= double(hi)) || std::floor(v) != v, range,
+            std::string(kernel_) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return int64_t(v);
+}
+
+int Call::op(size_t i, int count) {
+  const double v = num(i, "op");
+  FLX_CHECK(!(v >= 0 && v < count) || std::floor(v) != v, range, std::string(kernel_) + ": unknown op " + std::to_string(v));
+  return int(v);
+}
+
+bool Call::flag(size_t i, const char* what) {
+  bool v = false;
+  if (i >= argc_ || napi_get_value_bool(env_, args_[i], &v) != napi_ok)
+    FLX_CHECK(true, type, where(what) + " must be a boolean");
+  return v;
 }
 
 }  // namespace flx

@@ -65,6 +65,13 @@ test('every exported op has at least one case, and every case names an export', 
   t.deepEqual([...covered].filter((k) => !(k in flx)), [], 'cases naming an op ts/index.ts does not export');
 });
 
+test('every registered op has a case', (t) => {
+  const covered = new Set(CASES.map((c) => c.op));
+  // rand and randn have no closed-form reference: the rand/randn test below checks them
+  const missing = [...opRegistry().keys()].filter((name) => !covered.has(name) && !NOT_OPS.has(name));
+  t.deepEqual(missing, []);
+});
+
 test('case names are unique', (t) => {
   const names = CASES.map((c) => c.name);
   t.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);

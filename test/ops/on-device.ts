@@ -1,5 +1,5 @@
 // Running the op cases on another device and comparing with the CPU: used by the GPU
-// tests (test/cuda.test.ts) and the prepared GPU check (bench/gpu/check.ts).
+// tests (test/gpu/) and the prepared hardware check (test/gpu/hardware-check.ts).
 import { type DType, type Device, Tensor } from '../../ts/index.js';
 import { CASES, TOLERANCES, makeInputs, outDtypeOf } from './cases.js';
 

@@ -2,7 +2,7 @@
 // backwards visits each node after everything that used its output. Each rule's
 // gradients are summed back to the input's shape here, in one place, and accumulated
 // with public ops, so an enclosing tape records this whole pass.
-import { backendOf } from '../backend/index.js';
+import { fromArray } from '../backend/index.js';
 import { add } from '../ops/binary.js';
 import { cast } from '../ops/cast.js';
 import { sumTo } from '../ops/reduce.js';
@@ -13,11 +13,7 @@ import { type Tape, checkVersions, nodeOn } from './tape.js';
 export function backward(tape: Tape, root: Tensor, seed?: Tensor): void {
   const rootNode = nodeOn(root, tape);
   if (rootNode === null) return;
-  if (seed === undefined) {
-    const be = backendOf(root);
-    seed = be.empty(root.shape, root.dtype);
-    be.copyInto(be.fromArray([1], [], root.dtype), seed);
-  }
+  if (seed === undefined) seed = fromArray(new Array<number>(root.size).fill(1), root.shape, root.dtype, root.device);
   rootNode.ct = seed;
   const nodes = tape.nodes;
   for (let i = nodes.length - 1; i >= 0; i--) {

@@ -1,12 +1,12 @@
 // The user-facing calculus: gradient, withGradient, pullback/vjp, jacobian, hessian,
 // customRule. Every call opens its own tape; arguments (and the tensors inside model
 // arguments) are watched on it, so closures that capture them are tracked too.
-import { backendOf } from '../backend/index.js';
+import { copyInto, empty, fromArray, hostScalar } from '../backend/index.js';
 import { GradientError, expected } from '../errors.js';
 import { stack } from '../ops/movement.js';
 import { reshape } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
-import { children, collect } from '../tree.js';
+import { collect, fmapstructure } from '../tree.js';
 import { backward } from './backward.js';
 import { Grads, Params } from './params.js';
 import { type Node, type Tape, ignoreDerivatives, isRecording, isTracked, popTape, pushTape, record, releaseTape, watch } from './tape.js';
@@ -24,7 +24,7 @@ function watchArgs(tape: Tape, args: unknown[]): Watched {
   const leaves = new Map<Tensor, Node>();
   const converted = args.map((a) => {
     if (typeof a === 'number') {
-      const t = backendOf({ device: 'cpu' } as Tensor).fromArray([a], [], 'float64');
+      const t = hostScalar(a);
       leaves.set(t, watch(tape, t));
       return t;
     }
@@ -50,23 +50,9 @@ function lossOf(op: string, out: unknown): Tensor | null {
   return v;
 }
 
-/** Rebuilds an argument's structure with each tensor replaced by its gradient (null when none). */
-function mirror(x: unknown, leafGrad: (t: Tensor) => Tensor | null, top: boolean, cache: Map<unknown, unknown>): unknown {
-  if (x instanceof Tensor) return leafGrad(x);
-  if (typeof x === 'number') return null;
-  if (cache.has(x)) return cache.get(x);
-  const kids = children(x);
-  if (kids.length === 0) return null;
-  if (Array.isArray(x)) {
-    const out: unknown[] = [];
-    cache.set(x, out);
-    for (const [, v] of kids) out.push(mirror(v, leafGrad, false, cache));
-    return out.every((v) => v === null) && !top ? null : out;
-  }
-  const out: Record<string, unknown> = {};
-  cache.set(x, out);
-  for (const [k, v] of kids) out[k] = mirror(v, leafGrad, false, cache);
-  return Object.values(out).every((v) => v === null) && !top ? null : out;
+/** An argument's structure with each tensor replaced by its gradient (null when none, and for subtrees without any). */
+function mirror(x: unknown, leafGrad: (t: Tensor) => Tensor | null): unknown {
+  return fmapstructure((leaf) => (leaf instanceof Tensor ? leafGrad(leaf) : null), x, { prune: true });
 }
 
 function finalGrad(node: Node | undefined, taken: Set<Tensor>): Tensor | null {
@@ -77,9 +63,8 @@ function finalGrad(node: Node | undefined, taken: Set<Tensor>): Tensor | null {
   // to both inputs, so two parameters could get the same tensor), with the caller's
   // cotangent, or with an argument: `taken` holds the storage owners of all of those.
   if (!g.isContiguous || g._strides.some((s, i) => s === 0 && g.shape[i] > 1) || taken.has(g._root())) {
-    const be = backendOf(g);
-    const out = be.empty(g.shape, g.dtype);
-    be.copyInto(g, out);
+    const out = empty(g.shape, g.dtype, g.device);
+    copyInto(g, out);
     if (isRecording()) record('contiguous', out, [g], (gg) => [() => gg]);
     taken.add(out);
     return out;
@@ -128,7 +113,7 @@ function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
           const g = leafGrad(w.args[i] as Tensor);
           return g === null ? null : isTracked(g) ? g : g.item(); // stays a tensor only when an outer gradient needs it
         }
-        return mirror(a, leafGrad, true, new Map());
+        return mirror(a, leafGrad);
       });
     }
     return { val, grads };
@@ -184,7 +169,7 @@ export function pullback(f: (...args: Any[]) => Tensor, ...args: Any[]): { val: 
   if (!(val instanceof Tensor)) throw expected('pullback', 'the value of f', 'a Tensor', val, GradientError);
   const out = val;
   const back = (ct: Tensor | number): Any[] => {
-    let seed = typeof ct === 'number' ? backendOf(out).fromArray([ct], [], out.dtype) : ct;
+    let seed = typeof ct === 'number' ? fromArray([ct], [], out.dtype, out.device) : ct;
     if (!(seed instanceof Tensor)) throw expected('pullback', 'the cotangent', 'a Tensor or a number', ct);
     if (seed.size !== out.size) throw new GradientError(`pullback: the cotangent has shape [${seed.shape.join(', ')}] but the value has shape [${out.shape.join(', ')}]`);
     if (seed.dtype !== out.dtype) seed = seed.cast(out.dtype);
@@ -193,7 +178,7 @@ export function pullback(f: (...args: Any[]) => Tensor, ...args: Any[]): { val: 
     const leafGrad = leafGrads(w.leaves, new Set([seed._root()]));
     const grads = args.map((a, i) => {
       if (typeof a === 'number') return leafGrad(w.args[i] as Tensor);
-      return mirror(a, leafGrad, true, new Map());
+      return mirror(a, leafGrad);
     });
     for (const n of w.leaves.values()) n.ct = null; // ready for the next cotangent
     return grads;
@@ -210,18 +195,17 @@ export const vjp = pullback;
  */
 export function jacobian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
   const isNum = typeof x === 'number';
-  const xt = isNum ? backendOf({ device: 'cpu' } as Tensor).fromArray([x], [], 'float64') : x;
+  const xt = isNum ? hostScalar(x) : x;
   if (!(xt instanceof Tensor)) throw expected('jacobian', 'x', 'a Tensor or a number', x);
   const { val, back } = pullback(f, xt);
-  const be = backendOf(val);
   const rows: Tensor[] = [];
   for (let i = 0; i < val.size; i++) {
-    const seed = be.empty([val.size], val.dtype, true);
-    be.copyInto(be.fromArray([1], [], val.dtype), seed.get([i, i + 1]));
-    const g = back(seed)[0] as Tensor | null;
-    rows.push(g ?? be.empty(xt.shape, xt.dtype, true));
+    const unit = new Array<number>(val.size).fill(0);
+    unit[i] = 1;
+    const g = back(fromArray(unit, [val.size], val.dtype, val.device))[0] as Tensor | null;
+    rows.push(g ?? empty(xt.shape, xt.dtype, xt.device, true));
   }
-  if (rows.length === 0) return be.empty([...val.shape, ...xt.shape], xt.dtype, true);
+  if (rows.length === 0) return empty([...val.shape, ...xt.shape], xt.dtype, xt.device, true);
   return reshape(stack(rows, 0), [...val.shape, ...xt.shape]);
 }
 

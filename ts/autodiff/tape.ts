@@ -6,7 +6,7 @@
 // entry. Links to finished tapes are ignored, so long-lived tensors never confuse a
 // later call.
 import { GradientError } from '../errors.js';
-import type { Tensor } from '../tensor.js';
+import type { TapeLink, Tensor } from '../tensor.js';
 
 /** Returns the gradient of one input, computed with public (differentiable) ops. */
 export type GradThunk = () => Tensor;
@@ -28,10 +28,15 @@ export interface Node {
   ct: Tensor | null; // accumulated cotangent
 }
 
-export interface AdLink {
+export interface AdLink extends TapeLink {
   readonly tape: Tape;
   readonly node: Node;
   next: AdLink | null;
+}
+
+/** The tape links of a tensor (Tensor declares the field loosely to stay free of this module). */
+function links(t: Tensor): AdLink | null {
+  return t._ad as AdLink | null;
 }
 
 export class Tape {
@@ -59,20 +64,20 @@ function live(tape: Tape): boolean {
 }
 
 export function nodeOn(t: Tensor, tape: Tape): Node | null {
-  for (let l = t._ad; l !== null; l = l.next) if (l.tape === tape) return l.node;
+  for (let l = links(t); l !== null; l = l.next) if (l.tape === tape) return l.node;
   return null;
 }
 
 /** True when any of `ts` is tracked by a recording tape (its backward must then be differentiable). */
 export function isTracked(...ts: Tensor[]): boolean {
   if (!isRecording()) return false;
-  for (const t of ts) for (let l = t._ad; l !== null; l = l.next) if (live(l.tape)) return true;
+  for (const t of ts) for (let l = links(t); l !== null; l = l.next) if (live(l.tape)) return true;
   return false;
 }
 
 function link(t: Tensor, tape: Tape, node: Node): void {
   // Drop links to finished tapes while we are here, so lists stay short.
-  let head = t._ad;
+  let head = links(t);
   while (head !== null && !head.tape.recording) head = head.next;
   t._ad = { tape, node, next: head };
 }
@@ -156,13 +161,13 @@ export function checkVersions(node: Node): void {
 /** Throws when an in-place write would hit a tensor an active tape is differentiating. */
 export function assertWritable(op: string, t: Tensor): void {
   if (!isRecording()) return;
-  for (let l = t._root()._ad; l !== null; l = l.next)
+  for (let l = links(t._root()); l !== null; l = l.next)
     if (live(l.tape))
       throw new GradientError(
         `${op}: cannot modify a tensor in place while it is being differentiated (shape [${t.shape.join(', ')}]); ` +
           'use the out-of-place op inside gradient(), or update after it returns',
       );
-  for (let l = t._ad; l !== null; l = l.next)
+  for (let l = links(t); l !== null; l = l.next)
     if (live(l.tape))
       throw new GradientError(
         `${op}: cannot modify a tensor in place while it is being differentiated (shape [${t.shape.join(', ')}]); ` +
@@ -184,7 +189,7 @@ export function releaseTape(tape: Tape): void {
   tape.nodes.length = 0;
   for (const t of tape.watched) {
     let prev: AdLink | null = null;
-    for (let l = t._ad; l !== null; l = l.next) {
+    for (let l = links(t); l !== null; l = l.next) {
       if (l.tape === tape) {
         if (prev) prev.next = l.next;
         else t._ad = l.next;

@@ -1,46 +1,108 @@
-// Device dispatch: one Backend per device, chosen by the tensor's device field. A device
-// that cannot be used here is refused where a tensor would be created, with the reason.
-import type { Device } from '../dtype.js';
-import { DeviceError, expected } from '../errors.js';
-import { native } from '../native.js';
-import type { Tensor } from '../tensor.js';
-import type { Backend } from './backend.js';
-import { cpu } from './cpu.js';
-import { cuda } from './cuda.js';
+// The one backend: tensors on any device over its adapter (ts/backend/device.ts), and the
+// native kernels, which take the same arguments on every device. Ops name the kernels they
+// call (`kernel('cumsum')`) and their op codes (`opCode('binary', 'add')`); the metadata
+// helpers (meta.ts) lay out shapes and strides. Every argument was validated by the op first.
+import { ARRAY_TYPE, type DType, type Device, type TypedArray } from '../dtype.js';
+import { FluxionError } from '../errors.js';
+import { type KernelName, type NativeKernels, type RawBuffer, kernelReport, native } from '../native.js';
+import { numel } from '../shape.js';
+import { Tensor, setDeviceIO } from '../tensor.js';
+import { adapterFor, adapterOf, hostArray } from './device.js';
+import { putOperands } from './meta.js';
 
-export type { Backend } from './backend.js';
+export { cudaProblem, emulatedCuda } from './device.js';
 
-/** Set FLUXION_EXPERIMENTAL_CUDA=1 to use the CUDA backend before its hardware verification. */
-function cudaOptIn(): boolean {
-  return process.env.FLUXION_EXPERIMENTAL_CUDA === '1';
+/** Kernels some op has asked for: the registry test checks every native kernel is used. */
+export const usedKernels = new Set<KernelName>();
+
+/** The entry point of a kernel of the op list; throws at load time if this build lacks it. */
+export function kernel<K extends KernelName>(name: K): NativeKernels[K] {
+  if (!(name in kernelReport.kernels)) throw new FluxionError(`kernel '${name}' is not in this build's op list`);
+  usedKernels.add(name);
+  return native[name];
 }
 
-let problem: string | null | undefined;
-/** Why CUDA tensors cannot be made here, or null when they can (found once per process). */
-export function cudaProblem(): string | null {
-  if (problem === undefined) problem = findCudaProblem();
-  return problem;
+type Family = keyof typeof kernelReport.ops;
+/** The code of an elementwise op within its kernel (its position in the op list). */
+export function opCode(family: Family, name: string): number {
+  const code = kernelReport.ops[family].indexOf(name);
+  if (code < 0) throw new FluxionError(`op '${name}' is not in this build's ${family} list`);
+  return code;
 }
 
-function findCudaProblem(): string | null {
-  const info = native.cudaInfo();
-  if (!native.kernels().cuda) return `this build of Fluxion has no CUDA support (${info})`;
-  if (typeof native.cudaDeviceCount !== 'function' || native.cudaDeviceCount() === 0) return `no usable CUDA device (${info})`;
-  if (!cudaOptIn())
-    return `the CUDA backend has not been verified on GPU hardware yet; set FLUXION_EXPERIMENTAL_CUDA=1 to use it (${info})`;
-  return null;
+/** What a kernel takes for a tensor's storage: the typed array, or the device handle. */
+export function raw(t: Tensor): RawBuffer {
+  return t.device === 'cpu' ? (t._buf as TypedArray) : adapterOf(t).raw(t._buf);
 }
 
-export function backendFor(device: Device): Backend {
-  if (device === 'cpu') return cpu;
-  if (device === 'cuda') {
-    const problem = cudaProblem();
-    if (problem !== null) throw new DeviceError(`cannot create a tensor on 'cuda': ${problem}`);
-    return cuda;
+/** A fresh contiguous tensor on `device`; `zero` asks for zeros. */
+export function empty(shape: readonly number[], dtype: DType, device: Device = 'cpu', zero = false): Tensor {
+  return new Tensor(adapterFor(device).alloc(dtype, numel(shape), zero), shape, dtype, device);
+}
+
+/** A tensor of `shape` on `device` holding `data` (row-major). */
+export function fromArray(data: ArrayLike<number>, shape: readonly number[], dtype: DType, device: Device = 'cpu'): Tensor {
+  const t = empty(shape, dtype, device);
+  if (t.size > 0) adapterOf(t).write(t._buf, hostArray(data, dtype));
+  return t;
+}
+
+/** A 0-d float64 CPU tensor holding v: numbers differentiated as tensors (gradient(f, 2)). */
+export function hostScalar(v: number, dtype: DType = 'float64'): Tensor {
+  return fromArray([v], [], dtype, 'cpu');
+}
+
+// Number operands of ops (x.mul(2)) become read-only 0-d constants, made once per device and
+// dtype and kept out of tidy scopes: most code uses a handful of distinct numbers, over and over.
+const constants = new Map<string, Tensor>();
+/** A shared read-only 0-d tensor holding v. */
+export function constant(v: number, dtype: DType, device: Device = 'cpu'): Tensor {
+  const key = `${device}:${dtype}:${Object.is(v, -0) ? '-0' : v}`;
+  let t = constants.get(key);
+  if (t === undefined) {
+    if (constants.size >= 4096) constants.clear();
+    const a = adapterFor(device);
+    const buf = a.alloc(dtype, 1, false);
+    a.write(buf, hostArray([v], dtype));
+    t = new Tensor(buf, [], dtype, device, undefined, 0, null, false)._markReadonly();
+    constants.set(key, t);
   }
-  throw expected('device', 'device', "'cpu' or 'cuda'", device, DeviceError);
+  return t;
 }
 
-export function backendOf(t: Tensor): Backend {
-  return t.device === 'cpu' ? cpu : backendFor(t.device);
+const copyK = kernel('copy');
+/** dst = src elementwise, src broadcast to dst's shape and converted to its dtype; across devices through the host. */
+export function copyInto(src: Tensor, dst: Tensor): void {
+  if (src.device !== dst.device) {
+    const staged = fromArray(src.data(), src.shape, src.dtype, dst.device);
+    copyInto(staged, dst);
+    staged.dispose();
+    return;
+  }
+  putOperands(dst.shape, dst, src);
+  copyK(raw(dst), raw(src));
 }
+
+/** x itself when it is its whole storage, row-major; else a contiguous copy. */
+export function contiguous(x: Tensor): Tensor {
+  if (x.isContiguous && x._offset === 0 && x._buf.length === x.size) return x;
+  const out = empty(x.shape, x.dtype, x.device);
+  copyInto(x, out);
+  return out;
+}
+
+// data() hands the caller an array of its own: never pooled, never a slab slice, never
+// disposed by a scope, so transferring or keeping it cannot touch a live tensor.
+setDeviceIO(
+  (t: Tensor): TypedArray => {
+    const host = new ARRAY_TYPE[t.dtype](t.size);
+    if (t.device === 'cpu') copyInto(t, new Tensor(host, t.shape, t.dtype, 'cpu', undefined, 0, null, false));
+    else if (t.size > 0) {
+      const c = contiguous(t);
+      adapterOf(c).read(c._buf, host);
+      if (c !== t) c.dispose();
+    }
+    return host;
+  },
+  (device, buf) => adapterOf({ device }).release(buf),
+);

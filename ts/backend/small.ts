@@ -12,8 +12,8 @@
 // Transcendental ops (exp, tanh, ...) would differ from the C library in the last bit and
 // stay native; int32 stays native too (its overflow and division rules live there).
 import type { TypedArray } from '../dtype.js';
-import { opCodes } from '../native.js';
 import type { Tensor } from '../tensor.js';
+import { opCode } from './index.js';
 
 /**
  * At or below this many output elements the JS loop is used. Measured here (2026-11, Node 20):
@@ -22,8 +22,8 @@ import type { Tensor } from '../tensor.js';
  */
 export const SMALL_ELEMENTS = 128;
 
-const B = opCodes.binary;
-const U = opCodes.unary;
+const B = Object.fromEntries(['add', 'sub', 'mul', 'div', 'eq', 'ne', 'gt', 'ge', 'lt', 'le'].map((n) => [n, opCode('binary', n)]));
+const U = { neg: opCode('unary', 'neg') };
 
 /** True when `t` reads as a plain run of `n` elements from `t._offset` (or is one element). */
 function flat(t: Tensor, n: number): boolean {

@@ -14,7 +14,7 @@ import { ArgumentError, FluxionError, shapeStr } from '../errors.js';
 import { type Leaf, type StateTree, stateLeaves } from '../optim/state.js';
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { collectWithPaths } from '../tree.js';
+import { childAt, collectWithPaths, fcollect, joinPath } from '../tree.js';
 
 /** A checkpoint that cannot be read: truncated, malformed, or not matching the model. */
 export class CheckpointError extends FluxionError {
@@ -31,12 +31,13 @@ interface Entry {
   data_offsets: [number, number];
 }
 
-/** Flattens an optimiser state value into tensors (by key) and plain numbers. */
+/** Flattens an optimiser state value (the model walk over it) into tensors and plain numbers, by path. */
 function flattenState(prefix: string, v: unknown, tensors: [string, Tensor][], numbers: Record<string, unknown>): void {
-  if (v instanceof Tensor) tensors.push([prefix, v]);
-  else if (typeof v === 'number' || v === null) numbers[prefix] = v;
-  else if (Array.isArray(v)) for (const [i, x] of v.entries()) flattenState(`${prefix}.${i}`, x, tensors, numbers);
-  else if (typeof v === 'object') for (const [k, x] of Object.entries(v as object)) flattenState(`${prefix}.${k}`, x, tensors, numbers);
+  for (const [path, x] of fcollect(v, { keep: (y) => y instanceof Tensor || typeof y === 'number' || y === null })) {
+    const key = joinPath(prefix, path);
+    if (x instanceof Tensor) tensors.push([key, x]);
+    else numbers[key] = x;
+  }
 }
 
 /**
@@ -195,20 +196,19 @@ export function loadState(file: string, model: unknown, optState?: StateTree): {
   return { extra };
 }
 
+/** Writes the saved numbers back into a Leaf's state, at the paths flattenState found them. */
 function restoreNumbers(leaf: Leaf, prefix: string, numbers: Record<string, unknown>): void {
-  const walk = (v: unknown, key: string, set: (x: unknown) => void): void => {
-    if (typeof v === 'number' || v === null) {
-      if (key in numbers) set(numbers[key]);
-    } else if (Array.isArray(v)) {
-      for (const [i, x] of v.entries())
-        walk(x, `${key}.${i}`, (y) => {
-          v[i] = y;
-        });
+  for (const [path, x] of fcollect(leaf.state, { keep: (y) => typeof y === 'number' || y === null })) {
+    const key = joinPath(prefix, path);
+    if (!(key in numbers) || numbers[key] === x) continue;
+    if (path === '') {
+      leaf.state = numbers[key];
+      continue;
     }
-    else if (v !== null && typeof v === 'object' && !(v instanceof Tensor))
-      for (const [k, x] of Object.entries(v)) walk(x, `${key}.${k}`, (y) => { (v as Record<string, unknown>)[k] = y; });
-  };
-  walk(leaf.state, prefix, (y) => {
-    leaf.state = y;
-  });
+    // the number's parent: an array or object of the state
+    const parts = path.split('.');
+    const last = parts.pop() as string;
+    const parent = parts.reduce<unknown>((node, k) => childAt(node, k), leaf.state);
+    (parent as Record<string, unknown>)[last] = numbers[key];
+  }
 }

@@ -1,7 +1,7 @@
 // Converting whole models or data structures: gpu, cpu, f32, f64. Each returns a
 // converted copy (tensors mapped through an identity-caching walk, so tied weights
 // stay tied).
-import { cudaProblem } from '../backend/index.js';
+import { cudaProblem } from '../backend/device.js';
 import { cast } from '../ops/cast.js';
 import { to } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
@@ -20,19 +20,19 @@ export function gpu<M>(model: M): M {
     return model;
   }
   if (model instanceof Tensor) return to(model, 'cuda') as M;
-  return fmap(model, (t) => to(t, 'cuda')) as M;
+  return fmap((t) => to(t, 'cuda'), model) as M;
 }
 
 /** A copy of the model with every tensor on the CPU. */
 export function cpu<M>(model: M): M {
   if (model instanceof Tensor) return to(model, 'cpu') as M;
-  return fmap(model, (t) => to(t, 'cpu')) as M;
+  return fmap((t) => to(t, 'cpu'), model) as M;
 }
 
 function convert<M>(model: M, dtype: 'float32' | 'float64'): M {
   const f = (t: Tensor) => (t.dtype === 'int32' ? t : cast(t, dtype));
   if (model instanceof Tensor) return f(model) as M;
-  return fmap(model, f) as M;
+  return fmap(f, model) as M;
 }
 
 /** A copy with float tensors in float32. */

@@ -1,7 +1,7 @@
 // The base of every layer: an object with fields (tensors, other layers, functions) that
 // is also callable, `m(x)`, like Flux's functors. Subclasses define `forward`.
 import { isRecording } from '../autodiff/tape.js';
-import { collect, makeCallable } from '../tree.js';
+import { collect, fcollect, makeCallable } from '../tree.js';
 
 // An interface (not a type alias) so it merges with the class below and gives instances a call signature.
 export interface Layer {
@@ -63,14 +63,7 @@ export interface HasMode {
 }
 
 function setMode(model: unknown, mode: Mode): void {
-  const seen = new Set<unknown>();
-  const walk = (x: unknown) => {
-    if (x === null || (typeof x !== 'object' && typeof x !== 'function') || seen.has(x)) return;
-    seen.add(x);
-    if (x instanceof Layer && 'mode' in x) (x as HasMode).mode = mode;
-    for (const v of Object.values(x)) walk(v);
-  };
-  walk(model);
+  for (const [, layer] of fcollect(model, { keep: (x) => x instanceof Layer && 'mode' in x })) (layer as HasMode).mode = mode;
 }
 
 /** Puts Dropout-like layers in training behaviour (or back to 'auto'). Returns the model. */

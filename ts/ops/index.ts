@@ -1,5 +1,34 @@
-// Loading this module installs every op as a Tensor method.
+// The ops, and the Tensor methods made from them. Every function the family modules export
+// becomes a method (`add(x, y)` is `x.add(y)`) unless marked notMethod, and the methods' type
+// declarations come from the same modules: an op's name is written once, where it is defined.
+import { Tensor } from '../tensor.js';
+import * as binary from './binary.js';
+import * as cast from './cast.js';
+import * as inplace from './inplace.js';
+import * as matmul from './matmul.js';
+import { type MethodsOf, installMethods } from './methods.js';
+import * as movement from './movement.js';
+import * as optim from './optim.js';
+import * as pow from './pow.js';
+import * as reduce from './reduce.js';
+import * as unary from './unary.js';
+import * as where from './where.js';
+
+const METHODS = { ...binary, ...pow, ...unary, ...where, ...reduce, ...movement, ...matmul, ...cast, ...inplace, ...optim };
+installMethods(METHODS);
+
+type Methods = MethodsOf<typeof METHODS>;
+declare module '../tensor.js' {
+  interface Tensor extends Methods {
+    /** The transpose of the last two dims (a view). */
+    readonly T: Tensor;
+  }
+}
+// (keeps the augmentation attached to the class this module imports)
+void Tensor;
+
 export * from './binary.js';
+export * from './pow.js';
 export * from './unary.js';
 export * from './where.js';
 export * from './reduce.js';
@@ -7,4 +36,5 @@ export * from './movement.js';
 export * from './matmul.js';
 export * from './cast.js';
 export { addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill } from './inplace.js';
+export { sgdStep, adamStep } from './optim.js';
 export { opRegistry, type OpInfo } from './registry.js';

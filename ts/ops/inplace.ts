@@ -2,18 +2,18 @@
 // They refuse tensors an active gradient is tracking, and bump a version counter so a
 // backward pass that needs the old values can tell they were overwritten.
 import { assertWritable } from '../autodiff/tape.js';
-import { backendOf } from '../backend/index.js';
+import { copyInto, opCode } from '../backend/index.js';
 import { DTypeError, FluxionError, ShapeError, expected, shapeStr } from '../errors.js';
-import { opCodes } from '../native.js';
 import { broadcastShapes, sameShape } from '../shape.js';
 import type { Tensor, TensorLike } from '../tensor.js';
 import { cast } from './cast.js';
-import { installMethods } from './methods.js';
+import { binaryInto } from './elementwise.js';
+import { notMethod } from './methods.js';
 import { clone } from './movement.js';
 import { asOperand, asTensor } from './operand.js';
 
 /** Refuses in-place writes to read-only, broadcast, disposed or tracked tensors. */
-export function checkTarget(op: string, t: Tensor): void {
+export const checkTarget = notMethod(function checkTarget(op: string, t: Tensor): void {
   asTensor(op, 'this', t);
   if (t._readonly) throw new FluxionError(`${op}: this tensor is read-only`);
   for (let i = 0; i < t.ndim; i++)
@@ -22,7 +22,7 @@ export function checkTarget(op: string, t: Tensor): void {
         `${op}: cannot write in place to a broadcast view (dim ${i} repeats one element ${t.shape[i]} times); use .clone() first`,
       );
   assertWritable(op, t);
-}
+});
 
 function operandFor(op: string, t: Tensor, other: TensorLike): Tensor {
   let o = asOperand(op, 'other', other, t);
@@ -38,7 +38,7 @@ function operandFor(op: string, t: Tensor, other: TensorLike): Tensor {
 }
 
 function defineInPlace(op: string, kernel: string) {
-  const code = opCodes.binary[kernel];
+  const code = opCode('binary', kernel);
   return (t: Tensor, other: TensorLike): Tensor => {
     checkTarget(op, t);
     // The quotient of integers is not an integer (and int32 division by 0 used to reach the
@@ -46,7 +46,7 @@ function defineInPlace(op: string, kernel: string) {
     if (kernel === 'div' && t.dtype === 'int32')
       throw new DTypeError(`${op}: cannot divide an int32 tensor in place (the quotient is not an integer); use .div(), which returns float32`);
     const o = operandFor(op, t, other);
-    backendOf(t).binaryInto(code, t, o, t);
+    binaryInto(code, t, o, t);
     t._root()._version++;
     return t;
   };
@@ -77,19 +77,8 @@ export function fill(t: Tensor, value: number): Tensor {
 function copyIn(op: string, t: Tensor, src: TensorLike): Tensor {
   checkTarget(op, t);
   const o = operandFor(op, t, src);
-  backendOf(t).copyInto(o, t);
+  copyInto(o, t);
   t._root()._version++;
   return t;
 }
 
-declare module '../tensor.js' {
-  interface Tensor {
-    addInPlace(other: TensorLike): this;
-    subInPlace(other: TensorLike): this;
-    mulInPlace(other: TensorLike): this;
-    divInPlace(other: TensorLike): this;
-    assign(src: TensorLike): this;
-    fill(value: number): this;
-  }
-}
-installMethods({ addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill });

@@ -1,22 +1,83 @@
 // Matrix products with NumPy `matmul` semantics (1-D operands are promoted and the added
 // dim removed again; batch dims broadcast), and `linear`, the fused x Wᵀ + b of Dense.
 import { ignoreDerivatives, isRecording, isTracked, record } from '../autodiff/tape.js';
-import { backendOf } from '../backend/index.js';
+import { contiguous, empty, kernel, raw } from '../backend/index.js';
+import { meta, putShape } from '../backend/meta.js';
 import { ShapeError, expected, shapeStr } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { sum } from './reduce.js';
-import { installMethods } from './methods.js';
+import { cast } from './cast.js';
+import { fusedBackward, runUnaryGrad } from './elementwise.js';
 import { reshape, transpose } from './movement.js';
 import { asTensor, binaryOperands, floatOperand } from './operand.js';
-import { registerOp } from './registry.js';
-import { cast } from './cast.js';
 import { OUTPUT_DERIVATIVE, type OutputDerivative } from './output-derivative.js';
-import { fusedBackward } from './unary.js';
-import { opCodes } from '../native.js';
+import { sum } from './reduce.js';
+import { registerOp } from './registry.js';
 
-registerOp({ name: 'matmul', family: 'matmul', kernels: ['other:matmul'], differentiable: true });
-registerOp({ name: 'linear', family: 'matmul', kernels: ['other:matmul', 'binary:add', 'other:biasAct'], differentiable: true });
+registerOp({ name: 'matmul', family: 'matmul', kernels: ['matmul'], differentiable: true });
+registerOp({ name: 'linear', family: 'matmul', kernels: ['matmul', 'biasAct'], differentiable: true });
+const matmulK = kernel('matmul');
+const biasActK = kernel('biasAct');
+
+/** A batched matrix product: broadcast batch shape, then [m, k] · [k, n]. */
+interface MatmulSpec {
+  batch: readonly number[];
+  m: number;
+  n: number;
+  k: number;
+}
+
+/**
+ * How a matrix operand goes to GEMM: as is when its last two dims are row-major or
+ * transposed with unit stride (no copy), else it must be made contiguous first.
+ * Returns [transposed, leading dimension], or null when a copy is needed.
+ */
+function matrixLayout(t: Tensor): [boolean, number] | null {
+  const nd = t.shape.length;
+  const rows = t.shape[nd - 2];
+  const cols = t.shape[nd - 1];
+  const sr = t._strides[nd - 2];
+  const sc = t._strides[nd - 1];
+  if ((sc === 1 || cols === 1) && (rows === 1 || sr >= Math.max(1, cols))) return [false, rows === 1 ? Math.max(1, cols) : sr];
+  if ((sr === 1 || rows === 1) && (cols === 1 || sc >= Math.max(1, rows))) return [true, cols === 1 ? Math.max(1, rows) : sc];
+  // contiguous data of an empty matrix has zero strides: any leading dimension BLAS accepts will do
+  if (t.isContiguous) return [false, Math.max(1, cols)];
+  return null;
+}
+
+/** The matmul metadata for operands already in a GEMM-ready layout. */
+function putMatmul(a: Tensor, b: Tensor, spec: MatmulSpec): void {
+  const la = matrixLayout(a) as [boolean, number];
+  const lb = matrixLayout(b) as [boolean, number];
+  const nb = spec.batch.length;
+  let p = putShape(0, spec.batch);
+  for (const t of [a, b]) {
+    const lead = nb - (t.shape.length - 2);
+    meta[p++] = t._offset;
+    for (let i = 0; i < nb; i++) {
+      const j = i - lead;
+      meta[p++] = j < 0 || t.shape[j] === 1 ? 0 : t._strides[j];
+    }
+  }
+  meta[p++] = spec.m;
+  meta[p++] = spec.n;
+  meta[p++] = spec.k;
+  meta[p++] = la[0] ? 1 : 0;
+  meta[p++] = la[1];
+  meta[p++] = lb[0] ? 1 : 0;
+  meta[p++] = lb[1];
+}
+
+
+/** The GEMM kernel; operands not in a layout GEMM reads in place are copied first. */
+function gemm(a: Tensor, b: Tensor, spec: MatmulSpec, outShape: readonly number[]): Tensor {
+  const ta = matrixLayout(a) ? a : contiguous(a);
+  const tb = matrixLayout(b) ? b : contiguous(b);
+  const out = empty(outShape, a.dtype, a.device);
+  putMatmul(ta, tb, spec);
+  matmulK(raw(out), raw(ta), raw(tb));
+  return out;
+}
 
 /** Both operands at least 2-D: batch broadcast, then one GEMM per batch entry. */
 function mm(a: Tensor, b: Tensor): Tensor {
@@ -30,7 +91,7 @@ function mm(a: Tensor, b: Tensor): Tensor {
       `matmul: inner dimensions differ: a is ${shapeStr(a.shape)} and b is ${shapeStr(b.shape)} (${k} vs ${b.shape[b.ndim - 2]})`,
     );
   const batch = broadcastShapes('matmul', ba, bb);
-  const out = backendOf(a).matmul(a, b, { batch, m, n, k }, [...batch, m, n]);
+  const out = gemm(a, b, { batch, m, n, k }, [...batch, m, n]);
   if (isRecording())
     record('matmul', out, [a, b], (g, [x, y]) => [() => mm(g, transpose(y)), () => mm(transpose(x), g)]);
   return out;
@@ -89,14 +150,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, σ?: (y:
   // The forward works on untracked views; the one 'linear' node below carries the gradient.
   const x2 = t.ndim === 2 ? t : ignoreDerivatives(() => reshape(t, [-1, inF]));
   const wT = new Tensor(w._buf, [inF, outF], w.dtype, w.device, [w._strides[1], w._strides[0]], w._offset, w._root());
-  const be = backendOf(t);
-  const y2 = be.matmul(x2, wT, { batch: [], m: x2.shape[0], n: outF, k: inF }, [x2.shape[0], outF]);
-  // bias and activation in one pass where the backend has the fused kernel, else two
-  if (be.biasActInto !== undefined && (b !== null || act !== undefined)) be.biasActInto(y2, b, act?.code ?? -1, outF);
-  else {
-    if (b !== null) be.binaryInto(opCodes.binary.add, y2, b, y2);
-    if (act !== undefined) be.unaryInto(act.code, y2, y2);
-  }
+  const y2 = gemm(x2, wT, { batch: [], m: x2.shape[0], n: outF, k: inF }, [x2.shape[0], outF]);
+  // bias and activation in one pass over the GEMM's result
+  if (b !== null || act !== undefined) biasActK(raw(y2), b === null ? null : raw(contiguous(b)), act?.code ?? -1, outF);
   // (a view of y2, never a second owner of its storage)
   const y = t.ndim === 2 ? y2 : new Tensor(y2._buf, [...lead, outF], y2.dtype, y2.device, undefined, 0, y2);
   if (isRecording()) {
@@ -109,7 +165,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, σ?: (y:
       const dz = (): Tensor => {
         if (gz === null) {
           const a = act as OutputDerivative;
-          gz = fusedBackward.enabled && !isTracked(g, out) ? backendOf(g).unaryGrad(a.gradCode, out, out, g) : a.derivative(g, out);
+          gz = fusedBackward.enabled && !isTracked(g, out) ? runUnaryGrad(a.gradCode, out, out, g) : a.derivative(g, out);
         }
         return gz;
       };
@@ -124,9 +180,3 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, σ?: (y:
   return y;
 }
 
-declare module '../tensor.js' {
-  interface Tensor {
-    matmul(other: Tensor): Tensor;
-  }
-}
-installMethods({ matmul });

@@ -3,23 +3,25 @@
 // Every view's backward rule is a public op too: reshape back, permute back, sum
 // back over broadcast dims, or embed into zeros at the sliced positions.
 import { isRecording, record } from '../autodiff/tape.js';
-import { backendFor, backendOf } from '../backend/index.js';
+import { copyInto, empty, fromArray, kernel, raw, contiguous as wholeStorage } from '../backend/index.js';
+import { aroundDim, withDim } from '../backend/meta.js';
+import { promote } from '../dtype.js';
 import { ArgumentError, DeviceError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
 import { checkShape, contiguousStrides, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { installMethods } from './methods.js';
-import { asTensor } from './operand.js';
 import { cast } from './cast.js';
-import { promote } from '../dtype.js';
+import { notMethod } from './methods.js';
+import { asTensor } from './operand.js';
 import { registerOp } from './registry.js';
-import { sumTo } from './reduce.js';
 
-for (const name of ['reshape', 'permute', 'expand', 'view', 'detach'])
+for (const name of ['reshape', 'permute', 'get', 'detach'])
   registerOp({ name, family: 'movement', kernels: [], differentiable: name !== 'detach' });
-for (const name of ['contiguous', 'embed', 'concat'])
-  registerOp({ name, family: 'movement', kernels: ['other:copy'], differentiable: true });
-registerOp({ name: 'indexSelect', family: 'movement', kernels: ['other:gather'], differentiable: true });
-registerOp({ name: 'indexAdd', family: 'movement', kernels: ['other:scatterAdd'], differentiable: true });
+for (const name of ['contiguous', 'clone', 'concat'])
+  registerOp({ name, family: 'movement', kernels: ['copy'], differentiable: true });
+registerOp({ name: 'indexSelect', family: 'movement', kernels: ['gather'], differentiable: true });
+registerOp({ name: 'indexAdd', family: 'movement', kernels: ['scatterAdd'], differentiable: true });
+const gatherK = kernel('gather');
+const scatterAddK = kernel('scatterAdd');
 
 function view(x: Tensor, shape: readonly number[], strides: readonly number[], offset: number): Tensor {
   return new Tensor(x._buf, shape, x.dtype, x.device, strides, offset, x._root());
@@ -35,9 +37,8 @@ export function contiguous(x: Tensor): Tensor {
 /** A copy with its own storage. */
 export function clone(x: Tensor): Tensor {
   const t = asTensor('clone', 'x', x);
-  const be = backendOf(t);
-  const out = be.empty(t.shape, t.dtype);
-  be.copyInto(t, out);
+  const out = empty(t.shape, t.dtype, t.device);
+  copyInto(t, out);
   if (isRecording()) record('contiguous', out, [t], (g) => [() => g]);
   return out;
 }
@@ -115,25 +116,6 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   p[a] = b;
   p[b] = a;
   return permute(t, p);
-}
-
-/** Broadcasts to `shape` without copying (stride 0 on the repeated dims). */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  const t = asTensor('expand', 'x', x);
-  checkShape('expand', 'shape', shape);
-  if (sameShape(t.shape, shape)) return t;
-  const lead = shape.length - t.ndim;
-  if (lead < 0) throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to fewer dims ${shapeStr(shape)}`);
-  const strides = shape.map((d, i) => {
-    const j = i - lead;
-    if (j < 0) return 0;
-    if (t.shape[j] === d) return t._strides[j];
-    if (t.shape[j] === 1) return 0;
-    throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to ${shapeStr(shape)} (dim ${i}: ${t.shape[j]} vs ${d})`);
-  });
-  const out = view(t, shape.slice(), strides, t._offset);
-  if (isRecording()) record('expand', out, [t], (g, [a]) => [() => sumTo(g, a.shape)]);
-  return out;
 }
 
 /** Adds a dim of size 1 at `dim`. */
@@ -220,9 +202,8 @@ function applyView(t: Tensor, v: ViewSpec): Tensor {
 
 /** Zeros of `shape` with `g` written where `spec` selects (the backward of a slice). */
 function embed(g: Tensor, shape: readonly number[], idx: readonly IndexSpec[]): Tensor {
-  const be = backendOf(g);
-  const out = be.empty(shape, g.dtype, true);
-  be.copyInto(g, applyView(out, resolveIndex('embed', out, idx)));
+  const out = empty(shape, g.dtype, g.device, true);
+  copyInto(g, applyView(out, resolveIndex('embed', out, idx)));
   if (isRecording()) record('embed', out, [g], (gg) => [() => get(gg, ...idx)]);
   return out;
 }
@@ -262,7 +243,7 @@ function sameFamily(op: string, ts: readonly unknown[]): Tensor[] {
 }
 
 /** Joins tensors along an existing dim; all other dims must match. */
-export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
+export const concat = notMethod(function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const ts = sameFamily('concat', tensors);
   const first = ts[0];
   if (first.ndim === 0) throw new ShapeError('concat: cannot concatenate 0-d tensors; use stack');
@@ -275,12 +256,11 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   });
   const shape = first.shape.slice();
   shape[d] = total;
-  const be = backendOf(first);
-  const out = be.empty(shape, first.dtype);
+  const out = empty(shape, first.dtype, first.device);
   const sizes = ts.map((t) => t.shape[d]);
   let at = 0;
   for (const t of ts) {
-    be.copyInto(t, slice(out, d, at, at + t.shape[d]));
+    copyInto(t, slice(out, d, at, at + t.shape[d]));
     at += t.shape[d];
   }
   if (isRecording())
@@ -293,10 +273,10 @@ export function concat(tensors: readonly Tensor[], dim = 0): Tensor {
       });
     });
   return out;
-}
+});
 
 /** Joins tensors of one shape along a new dim. */
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+export const stack = notMethod(function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const ts = sameFamily('stack', tensors);
   const d = normDim('stack', dim, ts[0].ndim + 1);
   ts.forEach((t, i) => {
@@ -304,7 +284,7 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
       throw new ShapeError(`stack: tensors[${i}] has shape ${shapeStr(t.shape)}, expected ${shapeStr(ts[0].shape)} like tensors[0]`);
   });
   return concat(ts.map((t) => unsqueeze(t, d)), d);
-}
+});
 
 /** Splits into pieces of `size` along `dim` (the last may be smaller). Views. */
 export function split(x: Tensor, size: number, dim = 0): Tensor[] {
@@ -342,7 +322,7 @@ export function indexSelect(x: Tensor, dim: number, indices: Tensor | readonly n
   if (t.ndim === 0) throw new ShapeError('indexSelect: cannot index a 0-d tensor');
   const d = normDim('indexSelect', dim, t.ndim);
   const idx = indexArray('indexSelect', indices, t.shape[d]);
-  const out = backendOf(t).gather(t, d, idx);
+  const out = gather(t, d, idx);
   if (isRecording()) record('indexSelect', out, [t], (g, [a]) => [() => indexAdd(g, d, idx, a.shape[d])]);
   return out;
 }
@@ -355,8 +335,30 @@ export function indexAdd(g: Tensor, dim: number, indices: Int32Array | readonly 
   // Int32Array indices are checked too: indexAdd is public, not only the backward of indexSelect.
   const idx = indexArray('indexAdd', indices, size);
   if (idx.length !== t.shape[d]) throw new ShapeError(`indexAdd: ${idx.length} indices for dim ${d} of size ${t.shape[d]}`);
-  const out = backendOf(t).scatterAdd(t, d, idx, size);
+  const out = scatterAdd(t, d, idx, size);
   if (isRecording()) record('indexAdd', out, [t], (gg) => [() => indexSelect(gg, d, Array.from(idx))]);
+  return out;
+}
+
+/** x [.., n, ..] at `idx` along dim: the gather kernel over a contiguous x (idx on x's device). */
+function gather(x: Tensor, dim: number, idx: Int32Array): Tensor {
+  const c = wholeStorage(x);
+  const out = empty(withDim(x.shape, dim, idx.length), x.dtype, x.device);
+  const { outer, n, inner } = aroundDim(x.shape, dim);
+  const i = fromArray(idx, [idx.length], 'int32', x.device);
+  gatherK(raw(out), raw(c), raw(i), outer, n, inner, idx.length);
+  i.dispose();
+  return out;
+}
+
+/** Zeros with `size` slices along dim, plus each slice of g added at its index. */
+function scatterAdd(g: Tensor, dim: number, idx: Int32Array, size: number): Tensor {
+  const c = wholeStorage(g);
+  const out = empty(withDim(g.shape, dim, size), g.dtype, g.device, true);
+  const { outer, inner } = aroundDim(g.shape, dim);
+  const i = fromArray(idx, [idx.length], 'int32', g.device);
+  scatterAddK(raw(out), raw(c), raw(i), outer, size, inner, idx.length);
+  i.dispose();
   return out;
 }
 
@@ -367,41 +369,13 @@ export function to(x: Tensor, target: string): Tensor {
   if (target !== 'cpu' && target !== 'cuda')
     throw expected('to', 'target', "a dtype ('float32', 'float64', 'int32') or a device ('cpu', 'cuda')", target, ArgumentError);
   if (t.device === target) return t;
-  const out = backendFor(target).fromArray(t.data(), t.shape, t.dtype);
+  const out = fromArray(t.data(), t.shape, t.dtype, target);
   if (isRecording()) record('to', out, [t], (g, [a]) => [() => to(g, a.device)]);
   return out;
 }
 
-declare module '../tensor.js' {
-  interface Tensor {
-    reshape(shape: readonly number[]): Tensor;
-    permute(dims: readonly number[]): Tensor;
-    transpose(dim0?: number, dim1?: number): Tensor;
-    expand(shape: readonly number[]): Tensor;
-    unsqueeze(dim: number): Tensor;
-    squeeze(dim?: number): Tensor;
-    flatten(start?: number, end?: number): Tensor;
-    get(...idx: IndexSpec[]): Tensor;
-    slice(dim: number, start?: number, end?: number, step?: number): Tensor;
-    contiguous(): Tensor;
-    clone(): Tensor;
-    detach(): Tensor;
-    split(size: number, dim?: number): Tensor[];
-    indexSelect(dim: number, indices: Tensor | readonly number[]): Tensor;
-    cast(dtype: import('../dtype.js').DType): Tensor;
-    to(target: string): Tensor;
-    /** The transpose of the last two dims (a view). */
-    readonly T: Tensor;
-  }
-}
-installMethods({ reshape, permute, transpose, expand, unsqueeze, squeeze, flatten, slice, contiguous, clone, detach, split, indexSelect, cast, to });
 Object.defineProperty(Tensor.prototype, 'T', {
   get(this: Tensor) {
     return transpose(this);
   },
 });
-// get and slice take rest arguments
-(Tensor.prototype as unknown as { get: unknown }).get = function (this: Tensor, ...idx: IndexSpec[]) {
-  return get(this, ...idx);
-};
-

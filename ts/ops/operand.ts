@@ -1,16 +1,15 @@
 // Turning op arguments into tensors: numbers become scalars of the other operand's
 // dtype (like NumPy's weak scalars), devices must match, dtypes are promoted.
-import { backendOf } from '../backend/index.js';
+import { constant } from '../backend/index.js';
 import { type DType, isFloat, promote } from '../dtype.js';
 import { DeviceError, DTypeError, expected } from '../errors.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { cast } from './cast.js';
 
+/** A shared read-only 0-d tensor holding v, on `like`'s device (the CPU without one). */
 export function scalar(v: number, dtype: DType, like?: Tensor): Tensor {
-  const be = like ? backendOf(like) : backendOf(SCALAR_DEVICE);
-  return be.constant ? be.constant(v, dtype) : be.fromArray([v], [], dtype);
+  return constant(v, dtype, like?.device ?? 'cpu');
 }
-const SCALAR_DEVICE = { device: 'cpu' } as Tensor;
 
 /** A Tensor argument, checked. */
 export function asTensor(op: string, arg: string, x: unknown): Tensor {

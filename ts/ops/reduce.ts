@@ -1,13 +1,15 @@
-// Reductions over any set of dims (keepdims optional), argmax, softmax and logsoftmax.
+// Reductions over any set of dims (keepdims optional), argmax, softmax and logsoftmax, and
+// their inverse, broadcasting (expand): sum's derivative is an expand and expand's a sum, so
+// the two live together.
 import { isRecording, record } from '../autodiff/tape.js';
-import { backendOf } from '../backend/index.js';
+import { contiguous, empty, kernel, opCode, raw } from '../backend/index.js';
+import { aroundDim, meta, putOperands, putShape, putView } from '../backend/meta.js';
 import { ShapeError, shapeStr } from '../errors.js';
 import { broadcastShapes, checkShape, normDim, normDims, numel, sameShape } from '../shape.js';
-import { opCodes } from '../native.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { div, eq, mul, sub } from './binary.js';
-import { installMethods } from './methods.js';
-import { expand, reshape } from './movement.js';
+import { notMethod } from './methods.js';
+import { reshape } from './movement.js';
 import { asTensor, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
 import { exp } from './unary.js';
@@ -18,9 +20,21 @@ export type Dims = number | readonly number[] | null | undefined;
 
 for (const name of ['sum', 'mean', 'max', 'min'])
   registerOp({ name, family: 'reduce', kernels: [`reduce:${name === 'mean' ? 'sum' : name}`], differentiable: true });
-registerOp({ name: 'argmax', family: 'reduce', kernels: ['other:argmax'], differentiable: false });
-registerOp({ name: 'softmax', family: 'nn', kernels: ['other:softmax'], differentiable: true });
-registerOp({ name: 'logsoftmax', family: 'nn', kernels: ['other:logsoftmax'], differentiable: true });
+registerOp({ name: 'argmax', family: 'reduce', kernels: ['argmax'], differentiable: false });
+registerOp({ name: 'softmax', family: 'nn', kernels: ['softmax'], differentiable: true });
+registerOp({ name: 'logsoftmax', family: 'nn', kernels: ['softmax'], differentiable: true });
+registerOp({ name: 'expand', family: 'movement', kernels: [], differentiable: true });
+const reduceK = kernel('reduce');
+const argmaxK = kernel('argmax');
+const softmaxK = kernel('softmax');
+
+/** ndim, shape, x offset + strides, then one reduced flag per dim. */
+function putReduce(x: Tensor, mask: readonly boolean[]): void {
+  let p = putShape(0, x.shape);
+  p = putView(p, x, x.shape);
+  for (let i = 0; i < mask.length; i++) meta[p++] = mask[i] ? 1 : 0;
+}
+
 
 interface ReduceCtx {
   mask: boolean[];
@@ -41,9 +55,11 @@ function reduceOp(name: 'sum' | 'mean' | 'max' | 'min', xIn: Tensor, dims: Dims,
   const count = numel(x.shape) / Math.max(1, numel(kept));
   if ((name === 'max' || name === 'min') && x.size === 0 && (numel(kept) > 0 || kept.length === 0))
     throw new ShapeError(`${name}: cannot reduce over an empty dimension (shape ${shapeStr(x.shape)})`);
-  const code = opCodes.reduce[name === 'mean' ? 'sum' : name];
+  const code = opCode('reduce', name === 'mean' ? 'sum' : name);
   const scale = name === 'mean' ? 1 / count : 1;
-  let out = backendOf(x).reduce(code, x, mask, scale, kept);
+  let out = empty(kept, x.dtype, x.device);
+  putReduce(x, mask);
+  reduceK(raw(out), raw(x), code, scale);
   if (keepdims) out = reshape(out, outShape);
   if (isRecording()) {
     const ctx: ReduceCtx = { mask, keepShape };
@@ -102,13 +118,29 @@ function argBest(op: 'argmax' | 'argmin', x: Tensor, dim: number | undefined, ke
   let t = op === 'argmin' ? mul(x, -1) : x;
   if (dim === undefined || dim === null) {
     t = reshape(t, [t.size]);
-    const out = backendOf(t).argmax(t, 0, []);
+    const out = argmaxOf(t, 0, []);
     return keepdims ? reshape(out, x.shape.map(() => 1)) : out;
   }
   const d = normDim(op, dim, t.ndim);
   const outShape = t.shape.filter((_, i) => i !== d);
-  const out = backendOf(t).argmax(t, d, outShape);
+  const out = argmaxOf(t, d, outShape);
   return keepdims ? reshape(out, t.shape.map((s, i) => (i === d ? 1 : s))) : out;
+}
+
+function argmaxOf(x: Tensor, dim: number, outShape: readonly number[]): Tensor {
+  const out = empty(outShape, 'int32', x.device);
+  putOperands(x.shape, x);
+  argmaxK(raw(out), raw(x), dim);
+  return out;
+}
+
+/** softmax or logsoftmax along dim, through the kernel (over a contiguous copy of x when needed). */
+function softmaxOf(log: boolean, x: Tensor, dim: number): Tensor {
+  const c = contiguous(x);
+  const out = empty(x.shape, x.dtype, x.device);
+  const { outer, n, inner } = aroundDim(x.shape, dim);
+  softmaxK(raw(out), raw(c), log, outer, n, inner);
+  return out;
 }
 
 /** softmax along `dim` (default: the last), computed stably. */
@@ -116,7 +148,7 @@ export function softmax(x: Tensor, dim = -1): Tensor {
   const t = floatOperand(asTensor('softmax', 'x', x));
   const d = normDim('softmax', dim, Math.max(t.ndim, 1));
   if (t.ndim === 0) return softmax(reshape(t, [1]), 0).reshape([]);
-  const out = backendOf(t).softmax(false, t, d);
+  const out = softmaxOf(false, t, d);
   if (isRecording())
     record('softmax', out, [t], (g, _, y) => [() => mul(y, sub(g, sum(mul(g, y), d, true)))]);
   return out;
@@ -127,7 +159,7 @@ export function logsoftmax(x: Tensor, dim = -1): Tensor {
   const t = floatOperand(asTensor('logsoftmax', 'x', x));
   if (t.ndim === 0) return logsoftmax(reshape(t, [1]), 0).reshape([]);
   const d = normDim('logsoftmax', dim, t.ndim);
-  const out = backendOf(t).softmax(true, t, d);
+  const out = softmaxOf(true, t, d);
   if (isRecording())
     record('logsoftmax', out, [t], (g, _, y) => [() => sub(g, mul(exp(y), sum(g, d, true)))]);
   return out;
@@ -141,7 +173,7 @@ export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   // finite, else 0, so that a slice of -inf gives -inf rather than NaN (-inf - -inf), and an
   // empty reduction (which has no max) gives log(0) = -inf.
   let mc: Tensor;
-  if (t.size === 0) mc = backendOf(t).empty(keepShape, t.dtype, true);
+  if (t.size === 0) mc = empty(keepShape, t.dtype, t.device, true);
   else {
     mc = max(t, dims, true).detach();
     mc = where(eq(sub(mc, mc), 0), mc, 0);
@@ -150,8 +182,8 @@ export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   return keepdims ? s : reshape(s, outShape);
 }
 
-/** Sums `g` down to `shape` (the inverse of broadcasting `shape` up to g's shape). */
-export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
+/** Sums `g` down to `shape` (the inverse of broadcasting `shape` up to g's shape). Internal: the backward walker's. */
+export const sumTo = notMethod(function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const t = asTensor('sumTo', 'g', g);
   // Checked here because sumTo is public: wrong arguments used to fail inside reshape or
   // expand, or with a TypeError. A gradient smaller than `shape` is broadcast up to it.
@@ -165,19 +197,24 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
   const mask = t.shape.map((d, i) => i < lead || (shape[i - lead] === 1 && d !== 1));
   if (!mask.some((m) => m)) return reshape(t, shape);
   return reshape(sum(t, dimsOf(mask), true), shape);
+});
+
+/** Broadcasts to `shape` without copying (stride 0 on the repeated dims). */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  const t = asTensor('expand', 'x', x);
+  checkShape('expand', 'shape', shape);
+  if (sameShape(t.shape, shape)) return t;
+  const lead = shape.length - t.ndim;
+  if (lead < 0) throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to fewer dims ${shapeStr(shape)}`);
+  const strides = shape.map((d, i) => {
+    const j = i - lead;
+    if (j < 0) return 0;
+    if (t.shape[j] === d) return t._strides[j];
+    if (t.shape[j] === 1) return 0;
+    throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to ${shapeStr(shape)} (dim ${i}: ${t.shape[j]} vs ${d})`);
+  });
+  const out = new Tensor(t._buf, shape.slice(), t.dtype, t.device, strides, t._offset, t._root());
+  if (isRecording()) record('expand', out, [t], (g, [a]) => [() => sumTo(g, a.shape)]);
+  return out;
 }
 
-declare module '../tensor.js' {
-  interface Tensor {
-    sum(dims?: Dims, keepdims?: boolean): Tensor;
-    mean(dims?: Dims, keepdims?: boolean): Tensor;
-    max(dims?: Dims, keepdims?: boolean): Tensor;
-    min(dims?: Dims, keepdims?: boolean): Tensor;
-    argmax(dim?: number, keepdims?: boolean): Tensor;
-    argmin(dim?: number, keepdims?: boolean): Tensor;
-    softmax(dim?: number): Tensor;
-    logsoftmax(dim?: number): Tensor;
-    logsumexp(dims?: Dims, keepdims?: boolean): Tensor;
-  }
-}
-installMethods({ sum, mean, max, min, argmax, argmin, softmax, logsoftmax, logsumexp });

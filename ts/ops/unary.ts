@@ -1,48 +1,10 @@
 // Unary elementwise ops. Each backward rule is written with public ops (so it can be
 // differentiated again); where a fused native derivative kernel exists it is used
-// instead, but only when nothing outside is recording (the result is then a plain
-// number array no outer gradient needs). A test checks both paths agree.
-import { isRecording, isTracked, record, type Vjp } from '../autodiff/tape.js';
-import { backendOf } from '../backend/index.js';
-import { opCodes } from '../native.js';
-import type { Tensor, TensorLike } from '../tensor.js';
-import { add, gt, mul, sub, div } from './binary.js';
-import { installMethods } from './methods.js';
-import { asOperand, floatOperand } from './operand.js';
-import { OUTPUT_DERIVATIVE, fromOutput, outputRuleOf } from './output-derivative.js';
-import { registerOp } from './registry.js';
-
-/** When set, backward rules always take the composed path (used by tests to compare paths). */
-export const fusedBackward = { enabled: true };
-
-function defineUnary(name: string, vjp: Vjp | null, opts: { float?: boolean; fused?: boolean } = {}) {
-  const code = opCodes.unary[name];
-  const gradCode = opts.fused ? opCodes.unaryGrad[name] : -1;
-  const kernels = [`unary:${name}`];
-  if (opts.fused) kernels.push(`unaryGrad:${name}`);
-  registerOp({ name, family: 'unary', kernels, differentiable: vjp !== null });
-  const rule: Vjp | null =
-    vjp === null
-      ? null
-      : opts.fused
-        ? (g, inputs, y, ctx) => {
-            const x = inputs[0];
-            if (fusedBackward.enabled && !isTracked(g, x, y)) return [() => backendOf(x).unaryGrad(gradCode, x, y, g)];
-            return vjp(g, inputs, y, ctx);
-          }
-        : vjp;
-  const op = (x: TensorLike): Tensor => {
-    let t = asOperand(name, 'x', x);
-    if (opts.float !== false) t = floatOperand(t);
-    const out = backendOf(t).unary(code, t);
-    if (rule !== null && isRecording()) record(name, out, [t], rule);
-    return out;
-  };
-  Object.defineProperty(op, 'name', { value: name }); // printed by layers: Dense(784 => 512, relu)
-  const fromY = outputRuleOf(vjp);
-  if (fromY !== undefined && opts.fused) OUTPUT_DERIVATIVE.set(op, { code, gradCode, derivative: fromY });
-  return op;
-}
+// instead, but only when nothing outside is recording (ts/ops/elementwise.ts). A test
+// checks both paths agree.
+import { add, div, gt, mul, sub } from './binary.js';
+import { defineUnary } from './elementwise.js';
+import { fromOutput } from './output-derivative.js';
 
 export const neg = defineUnary('neg', (g) => [() => neg(g)], { float: false });
 export const exp = defineUnary('exp', (g, _, y) => [() => mul(g, y)]);
@@ -82,27 +44,5 @@ export const gelu = defineUnary(
   { fused: true },
 );
 
-/** σ: an alias of `sigmoid`, as in Flux. */
+/** σ: an alias of `sigmoid`, as in Flux (also the method x.σ()). */
 export const σ = sigmoid;
-
-declare module '../tensor.js' {
-  interface Tensor {
-    neg(): Tensor;
-    exp(): Tensor;
-    log(): Tensor;
-    sqrt(): Tensor;
-    abs(): Tensor;
-    sign(): Tensor;
-    sin(): Tensor;
-    cos(): Tensor;
-    tanh(): Tensor;
-    sigmoid(): Tensor;
-    relu(): Tensor;
-    softplus(): Tensor;
-    gelu(): Tensor;
-    recip(): Tensor;
-    log1p(): Tensor;
-    expm1(): Tensor;
-  }
-}
-installMethods({ neg, exp, log, sqrt, abs, sign, sin, cos, tanh, sigmoid, relu, softplus, gelu, recip, log1p, expm1 });

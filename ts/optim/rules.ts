@@ -5,7 +5,7 @@
 // step used when they are the whole rule (a test shows both paths agree).
 import { zerosLike } from '../creation.js';
 import { ArgumentError, expected } from '../errors.js';
-import { backendOf } from '../backend/index.js';
+import { adamStep, ownsStorage, sgdStep } from '../ops/optim.js';
 import { maximum, minimum, mul, div, add, sub } from '../ops/binary.js';
 import { sqrt } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
@@ -44,11 +44,6 @@ export abstract class Rule {
   }
 }
 
-/** Fused kernels update whole storage buffers: only for tensors that are their whole buffer. */
-function ownsStorage(x: Tensor): boolean {
-  return x.isContiguous && x._offset === 0 && x._buf.length === x.size;
-}
-
 function positive(op: string, name: string, v: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw expected(op, name, 'a non-negative number', v);
   return v;
@@ -73,7 +68,7 @@ export class Descent extends Rule {
   }
   override fused(_s: null, x: Tensor, dx: Tensor): boolean {
     if (!ownsStorage(x)) return false;
-    backendOf(x).sgdStep(x, dx, this.eta);
+    sgdStep(x, dx, this.eta);
     return true;
   }
   hyper() {
@@ -218,7 +213,7 @@ export class Adam extends Rule {
   }
   override fused(s: AdamState, x: Tensor, dx: Tensor): boolean {
     if (!ownsStorage(x)) return false;
-    backendOf(x).adamStep(x, dx, s.m, s.v, this.eta, this.beta[0], this.beta[1], this.eps, s.t + 1, this.decay());
+    adamStep(x, dx, s.m, s.v, { lr: this.eta, beta: this.beta, eps: this.eps, step: s.t + 1, decay: this.decay() });
     s.t += 1; // counted only once the step happened
     return true;
   }

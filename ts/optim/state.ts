@@ -1,13 +1,14 @@
-// Optimiser state kept apart from the model (Optimisers.jl): `setup` builds a tree that
-// mirrors the model's trainable fields with a Leaf per parameter (tied weights share one
-// Leaf); `update` walks model, gradient and state together and steps each parameter once.
+// Optimiser state kept apart from the model (Optimisers.jl): `setup` mirrors the model's
+// trainable fields with a Leaf per parameter (tied weights share one Leaf); `update` walks
+// state, model and gradient together and steps each parameter once. The walks are the model
+// walk of ts/tree.ts.
 import { Grads } from '../autodiff/params.js';
-import { ArgumentError, DeviceError, ShapeError, expected, shapeStr } from '../errors.js';
+import { ArgumentError, DeviceError, ShapeError, describe, expected, shapeStr } from '../errors.js';
 import { cast } from '../ops/cast.js';
 import { checkTarget } from '../ops/inplace.js';
 import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { trainableChildren } from '../tree.js';
+import { childAt, children, fcollect, fmapstructure, isNode, joinPath } from '../tree.js';
 import { Rule, type RuleState } from './rules.js';
 
 export class Leaf {
@@ -24,40 +25,37 @@ export class Leaf {
 /** A state tree: Leaf at each parameter, objects/arrays mirroring the model elsewhere, null for non-trainable fields. */
 export type StateTree = Leaf | StateTree[] | { [k: string]: StateTree } | null;
 
+const isLeaf = (x: unknown): x is Leaf => x instanceof Leaf;
+const STATE = { leaf: isLeaf };
+
 /** The optimiser state for every trainable tensor of `model`. */
 export function setup(rule: Rule, model: unknown): StateTree {
   if (!(rule instanceof Rule)) throw expected('setup', 'rule', 'an optimisation rule (Descent, Adam, ...)', rule);
-  const cache = new Map<unknown, StateTree>();
-  const walk = (x: unknown): StateTree => {
-    if (cache.has(x)) return cache.get(x) as StateTree;
-    if (x instanceof Tensor) {
-      const leaf = x.dtype === 'int32' ? null : new Leaf(rule, rule.init(x));
-      cache.set(x, leaf);
-      return leaf;
-    }
-    const kids = trainableChildren(x);
-    if (kids.length === 0) return null;
-    const out: StateTree = Array.isArray(x) ? [] : {};
-    cache.set(x, out);
-    for (const [k, v] of kids) (out as Record<string, StateTree>)[k] = walk(v);
-    return out;
-  };
-  return walk(model);
+  return fmapstructure((x) => (x instanceof Tensor && x.dtype !== 'int32' ? new Leaf(rule, rule.init(x)) : null), model, {
+    trainable: true,
+  }) as StateTree;
 }
 
-function child(x: unknown, k: string): unknown {
-  if (x === null || x === undefined) return undefined;
-  return (x as Record<string, unknown>)[k];
+/** Throws unless `state` is a state tree made by `setup` (a rule in its place is the usual mistake). */
+function checkState(op: string, state: unknown): void {
+  if (state instanceof Rule)
+    throw new ArgumentError(`${op}: expected the optimiser state from setup(rule, model), got the rule ${state}; call setup first: const opt = setup(${state}, model)`);
+  if (state !== null && !isNode(state)) throw expected(op, 'state', 'the optimiser state from setup(rule, model)', state);
 }
 
 /**
  * One optimisation step in place: `update(state, model, grad)` with `grad` the structural
- * gradient of the model (from `gradient(m => loss(m), model)[0]`) or a `Grads`.
+ * gradient of the model (from `gradient(m => loss(m), model)[0]`) or a `Grads`. A gradient
+ * whose structure does not match the model is an error naming the first path that differs.
  */
 export function update(state: StateTree, model: unknown, grad: unknown): void {
-  const visited = new Set<Leaf>();
+  checkState('update', state);
   const implicit = grad instanceof Grads ? grad : null;
-  const walk = (s: StateTree, m: unknown, g: unknown, path: string): void => {
+  if (!implicit && grad !== null && grad !== undefined && !(grad instanceof Tensor) && !isNode(grad))
+    throw expected('update', 'grad', "the model's structural gradient (gradient(m => loss(m), model)[0]) or Grads", grad);
+  if (!implicit) checkGradient(model, grad, '');
+  const visited = new Set<Leaf>();
+  const walk = (s: unknown, m: unknown, g: unknown, path: string): void => {
     if (s === null || s === undefined) return;
     if (s instanceof Leaf) {
       if (visited.has(s)) return; // a tied weight is stepped once
@@ -65,61 +63,73 @@ export function update(state: StateTree, model: unknown, grad: unknown): void {
       if (!(m instanceof Tensor)) throw new ArgumentError(`update: the model has no tensor at ${path || 'the root'} where the state has a parameter`);
       const dx = implicit ? (implicit.has(m) ? implicit.get(m) : null) : g;
       if (dx === null || dx === undefined || s.frozen) return;
-      if (!(dx instanceof Tensor)) throw expected('update', `the gradient at ${path}`, 'a Tensor or null', dx);
-      if (!sameShape(dx.shape, m.shape))
-        throw new ShapeError(`update: gradient at ${path} has shape ${shapeStr(dx.shape)} but the parameter has ${shapeStr(m.shape)}`);
-      if (dx.device !== m.device) throw new DeviceError(`update: gradient at ${path} is on ${dx.device} but the parameter is on ${m.device}`);
-      const step: Tensor = dx.dtype === m.dtype ? dx : cast(dx, m.dtype);
-      checkTarget('update', m); // the fused kernels write in place too: same guards
-      if (s.rule.fused(s.state, m, step)) m._root()._version++;
-      else m.subInPlace(s.rule.apply(s.state, m, step));
+      step(s, m, dx, path);
       return;
     }
-    for (const [k, sub] of Object.entries(s)) walk(sub, child(m, k), implicit ? null : child(g, k), path ? `${path}.${k}` : k);
+    for (const [k, sub] of children(s, STATE)) walk(sub, childAt(m, k), implicit ? null : childAt(g, k), joinPath(path, k));
   };
   walk(state, model, grad, '');
 }
 
-function leaves(s: StateTree, fn: (l: Leaf) => void, seen = new Set<unknown>()): void {
-  if (s === null || s === undefined || seen.has(s)) return;
-  seen.add(s);
-  if (s instanceof Leaf) fn(s);
-  else for (const v of Object.values(s)) leaves(v, fn, seen);
+function step(s: Leaf, m: Tensor, dx: unknown, path: string): void {
+  if (!(dx instanceof Tensor)) throw expected('update', `the gradient at ${path}`, 'a Tensor or null', dx);
+  dx._check(`update (the gradient at ${path})`);
+  if (!sameShape(dx.shape, m.shape))
+    throw new ShapeError(`update: gradient at ${path} has shape ${shapeStr(dx.shape)} but the parameter has ${shapeStr(m.shape)}`);
+  if (dx.device !== m.device) throw new DeviceError(`update: gradient at ${path} is on ${dx.device} but the parameter is on ${m.device}`);
+  const g: Tensor = dx.dtype === m.dtype ? dx : cast(dx, m.dtype);
+  checkTarget('update', m); // the fused kernels write in place too: same guards
+  if (!s.rule.fused(s.state, m, g)) m.subInPlace(s.rule.apply(s.state, m, g));
 }
 
-/** Changes hyperparameters everywhere in the tree: `adjust(state, 0.01)` sets the learning rate; `adjust(state, { beta: [0.8, 0.99] })`. */
-export function adjust(state: StateTree, changes: number | Record<string, number | number[]>): void {
-  const c = typeof changes === 'number' ? { eta: changes } : changes;
-  if (c === null || typeof c !== 'object') throw expected('adjust', 'changes', 'a learning rate or an object of hyperparameters', changes);
-  leaves(state, (l) => {
-    l.rule = l.rule.adjust(c);
-  });
-}
-
-/** Stops updating every parameter in this (sub)tree, e.g. `freeze(state.layers[0])`. */
-export function freeze(state: StateTree): void {
-  leaves(state, (l) => {
-    l.frozen = true;
-  });
-}
-
-/** Undoes `freeze`. */
-export function thaw(state: StateTree): void {
-  leaves(state, (l) => {
-    l.frozen = false;
-  });
+/**
+ * A structural gradient mirrors the model: every field it names is a field of the model, a
+ * tensor's gradient is a tensor (or null), and a layer's is a structure (or null). Checked
+ * before any parameter changes, so a mismatch leaves the model as it was.
+ */
+function checkGradient(m: unknown, g: unknown, path: string): void {
+  if (g === null || g === undefined) return;
+  const at = path || 'the root';
+  if (m instanceof Tensor) {
+    if (!(g instanceof Tensor)) throw new ArgumentError(`update: the gradient at ${at} is ${describe(g)} but the model has a tensor there`);
+    return;
+  }
+  if (g instanceof Tensor || !isNode(g)) throw new ArgumentError(`update: the gradient at ${at} is ${describe(g)} but the model has ${describe(m)} there`);
+  if (!isNode(m)) throw new ArgumentError(`update: the gradient has ${at}, which the model lacks`);
+  const keys = new Set(children(m).map(([k]) => k));
+  const given = children(g);
+  if (given.length === 0 && keys.size > 0)
+    throw new ArgumentError(`update: the gradient at ${at} is empty but the model has ${[...keys].map((k) => joinPath(path, k)).join(', ')}`);
+  for (const [k, v] of given) {
+    if (!keys.has(k)) {
+      const hint = Array.isArray(g) && !Array.isArray(m) && path === '' ? ' (withGradient returns one gradient per argument: pass grad[0])' : '';
+      throw new ArgumentError(`update: the gradient has ${joinPath(path, k)}, which the model lacks${hint}`);
+    }
+    checkGradient(childAt(m, k), v, joinPath(path, k));
+  }
 }
 
 /** Every Leaf with its path, in walk order (used by checkpoints). */
 export function stateLeaves(state: StateTree): [string, Leaf][] {
-  const out: [string, Leaf][] = [];
-  const seen = new Set<unknown>();
-  const walk = (s: StateTree, path: string) => {
-    if (s === null || s === undefined || seen.has(s)) return;
-    seen.add(s);
-    if (s instanceof Leaf) out.push([path, s]);
-    else for (const [k, v] of Object.entries(s)) walk(v, path ? `${path}.${k}` : k);
-  };
-  walk(state, '');
-  return out;
+  return fcollect(state, { ...STATE, keep: isLeaf }) as [string, Leaf][];
+}
+
+/** Changes hyperparameters everywhere in the tree: `adjust(state, 0.01)` sets the learning rate; `adjust(state, { beta: [0.8, 0.99] })`. */
+export function adjust(state: StateTree, changes: number | Record<string, number | number[]>): void {
+  checkState('adjust', state);
+  const c = typeof changes === 'number' ? { eta: changes } : changes;
+  if (c === null || typeof c !== 'object') throw expected('adjust', 'changes', 'a learning rate or an object of hyperparameters', changes);
+  for (const [, l] of stateLeaves(state)) l.rule = l.rule.adjust(c);
+}
+
+/** Stops updating every parameter in this (sub)tree, e.g. `freeze(state.layers[0])`. */
+export function freeze(state: StateTree): void {
+  checkState('freeze', state);
+  for (const [, l] of stateLeaves(state)) l.frozen = true;
+}
+
+/** Undoes `freeze`. */
+export function thaw(state: StateTree): void {
+  checkState('thaw', state);
+  for (const [, l] of stateLeaves(state)) l.frozen = false;
 }

@@ -1,9 +1,10 @@
 // Mini-batches over tensors, or arrays / objects of tensors that share their first dim
 // (observations along the first dimension: batch first). Reshuffled every epoch.
-import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
+import { ArgumentError, ShapeError, describe, expected, shapeStr } from '../errors.js';
 import { indexSelect, slice } from '../ops/movement.js';
 import { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
+import { collect, fcollect, fmap, isNode } from '../tree.js';
 
 export interface DataLoaderOptions {
   batchSize?: number;
@@ -56,20 +57,13 @@ export class DataLoader<D extends Data> implements Iterable<D> {
       const start = b * this.batchSize;
       const end = Math.min(start + this.batchSize, this.count);
       const pick = (t: Tensor) => (order ? indexSelect(t, 0, order.slice(start, end)) : slice(t, 0, start, end));
-      yield mapLeaves(this.data, pick) as D;
+      yield fmap(pick, this.data) as D;
     }
   }
 }
 
 function leavesOf(d: unknown): Tensor[] {
-  if (d instanceof Tensor) return [d];
-  if (Array.isArray(d)) return d.flatMap(leavesOf);
-  if (d !== null && typeof d === 'object') return Object.values(d).flatMap(leavesOf);
-  throw new ArgumentError(`DataLoader: expected tensors in the data, found ${typeof d}`);
-}
-
-function mapLeaves(d: unknown, fn: (t: Tensor) => Tensor): unknown {
-  if (d instanceof Tensor) return fn(d);
-  if (Array.isArray(d)) return d.map((x) => mapLeaves(x, fn));
-  return Object.fromEntries(Object.entries(d as object).map(([k, v]) => [k, mapLeaves(v, fn)]));
+  for (const [path, x] of fcollect(d)) if (!isNode(x) && !(x instanceof Tensor))
+    throw new ArgumentError(`DataLoader: expected tensors in the data, found ${describe(x)}${path ? ` at ${path}` : ''}`);
+  return collect(d);
 }

@@ -1,7 +1,7 @@
 // Binary ops over broadcast operands (one template for every op) and `where`.
 #include "../ops.def"
 #include "../scalar_ops.h"
-#include "kernels.h"
+#include "../kernels.h"
 #include "strided.h"
 
 namespace flx {
@@ -45,31 +45,12 @@ void binary_typed(int op, const Strided<3>& it, T* out, const T* a, const T* b) 
   }
 }
 
-// Reads out-shape plus the strides of N operands (inputs already broadcast to the out shape).
+// Reads the out shape and the views of N operands (inputs already broadcast to the out shape).
 template <int N>
-Strided<N> read_broadcast(const Napi::Env& env, const Arr* arrs, const char* const* names) {
-  int64_t lens[N];
-  for (int k = 0; k < N; ++k) lens[k] = arrs[k].len;
-  Strided<N> it = read_strided_meta<N>(env, lens, names);
+Strided<N> read_broadcast(Call& c, const Buf* bufs, const char* const* names) {
+  Strided<N> it = read_strided_meta<N>(c, bufs, names);
   it.coalesce();
   return it;
-}
-
-// binary(op, a, b, out); meta: ndim, shape, out offset+strides, a offset+strides, b offset+strides
-Napi::Value Binary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int op = info[0].As<Napi::Number>().Int32Value();
-  FLX_THROW_IF(op < 0 || op >= kNumBinary, env, RangeError, "binary: unknown op");
-  Arr arrs[3] = {arr(info, 3, "binary: out"), arr(info, 1, "binary: a"), arr(info, 2, "binary: b")};
-  FLX_THROW_IF(arrs[1].dtype != arrs[0].dtype || arrs[2].dtype != arrs[0].dtype, env, TypeError,
-               "binary: operands must share one dtype");
-  static const char* names[3] = {"binary: out", "binary: a", "binary: b"};
-  Strided<3> it = read_broadcast<3>(env, arrs, names);
-  with_dtype(arrs[0].dtype, [&](auto tag) {
-    using T = decltype(tag);
-    binary_typed<T>(op, it, arrs[0].as<T>(), arrs[1].as<T>(), arrs[2].as<T>());
-  });
-  return env.Undefined();
 }
 
 template <class T>
@@ -80,27 +61,31 @@ void where_typed(const Strided<4>& it, T* out, const T* c, const T* a, const T* 
   }, kGrainCheap);
 }
 
-// where(cond, a, b, out): cond is 0/1 in the same dtype; meta as for binary with 4 operands.
-Napi::Value Where(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr arrs[4] = {arr(info, 3, "where: out"), arr(info, 0, "where: cond"), arr(info, 1, "where: a"),
-                 arr(info, 2, "where: b")};
-  for (int k = 1; k < 4; ++k)
-    FLX_THROW_IF(arrs[k].dtype != arrs[0].dtype, env, TypeError, "where: operands must share one dtype");
-  static const char* names[4] = {"where: out", "where: cond", "where: a", "where: b"};
-  Strided<4> it = read_broadcast<4>(env, arrs, names);
-  with_dtype(arrs[0].dtype, [&](auto tag) {
-    using T = decltype(tag);
-    where_typed<T>(it, arrs[0].as<T>(), arrs[1].as<T>(), arrs[2].as<T>(), arrs[3].as<T>());
-  });
-  return env.Undefined();
-}
-
 }  // namespace
 
-void register_binary(Napi::Env env, Napi::Object exports) {
-  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
-  exports.Set("where", Napi::Function::New(env, Where, "where"));
+// binary(out, a, b, op); meta: ndim, shape, out offset+strides, a offset+strides, b offset+strides
+void binary_cpu(Call& c) {
+  static const char* names[3] = {"out", "a", "b"};
+  const Buf bufs[3] = {c.buf(0, "out"), c.buf(1, "a"), c.buf(2, "b")};
+  const int op = int(c.op(3, kNumBinary));
+  FLX_CHECK(bufs[1].dtype != bufs[0].dtype || bufs[2].dtype != bufs[0].dtype, type, "binary: operands must share one dtype");
+  Strided<3> it = read_broadcast<3>(c, bufs, names);
+  with_dtype(bufs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    binary_typed<T>(op, it, bufs[0].as<T>(), bufs[1].as<T>(), bufs[2].as<T>());
+  });
+}
+
+// where(out, cond, a, b): cond is 0/1 in the same dtype; meta as for binary with 4 operands.
+void where_cpu(Call& c) {
+  static const char* names[4] = {"out", "cond", "a", "b"};
+  const Buf bufs[4] = {c.buf(0, "out"), c.buf(1, "cond"), c.buf(2, "a"), c.buf(3, "b")};
+  for (int k = 1; k < 4; ++k) FLX_CHECK(bufs[k].dtype != bufs[0].dtype, type, "where: operands must share one dtype");
+  Strided<4> it = read_broadcast<4>(c, bufs, names);
+  with_dtype(bufs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    where_typed<T>(it, bufs[0].as<T>(), bufs[1].as<T>(), bufs[2].as<T>(), bufs[3].as<T>());
+  });
 }
 
 }  // namespace flx

@@ -7,7 +7,7 @@
 // no faster than the two kernels once the sums were vectorised, and was left out.)
 
 #include "../scalar_ops.h"
-#include "kernels.h"
+#include "../kernels.h"
 #include "simd.h"
 #include "strided.h"
 
@@ -52,38 +52,30 @@ void bias_act_typed(int act, int64_t rows, int64_t cols, T* y, const T* bias) {
   }
 }
 
-// biasAct(y, bias|null, act, cols): the rows are y's length / cols, worked out here (a row
-// count passed in could overflow rows * cols and pass a length check).
-Napi::Value BiasAct(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr y = arr(info, 0, "biasAct: y");
-  const bool has_bias = !info[1].IsNull();
-  Arr bias = has_bias ? arr(info, 1, "biasAct: bias") : Arr{};
-  const int act = info[2].As<Napi::Number>().Int32Value();
-  const int64_t cols = info[3].As<Napi::Number>().Int64Value();
-  FLX_THROW_IF(act < -1 || act >= kNumUnary, env, RangeError, "biasAct: unknown activation");
-  FLX_THROW_IF(cols < 0 || (cols == 0 && y.len != 0) || (cols > 0 && y.len % cols != 0), env, RangeError,
-               "biasAct: y's length must be a multiple of cols");
-  FLX_THROW_IF(has_bias && (bias.len != cols || bias.dtype != y.dtype), env, RangeError,
-               "biasAct: bias must hold cols elements of y's dtype");
-  if (y.len == 0) return env.Undefined();
-  const size_t esize = y.dtype == DType::f64 ? 8 : 4;
-  const char* y0 = static_cast<const char*>(y.data);
-  const char* b0 = static_cast<const char*>(bias.data);
-  FLX_THROW_IF(has_bias && b0 < y0 + y.len * esize && y0 < b0 + bias.len * esize, env, RangeError,
-               "biasAct: bias overlaps y");
-  const int64_t rows = y.len / cols;
-  with_float_dtype(env, "biasAct", y.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    bias_act_typed<T>(act, rows, cols, y.as<T>(), has_bias ? bias.as<T>() : nullptr);
-  });
-  return env.Undefined();
-}
-
 }  // namespace
 
-void register_fused(Napi::Env env, Napi::Object exports) {
-  exports.Set("biasAct", Napi::Function::New(env, BiasAct, "biasAct"));
+// biasAct(y, bias|null, act, cols): the rows are y's length / cols, worked out here (a row
+// count passed in could overflow rows * cols and pass a length check).
+void biasAct_cpu(Call& c) {
+  const Buf y = c.buf(0, "y");
+  const Buf bias = c.opt_buf(1, "bias");
+  const int act = int(c.integer(2, "act", INT32_MIN, INT32_MAX));
+  const int64_t cols = c.integer(3, "cols", 0, int64_t(1) << 62);
+  FLX_CHECK(act < -1 || act >= kNumUnary, range, "biasAct: unknown activation");
+  FLX_CHECK((cols == 0 && y.len != 0) || (cols > 0 && y.len % cols != 0), range,
+            "biasAct: y's length must be a multiple of cols");
+  FLX_CHECK(bias.present && (bias.len != cols || bias.dtype != y.dtype), range,
+            "biasAct: bias must hold cols elements of y's dtype");
+  if (y.len == 0) return;
+  const size_t esize = dtype_size(y.dtype);
+  const char* y0 = static_cast<const char*>(y.data);
+  const char* b0 = static_cast<const char*>(bias.data);
+  FLX_CHECK(bias.present && b0 < y0 + y.len * esize && y0 < b0 + bias.len * esize, range, "biasAct: bias overlaps y");
+  const int64_t rows = y.len / cols;
+  with_float_dtype("biasAct", y.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    bias_act_typed<T>(act, rows, cols, y.as<T>(), bias.present ? bias.as<T>() : nullptr);
+  });
 }
 
 }  // namespace flx

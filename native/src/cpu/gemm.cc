@@ -3,8 +3,10 @@
 #include <cblas.h>
 
 #include <cstring>
+#include <mutex>
+#include <string>
 
-#include "kernels.h"
+#include "../kernels.h"
 #include "strided.h"
 
 namespace flx {
@@ -28,18 +30,26 @@ void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const doubl
               blasint(K), 1.0, a, blasint(lda), b, blasint(ldb), 0.0, c, blasint(N));
 }
 
-// matmul(a, b, out); meta: nb, batch shape, a offset + batch strides, b offset + batch strides,
+}  // namespace
+
+// OpenBLAS keeps process-wide state (its thread server); calls from two threads at once (two
+// worker threads training) are serialised here rather than trusted to its build's locking.
+static std::mutex& blas_mutex() {
+  static std::mutex* m = new std::mutex();
+  return *m;
+}
+
+// matmul(out, a, b); meta: nb, batch shape, a offset + batch strides, b offset + batch strides,
 // M, N, K, transA, lda, transB, ldb. out is contiguous [batch..., M, N].
-Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr a = arr(info, 0, "matmul: a"), b = arr(info, 1, "matmul: b"), out = arr(info, 2, "matmul: out");
-  FLX_THROW_IF(a.dtype != out.dtype || b.dtype != out.dtype, env, TypeError, "matmul: dtypes differ");
-  FLX_THROW_IF(out.dtype == DType::i32, env, TypeError, "matmul: int32 is not supported");
-  Meta m(env);
+void matmul_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), a = c.buf(1, "a"), b = c.buf(2, "b");
+  FLX_CHECK(a.dtype != out.dtype || b.dtype != out.dtype, type, "matmul: dtypes differ");
+  FLX_CHECK(out.dtype == DType::i32, type, "matmul: int32 is not supported");
+  Meta m = c.meta();
   Strided<3> it;
-  it.ndim = read_ndim(m, env);
-  FLX_THROW_IF(it.ndim > kMaxDims - 2, env, RangeError, "matmul: too many batch dims");
-  read_shape(m, it.ndim, it.shape);
+  it.ndim = read_ndim(m, "matmul");
+  FLX_CHECK(it.ndim > kMaxDims - 2, range, "matmul: too many batch dims");
+  read_shape(m, it.ndim, it.shape, "matmul");
   read_strides(m, it.ndim, &it.offset[1], it.strides[1]);
   read_strides(m, it.ndim, &it.offset[2], it.strides[2]);
   const int64_t M = m.next(), N = m.next(), K = m.next();
@@ -47,14 +57,15 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   const int64_t lda = m.next();
   const bool tb = m.next() != 0;
   const int64_t ldb = m.next();
-  FLX_THROW_IF(M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX, env, RangeError,
-               "matmul: bad sizes");
+  FLX_CHECK(M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX || lda > INT32_MAX ||
+                ldb > INT32_MAX,
+            range, "matmul: bad sizes");
   int64_t batch = 1;
-  for (int d = 0; d < it.ndim; ++d) batch *= it.shape[d];
-  FLX_THROW_IF(out.len != batch * M * N, env, RangeError, "matmul: out has the wrong length");
-  check_matrix(env, "matmul: a", ta, M, K, lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
-  check_matrix(env, "matmul: b", tb, K, N, ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
-  if (out.len == 0) return env.Undefined();
+  for (int d = 0; d < it.ndim; ++d) batch = mul_size(batch, it.shape[d], "matmul");
+  FLX_CHECK(out.len != mul_size(mul_size(batch, M, "matmul"), N, "matmul"), range, "matmul: out has the wrong length");
+  check_matrix(c.where("a"), ta, M, K, lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
+  check_matrix(c.where("b"), tb, K, N, ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
+  if (out.len == 0) return;
   // out strides for the batch: contiguous blocks of M*N
   int64_t s = M * N;
   for (int d = it.ndim - 1; d >= 0; --d) { it.strides[0][d] = s; s *= it.shape[d]; }
@@ -62,35 +73,26 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   it.coalesce();
   auto run = [&](auto* pa, auto* pb, auto* pc) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(pc)>>;
+    std::lock_guard<std::mutex> lock(blas_mutex());
     it.for_range(0, batch, [&](const int64_t* o, int64_t n, const int64_t* st) {
       for (int64_t i = 0; i < n; ++i) {
-        T* c = pc + o[0] + i * st[0];
-        if (K == 0) { std::memset(c, 0, sizeof(T) * size_t(M * N)); continue; }
-        gemm<T>(ta, tb, M, N, K, pa + o[1] + i * st[1], lda, pb + o[2] + i * st[2], ldb, c);
+        T* pout = pc + o[0] + i * st[0];
+        if (K == 0) { std::memset(pout, 0, sizeof(T) * size_t(M * N)); continue; }
+        gemm<T>(ta, tb, M, N, K, pa + o[1] + i * st[1], lda, pb + o[2] + i * st[2], ldb, pout);
       }
     });
   };
   if (out.dtype == DType::f32) run(a.as<float>(), b.as<float>(), out.as<float>());
   else run(a.as<double>(), b.as<double>(), out.as<double>());
-  return env.Undefined();
 }
 
-Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), std::string(openblas_get_config()) + " threads=" +
-                                           std::to_string(openblas_get_num_threads()));
+std::string blas_info() {
+  return std::string(openblas_get_config()) + " threads=" + std::to_string(openblas_get_num_threads());
 }
 
-Napi::Value SetBlasThreads(const Napi::CallbackInfo& info) {
-  openblas_set_num_threads(info[0].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
-}
-
-}  // namespace
-
-void register_gemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
-  exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
-  exports.Set("setBlasThreads", Napi::Function::New(env, SetBlasThreads, "setBlasThreads"));
+void set_blas_threads(int n) {
+  std::lock_guard<std::mutex> lock(blas_mutex());
+  openblas_set_num_threads(n);
 }
 
 }  // namespace flx

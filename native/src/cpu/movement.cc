@@ -2,7 +2,7 @@
 // assignment), and gather / scatter-add along one dim (indexing and its gradient).
 #include <cstring>
 
-#include "kernels.h"
+#include "../kernels.h"
 #include "strided.h"
 
 namespace flx {
@@ -22,43 +22,27 @@ void copy_typed(const Strided<2>& it, D* dst, const S* src) {
   }, kGrainCheap);
 }
 
-// copy(src, dst); meta: ndim, shape, dst offset+strides, src offset+strides (src may broadcast).
-Napi::Value Copy(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr src = arr(info, 0, "copy: src"), dst = arr(info, 1, "copy: dst");
-  const int64_t lens[2] = {dst.len, src.len};
-  static const char* names[2] = {"copy: dst", "copy: src"};
-  Strided<2> it = read_strided_meta<2>(env, lens, names);
-  if (it.numel() == 0) return env.Undefined();
-  it.coalesce();
-  // every (dst, src) dtype pair: a copy between dtypes is a cast
-  with_dtype(dst.dtype, [&](auto dtag) {
-    with_dtype(src.dtype, [&](auto stag) {
-      using D = decltype(dtag);
-      using S = decltype(stag);
-      copy_typed<D, S>(it, dst.as<D>(), src.as<S>());
-    });
-  });
-  return env.Undefined();
-}
-
 struct IndexArgs { int64_t outer, n, inner, k; };
 
-IndexArgs read_index_args(const Napi::CallbackInfo& info, size_t first) {
+IndexArgs read_index_args(Call& c, size_t first) {
   IndexArgs a;
-  a.outer = info[first].As<Napi::Number>().Int64Value();
-  a.n = info[first + 1].As<Napi::Number>().Int64Value();
-  a.inner = info[first + 2].As<Napi::Number>().Int64Value();
-  a.k = info[first + 3].As<Napi::Number>().Int64Value();
-  FLX_THROW_IF(a.outer < 0 || a.n < 0 || a.inner < 0 || a.k < 0, info.Env(), RangeError, "index: negative size");
+  a.outer = c.count(first, "outer");
+  a.n = c.count(first + 1, "n");
+  a.inner = c.count(first + 2, "inner");
+  a.k = c.count(first + 3, "k");
   return a;
 }
 
-void check_indices(const Napi::Env& env, const Arr& idx, const IndexArgs& a) {
-  FLX_THROW_IF(idx.dtype != DType::i32 || idx.len != a.k, env, TypeError, "index: indices must be an Int32Array of length k");
+// The element count of [outer, m, inner], overflow-checked (a wrapped product once passed the
+// length check and let scatterAdd write outside its array).
+int64_t volume(const IndexArgs& a, int64_t m, const char* kernel) {
+  return mul_size(mul_size(a.outer, m, kernel), a.inner, kernel);
+}
+
+void check_indices(const Buf& idx, const IndexArgs& a) {
+  FLX_CHECK(idx.dtype != DType::i32 || idx.len != a.k, type, "index: indices must be an Int32Array of length k");
   const int32_t* p = idx.as<int32_t>();
-  for (int64_t i = 0; i < a.k; ++i)
-    FLX_THROW_IF(p[i] < 0 || p[i] >= a.n, env, RangeError, "index: index out of range");
+  for (int64_t i = 0; i < a.k; ++i) FLX_CHECK(p[i] < 0 || p[i] >= a.n, range, "index: index out of range");
 }
 
 template <class T>
@@ -69,22 +53,6 @@ void gather_typed(const IndexArgs& a, const int32_t* idx, T* out, const T* x) {
       std::memcpy(out + r * a.inner, x + (o * a.n + idx[j]) * a.inner, sizeof(T) * size_t(a.inner));
     }
   });
-}
-
-// gather(x, idx, out, outer, n, inner, k): x [outer, n, inner] contiguous -> out [outer, k, inner].
-Napi::Value Gather(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr x = arr(info, 0, "gather: x"), idx = arr(info, 1, "gather: idx"), out = arr(info, 2, "gather: out");
-  IndexArgs a = read_index_args(info, 3);
-  FLX_THROW_IF(x.len != a.outer * a.n * a.inner || out.len != a.outer * a.k * a.inner, env, RangeError,
-               "gather: lengths do not match the sizes");
-  FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "gather: dtypes differ");
-  check_indices(env, idx, a);
-  with_dtype(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    gather_typed<T>(a, idx.as<int32_t>(), out.as<T>(), x.as<T>());
-  });
-  return env.Undefined();
 }
 
 template <class T>
@@ -100,28 +68,51 @@ void scatter_add_typed(const IndexArgs& a, const int32_t* idx, T* out, const T* 
   });
 }
 
-// scatterAdd(g, idx, out, outer, n, inner, k): out [outer, n, inner] += g [outer, k, inner] at idx.
-Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr g = arr(info, 0, "scatterAdd: g"), idx = arr(info, 1, "scatterAdd: idx"), out = arr(info, 2, "scatterAdd: out");
-  IndexArgs a = read_index_args(info, 3);
-  FLX_THROW_IF(out.len != a.outer * a.n * a.inner || g.len != a.outer * a.k * a.inner, env, RangeError,
-               "scatterAdd: lengths do not match the sizes");
-  FLX_THROW_IF(g.dtype != out.dtype, env, TypeError, "scatterAdd: dtypes differ");
-  check_indices(env, idx, a);
+}  // namespace
+
+// copy(dst, src); meta: ndim, shape, dst offset+strides, src offset+strides (src may broadcast).
+// Between dtypes it is a cast (scalar_ops.h: cast).
+void copy_cpu(Call& c) {
+  static const char* names[2] = {"dst", "src"};
+  const Buf bufs[2] = {c.buf(0, "dst"), c.buf(1, "src")};
+  Strided<2> it = read_strided_meta<2>(c, bufs, names);
+  if (it.numel() == 0) return;
+  it.coalesce();
+  with_dtype(bufs[0].dtype, [&](auto dtag) {
+    with_dtype(bufs[1].dtype, [&](auto stag) {
+      using D = decltype(dtag);
+      using S = decltype(stag);
+      copy_typed<D, S>(it, bufs[0].as<D>(), bufs[1].as<S>());
+    });
+  });
+}
+
+// gather(out, x, idx, outer, n, inner, k): x [outer, n, inner] contiguous -> out [outer, k, inner].
+void gather_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x"), idx = c.buf(2, "idx");
+  const IndexArgs a = read_index_args(c, 3);
+  FLX_CHECK(x.len != volume(a, a.n, "gather") || out.len != volume(a, a.k, "gather"), range,
+            "gather: lengths do not match the sizes");
+  FLX_CHECK(x.dtype != out.dtype, type, "gather: dtypes differ");
+  check_indices(idx, a);
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    gather_typed<T>(a, idx.as<int32_t>(), out.as<T>(), x.as<T>());
+  });
+}
+
+// scatterAdd(out, g, idx, outer, n, inner, k): out [outer, n, inner] += g [outer, k, inner] at idx.
+void scatterAdd_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), g = c.buf(1, "g"), idx = c.buf(2, "idx");
+  const IndexArgs a = read_index_args(c, 3);
+  FLX_CHECK(out.len != volume(a, a.n, "scatterAdd") || g.len != volume(a, a.k, "scatterAdd"), range,
+            "scatterAdd: lengths do not match the sizes");
+  FLX_CHECK(g.dtype != out.dtype, type, "scatterAdd: dtypes differ");
+  check_indices(idx, a);
   with_dtype(g.dtype, [&](auto tag) {
     using T = decltype(tag);
     scatter_add_typed<T>(a, idx.as<int32_t>(), out.as<T>(), g.as<T>());
   });
-  return env.Undefined();
-}
-
-}  // namespace
-
-void register_movement(Napi::Env env, Napi::Object exports) {
-  exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
-  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
-  exports.Set("scatterAdd", Napi::Function::New(env, ScatterAdd, "scatterAdd"));
 }
 
 }  // namespace flx

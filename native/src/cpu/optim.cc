@@ -2,37 +2,21 @@
 // One pass instead of the five or six elementwise ops the same rule takes in TypeScript.
 #include <cmath>
 
-#include "kernels.h"
+#include "../kernels.h"
 #include "simd.h"
 #include "strided.h"
 
 namespace flx {
 namespace {
 
-void check_same(const Napi::Env& env, const char* op, const Arr& a, const Arr& b) {
-  FLX_THROW_IF(a.len != b.len, env, RangeError, std::string(op) + ": lengths differ");
-  FLX_THROW_IF(a.dtype != b.dtype || a.dtype == DType::i32, env, TypeError, std::string(op) + ": dtypes differ");
+void check_same(const char* op, const Buf& a, const Buf& b) {
+  FLX_CHECK(a.len != b.len, range, std::string(op) + ": lengths differ");
+  FLX_CHECK(a.dtype != b.dtype || a.dtype == DType::i32, type, std::string(op) + ": dtypes differ");
 }
 
 template <class T>
 FLX_MULTIVERSION void sgd_range(int64_t b, int64_t e, T* __restrict p, const T* __restrict g, const T lr) {
   for (int64_t i = b; i < e; ++i) p[i] -= lr * g[i];
-}
-
-// sgdStep(p, g, lr): p -= lr * g
-Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr p = arr(info, 0, "sgdStep: p"), g = arr(info, 1, "sgdStep: g");
-  double lr = info[2].As<Napi::Number>().DoubleValue();
-  check_same(env, "sgdStep", p, g);
-  auto run = [&](auto* pp, const auto* pg) {
-    using T = std::remove_pointer_t<decltype(pp)>;
-    const T l = T(lr);
-    parallel_for(p.len, kGrainCheap, [&](int64_t b, int64_t e) { sgd_range<T>(b, e, pp, pg, l); });
-  };
-  if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>());
-  else run(p.as<double>(), g.as<double>());
-  return env.Undefined();
 }
 
 template <class T>
@@ -55,35 +39,40 @@ FLX_MULTIVERSION void adam_range(int64_t b, int64_t e, T* __restrict p, const T*
   }
 }
 
+}  // namespace
+
+// sgdStep(p, g, lr): p -= lr * g
+void sgdStep_cpu(Call& c) {
+  const Buf p = c.buf(0, "p"), g = c.buf(1, "g");
+  const double lr = c.num(2, "lr");
+  check_same("sgdStep", p, g);
+  auto run = [&](auto* pp, const auto* pg) {
+    using T = std::remove_pointer_t<decltype(pp)>;
+    const T l = T(lr);
+    parallel_for(p.len, kGrainCheap, [&](int64_t b, int64_t e) { sgd_range<T>(b, e, pp, pg, l); });
+  };
+  if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>());
+  else run(p.as<double>(), g.as<double>());
+}
+
 // adamStep(p, g, m, v, lr, beta1, beta2, eps, step, decay): Adam with bias correction;
 // decay > 0 applies decoupled weight decay (AdamW): p -= lr * decay * p.
-Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr p = arr(info, 0, "adamStep: p"), g = arr(info, 1, "adamStep: g"), m = arr(info, 2, "adamStep: m"),
-      v = arr(info, 3, "adamStep: v");
-  check_same(env, "adamStep", p, g);
-  check_same(env, "adamStep", p, m);
-  check_same(env, "adamStep", p, v);
-  const double lr = info[4].As<Napi::Number>().DoubleValue(), b1 = info[5].As<Napi::Number>().DoubleValue(),
-               b2 = info[6].As<Napi::Number>().DoubleValue(), eps = info[7].As<Napi::Number>().DoubleValue(),
-               step = info[8].As<Napi::Number>().DoubleValue(), decay = info[9].As<Napi::Number>().DoubleValue();
+void adamStep_cpu(Call& c) {
+  const Buf p = c.buf(0, "p"), g = c.buf(1, "g"), m = c.buf(2, "m"), v = c.buf(3, "v");
+  check_same("adamStep", p, g);
+  check_same("adamStep", p, m);
+  check_same("adamStep", p, v);
+  const double lr = c.num(4, "lr"), b1 = c.num(5, "beta1"), b2 = c.num(6, "beta2"), eps = c.num(7, "eps"),
+               step = c.num(8, "step"), decay = c.num(9, "decay");
   const double c1 = 1.0 - std::pow(b1, step), c2 = 1.0 - std::pow(b2, step);
   auto run = [&](auto* pp, const auto* pg, auto* pm, auto* pv) {
     using T = std::remove_pointer_t<decltype(pp)>;
-    const AdamConsts<T> c{T(b1), T(b2), T(eps), T(lr / c1), T(1.0 / c2), T(lr * decay)};
+    const AdamConsts<T> k{T(b1), T(b2), T(eps), T(lr / c1), T(1.0 / c2), T(lr * decay)};
     // about 0.45 ns per element (a square root and a division): a second thread pays from ~128K
-    parallel_for(p.len, int64_t(1) << 16, [=](int64_t b, int64_t e) { adam_range<T>(b, e, pp, pg, pm, pv, c); });
+    parallel_for(p.len, int64_t(1) << 16, [=](int64_t b, int64_t e) { adam_range<T>(b, e, pp, pg, pm, pv, k); });
   };
   if (p.dtype == DType::f32) run(p.as<float>(), g.as<float>(), m.as<float>(), v.as<float>());
   else run(p.as<double>(), g.as<double>(), m.as<double>(), v.as<double>());
-  return env.Undefined();
-}
-
-}  // namespace
-
-void register_optim(Napi::Env env, Napi::Object exports) {
-  exports.Set("sgdStep", Napi::Function::New(env, SgdStep, "sgdStep"));
-  exports.Set("adamStep", Napi::Function::New(env, AdamStep, "adamStep"));
 }
 
 }  // namespace flx

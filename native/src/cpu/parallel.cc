@@ -15,7 +15,7 @@ class Pool {
  public:
   explicit Pool(int n) { resize(n); }
 
-  int size() const { return size_; }
+  int size() const { return size_.load(std::memory_order_relaxed); }
   int64_t split_jobs() const { return split_jobs_.load(std::memory_order_relaxed); }
 
   void resize(int n) {
@@ -23,21 +23,25 @@ class Pool {
     // Workers are only ever added: a smaller size just leaves some idle.
     std::lock_guard<std::mutex> lock(m_);
     while (int(workers_.size()) < n - 1) {
-      workers_.emplace_back([this, id = int(workers_.size()) + 1] { loop(id); });
+      // a new worker waits for the next job, not one already handed out
+      workers_.emplace_back([this, id = int(workers_.size()) + 1, gen = generation_] { loop(id, gen); });
       workers_.back().detach();  // the pool lives until the process ends
     }
-    size_ = n;
+    size_.store(n, std::memory_order_relaxed);
   }
 
+  // Several threads may call in at once (worker threads of JavaScript): one job runs at a
+  // time, the others wait for it, and every job is split by the pool size it sees.
   void run(int64_t ntasks, const std::function<void(int64_t)>& fn) {
     if (ntasks <= 0) return;
-    if (size_ <= 1 || ntasks == 1) {
+    const int size = size_.load(std::memory_order_relaxed);
+    if (size <= 1 || ntasks == 1) {
       for (int64_t t = 0; t < ntasks; ++t) fn(t);
       return;
     }
     std::lock_guard<std::mutex> one_job_at_a_time(run_m_);
     split_jobs_.fetch_add(1, std::memory_order_relaxed);
-    int helpers = int(std::min<int64_t>(size_ - 1, ntasks - 1));
+    int helpers = int(std::min<int64_t>(size - 1, ntasks - 1));
     {
       std::lock_guard<std::mutex> lock(m_);
       job_ = &fn;
@@ -62,8 +66,7 @@ class Pool {
     }
   }
 
-  void loop(int id) {
-    uint64_t seen = 0;
+  void loop(int id, uint64_t seen) {
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(m_);
@@ -86,7 +89,7 @@ class Pool {
   std::atomic<int64_t> split_jobs_{0};
   int wanted_ = 0;
   uint64_t generation_ = 0;
-  int size_ = 1;
+  std::atomic<int> size_{1};
 };
 
 int default_threads() {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "../scalar_ops.h"
-#include "kernels.h"
+#include "../kernels.h"
 #include "strided.h"
 
 namespace flx {
@@ -17,28 +17,20 @@ void fill_random(const PhiloxDraw& d, int kind, int64_t n, T* out) {
   });
 }
 
+}  // namespace
+
 // random(out, kind, seedLo, seedHi, counterLo, counterHi): kind 0 = uniform [0,1), 1 = standard normal.
-Napi::Value Random(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr out = arr(info, 0, "random: out");
-  int kind = info[1].As<Napi::Number>().Int32Value();
-  FLX_THROW_IF(kind != 0 && kind != 1, env, RangeError, "random: unknown distribution");
+void random_cpu(Call& c) {
+  const Buf out = c.buf(0, "out");
+  const int kind = int(c.integer(1, "kind", 0, 1));
   PhiloxDraw d;
-  d.k0 = info[2].As<Napi::Number>().Uint32Value();
-  d.k1 = info[3].As<Napi::Number>().Uint32Value();
-  d.counter = uint64_t(info[4].As<Napi::Number>().Uint32Value()) |
-              (uint64_t(info[5].As<Napi::Number>().Uint32Value()) << 32);
-  with_float_dtype(env, "random", out.dtype, [&](auto tag) {
+  d.k0 = uint32_t(c.integer(2, "seedLo", 0, 0xffffffffll));
+  d.k1 = uint32_t(c.integer(3, "seedHi", 0, 0xffffffffll));
+  d.counter = uint64_t(c.integer(4, "counterLo", 0, 0xffffffffll)) | (uint64_t(c.integer(5, "counterHi", 0, 0xffffffffll)) << 32);
+  with_float_dtype("random", out.dtype, [&](auto tag) {
     using T = decltype(tag);
     fill_random<T>(d, kind, out.len, out.as<T>());
   });
-  return env.Undefined();
-}
-
-}  // namespace
-
-void register_random(Napi::Env env, Napi::Object exports) {
-  exports.Set("random", Napi::Function::New(env, Random, "random"));
 }
 
 }  // namespace flx

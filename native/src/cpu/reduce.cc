@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "../scalar_ops.h"
-#include "kernels.h"
+#include "../kernels.h"
 #include "simd.h"
 #include "strided.h"
 
@@ -196,35 +196,6 @@ void reduce_dispatch(int op, const ReduceArgs& r, int64_t nout, T* out, const T*
   }
 }
 
-// reduce(op, x, out, scale); meta: ndim, shape, x offset+strides, reduced flag per dim.
-Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int op = info[0].As<Napi::Number>().Int32Value();
-  FLX_THROW_IF(op < 0 || op >= kNumReduce, env, RangeError, "reduce: unknown op");
-  Arr x = arr(info, 1, "reduce: x"), out = arr(info, 2, "reduce: out");
-  double scale = info[3].As<Napi::Number>().DoubleValue();
-  FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "reduce: x and out must share one dtype");
-  Meta m(env);
-  ReduceArgs r;
-  r.ndim = read_ndim(m, env);
-  read_shape(m, r.ndim, r.shape);
-  read_strides(m, r.ndim, &r.xoff, r.xstr);
-  check_bounds(env, "reduce: x", r.ndim, r.shape, r.xoff, r.xstr, x.len);
-  int64_t nout = 1, nred = 1;
-  for (int d = 0; d < r.ndim; ++d) {
-    r.reduced[d] = m.next() != 0;
-    (r.reduced[d] ? nred : nout) *= r.shape[d];
-  }
-  FLX_THROW_IF(out.len != nout, env, RangeError, "reduce: out has the wrong length");
-  FLX_THROW_IF(nred == 0 && op != kRed_sum, env, RangeError, "reduce: max/min of an empty dimension");
-  if (nout == 0) return env.Undefined();
-  with_dtype(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    reduce_dispatch<T>(op, r, nout, out.as<T>(), x.as<T>(), scale);
-  });
-  return env.Undefined();
-}
-
 template <class T>
 void argmax_typed(const ReduceArgs& r, int dim, int32_t* out, const T* x) {
   Strided<1> outer;
@@ -256,31 +227,6 @@ void argmax_typed(const ReduceArgs& r, int dim, int32_t* out, const T* x) {
   });
 }
 
-// argmax(x, out, dim); meta: ndim, shape, x offset+strides. out: Int32Array, dim removed.
-Napi::Value Argmax(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Arr x = arr(info, 0, "argmax: x"), out = arr(info, 1, "argmax: out");
-  int dim = info[2].As<Napi::Number>().Int32Value();
-  FLX_THROW_IF(out.dtype != DType::i32, env, TypeError, "argmax: out must be an Int32Array");
-  Meta m(env);
-  ReduceArgs r;
-  r.ndim = read_ndim(m, env);
-  read_shape(m, r.ndim, r.shape);
-  read_strides(m, r.ndim, &r.xoff, r.xstr);
-  check_bounds(env, "argmax: x", r.ndim, r.shape, r.xoff, r.xstr, x.len);
-  FLX_THROW_IF(dim < 0 || dim >= r.ndim, env, RangeError, "argmax: dim out of range");
-  FLX_THROW_IF(r.shape[dim] == 0, env, RangeError, "argmax: empty dimension");
-  int64_t nout = 1;
-  for (int d = 0; d < r.ndim; ++d) if (d != dim) nout *= r.shape[d];
-  FLX_THROW_IF(out.len != nout, env, RangeError, "argmax: out has the wrong length");
-  if (nout == 0) return env.Undefined();
-  with_dtype(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    argmax_typed<T>(r, dim, out.as<int32_t>(), x.as<T>());
-  });
-  return env.Undefined();
-}
-
 // Numerically stable: subtract the max before exponentiating; sums in double.
 template <class T>
 void softmax_typed(bool log, int64_t outer, int64_t n, int64_t inner, T* out, const T* x) {
@@ -306,30 +252,70 @@ void softmax_typed(bool log, int64_t outer, int64_t n, int64_t inner, T* out, co
   });
 }
 
-// softmax(log, x, out, outer, n, inner): contiguous x viewed as [outer, n, inner].
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  bool log = info[0].As<Napi::Boolean>().Value();
-  Arr x = arr(info, 1, "softmax: x"), out = arr(info, 2, "softmax: out");
-  int64_t outer = info[3].As<Napi::Number>().Int64Value(), n = info[4].As<Napi::Number>().Int64Value(),
-          inner = info[5].As<Napi::Number>().Int64Value();
-  FLX_THROW_IF(outer < 0 || n < 0 || inner < 0, env, RangeError, "softmax: negative size");
-  FLX_THROW_IF(x.len != outer * n * inner || out.len != x.len, env, RangeError, "softmax: lengths differ");
-  FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "softmax: dtypes differ");
-  if (x.len == 0) return env.Undefined();
-  with_float_dtype(env, "softmax", x.dtype, [&](auto tag) {
+}  // namespace
+
+// reduce(out, x, op, scale); meta: ndim, shape, x offset+strides, reduced flag per dim.
+void reduce_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  const int op = c.op(2, kNumReduce);
+  const double scale = c.num(3, "scale");
+  FLX_CHECK(x.dtype != out.dtype, type, "reduce: x and out must share one dtype");
+  Meta m = c.meta();
+  ReduceArgs r;
+  r.ndim = read_ndim(m, "reduce");
+  read_shape(m, r.ndim, r.shape, "reduce");
+  read_strides(m, r.ndim, &r.xoff, r.xstr);
+  check_bounds(c.where("x"), r.ndim, r.shape, r.xoff, r.xstr, x.len);
+  int64_t nout = 1, nred = 1;
+  for (int d = 0; d < r.ndim; ++d) {
+    r.reduced[d] = m.next() != 0;
+    (r.reduced[d] ? nred : nout) *= r.shape[d];
+  }
+  FLX_CHECK(out.len != nout, range, "reduce: out has the wrong length");
+  FLX_CHECK(nred == 0 && op != kRed_sum, range, "reduce: max/min of an empty dimension");
+  if (nout == 0) return;
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    reduce_dispatch<T>(op, r, nout, out.as<T>(), x.as<T>(), scale);
+  });
+}
+
+// argmax(out, x, dim); meta: ndim, shape, x offset+strides. out: Int32Array, dim removed.
+void argmax_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  FLX_CHECK(out.dtype != DType::i32, type, "argmax: out must be an Int32Array");
+  Meta m = c.meta();
+  ReduceArgs r;
+  r.ndim = read_ndim(m, "argmax");
+  read_shape(m, r.ndim, r.shape, "argmax");
+  read_strides(m, r.ndim, &r.xoff, r.xstr);
+  check_bounds(c.where("x"), r.ndim, r.shape, r.xoff, r.xstr, x.len);
+  const int dim = int(c.integer(2, "dim", 0, kMaxDims - 1));
+  FLX_CHECK(dim >= r.ndim, range, "argmax: dim out of range");
+  FLX_CHECK(r.shape[dim] == 0, range, "argmax: empty dimension");
+  int64_t nout = 1;
+  for (int d = 0; d < r.ndim; ++d) if (d != dim) nout *= r.shape[d];
+  FLX_CHECK(out.len != nout, range, "argmax: out has the wrong length");
+  if (nout == 0) return;
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    argmax_typed<T>(r, dim, out.as<int32_t>(), x.as<T>());
+  });
+}
+
+// softmax(out, x, log, outer, n, inner): contiguous x viewed as [outer, n, inner].
+void softmax_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  const bool log = c.flag(2, "log");
+  const int64_t outer = c.count(3, "outer"), n = c.count(4, "n"), inner = c.count(5, "inner");
+  FLX_CHECK(x.len != mul_size(mul_size(outer, n, "softmax"), inner, "softmax") || out.len != x.len, range,
+            "softmax: lengths differ");
+  FLX_CHECK(x.dtype != out.dtype, type, "softmax: dtypes differ");
+  if (x.len == 0) return;
+  with_float_dtype("softmax", x.dtype, [&](auto tag) {
     using T = decltype(tag);
     softmax_typed<T>(log, outer, n, inner, out.as<T>(), x.as<T>());
   });
-  return env.Undefined();
-}
-
-}  // namespace
-
-void register_reduce(Napi::Env env, Napi::Object exports) {
-  exports.Set("reduce", Napi::Function::New(env, Reduce, "reduce"));
-  exports.Set("argmax", Napi::Function::New(env, Argmax, "argmax"));
-  exports.Set("softmax", Napi::Function::New(env, Softmax, "softmax"));
 }
 
 }  // namespace flx

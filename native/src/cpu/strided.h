@@ -91,17 +91,17 @@ struct Strided {
 };
 
 // Reads ndim, shape and then N views (offset + strides, out first) from the metadata, each
-// checked against its operand's element count: the layout every elementwise kernel reads,
-// on every device.
+// checked against the length of its buffer: the layout every elementwise kernel reads, on every
+// device. `names` name the buffers in errors.
 template <int N>
-Strided<N> read_strided_meta(const Napi::Env& env, const int64_t* lens, const char* const* names) {
-  Meta m(env);
+Strided<N> read_strided_meta(Call& c, const Buf* bufs, const char* const* names) {
+  Meta m = c.meta();
   Strided<N> it;
-  it.ndim = read_ndim(m, env);
-  read_shape(m, it.ndim, it.shape);
+  it.ndim = read_ndim(m, c.kernel());
+  read_shape(m, it.ndim, it.shape, c.kernel());
   for (int k = 0; k < N; ++k) {
     read_strides(m, it.ndim, &it.offset[k], it.strides[k]);
-    check_bounds(env, names[k], it.ndim, it.shape, it.offset[k], it.strides[k], lens[k]);
+    check_bounds(c.where(names[k]), it.ndim, it.shape, it.offset[k], it.strides[k], bufs[k].len);
   }
   return it;
 }

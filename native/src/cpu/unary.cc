@@ -1,6 +1,6 @@
 // Unary ops (strided in, strided out) and their fused derivative kernels.
 #include "../scalar_ops.h"
-#include "kernels.h"
+#include "../kernels.h"
 #include "strided.h"
 
 namespace flx {
@@ -47,24 +47,6 @@ void unary_typed(int op, const Strided<2>& it, T* out, const T* x) {
   }
 }
 
-// unary(op, x, out); meta: ndim, shape, out offset+strides, x offset+strides
-Napi::Value Unary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int op = info[0].As<Napi::Number>().Int32Value();
-  FLX_THROW_IF(op < 0 || op >= kNumUnary, env, RangeError, "unary: unknown op");
-  Arr x = arr(info, 1, "unary: x"), out = arr(info, 2, "unary: out");
-  FLX_THROW_IF(x.dtype != out.dtype, env, TypeError, "unary: x and out must share one dtype");
-  const int64_t lens[2] = {out.len, x.len};
-  static const char* names[2] = {"unary: out", "unary: x"};
-  Strided<2> it = read_strided_meta<2>(env, lens, names);
-  it.coalesce();
-  with_dtype(x.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    unary_typed<T>(op, it, out.as<T>(), x.as<T>());
-  });
-  return env.Undefined();
-}
-
 template <class T, class F>
 void grad_loop(int64_t n, T* out, const T* x, const T* y, const T* g) {
   F f;
@@ -86,29 +68,32 @@ void grad_typed(int op, int64_t n, T* out, const T* x, const T* y, const T* g) {
   }
 }
 
-// unaryGrad(op, x, y, g, out): contiguous arrays of one length; out = g * f'(x).
-Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int op = info[0].As<Napi::Number>().Int32Value();
-  FLX_THROW_IF(op < 0 || op >= kNumUnaryGrad, env, RangeError, "unaryGrad: unknown op");
-  Arr x = arr(info, 1, "unaryGrad: x"), y = arr(info, 2, "unaryGrad: y"), g = arr(info, 3, "unaryGrad: g"),
-      out = arr(info, 4, "unaryGrad: out");
-  FLX_THROW_IF(x.len != out.len || y.len != out.len || g.len != out.len, env, RangeError,
-               "unaryGrad: lengths differ");
-  FLX_THROW_IF(x.dtype != out.dtype || y.dtype != out.dtype || g.dtype != out.dtype, env, TypeError,
-               "unaryGrad: dtypes differ");
-  with_float_dtype(env, "unaryGrad", out.dtype, [&](auto tag) {
+}  // namespace
+
+// unary(out, x, op); meta: ndim, shape, out offset+strides, x offset+strides
+void unary_cpu(Call& c) {
+  static const char* names[2] = {"out", "x"};
+  const Buf bufs[2] = {c.buf(0, "out"), c.buf(1, "x")};
+  const int op = int(c.op(2, kNumUnary));
+  FLX_CHECK(bufs[1].dtype != bufs[0].dtype, type, "unary: x and out must share one dtype");
+  Strided<2> it = read_strided_meta<2>(c, bufs, names);
+  it.coalesce();
+  with_dtype(bufs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    unary_typed<T>(op, it, bufs[0].as<T>(), bufs[1].as<T>());
+  });
+}
+
+// unaryGrad(out, x, y, g, op): contiguous arrays of one length; out = g * f'(x).
+void unaryGrad_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x"), y = c.buf(2, "y"), g = c.buf(3, "g");
+  const int op = int(c.op(4, kNumUnaryGrad));
+  FLX_CHECK(x.len != out.len || y.len != out.len || g.len != out.len, range, "unaryGrad: lengths differ");
+  FLX_CHECK(x.dtype != out.dtype || y.dtype != out.dtype || g.dtype != out.dtype, type, "unaryGrad: dtypes differ");
+  with_float_dtype("unaryGrad", out.dtype, [&](auto tag) {
     using T = decltype(tag);
     grad_typed<T>(op, out.len, out.as<T>(), x.as<T>(), y.as<T>(), g.as<T>());
   });
-  return env.Undefined();
-}
-
-}  // namespace
-
-void register_unary(Napi::Env env, Napi::Object exports) {
-  exports.Set("unary", Napi::Function::New(env, Unary, "unary"));
-  exports.Set("unaryGrad", Napi::Function::New(env, UnaryGrad, "unaryGrad"));
 }
 
 }  // namespace flx

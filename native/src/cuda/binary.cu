@@ -2,6 +2,7 @@
 // scalar_ops.h) and `where`: the CUDA twin of cpu/binary.cc.
 #include "../ops.def"
 #include "../scalar_ops.h"
+#include "../kernels.h"
 #include "runtime.cuh"
 
 namespace flx {
@@ -14,11 +15,6 @@ enum BinaryOp {
 #undef X
   kNumBinaryOps
 };
-
-#define X(name) #name,
-const AddKernels kAddBinary(&KernelList::binary, {FLUXION_BINARY_OPS(X)});
-#undef X
-const AddKernels kAddWhere(&KernelList::other, {"where"});
 
 // One dim left after coalescing (contiguous, a broadcast scalar, or one stride): a flat loop.
 // Otherwise each element finds its offsets from its flat index.
@@ -51,32 +47,6 @@ void binary_launch(int op, const Geo<3>& g, int64_t n, cudaStream_t s, T* out, c
   }
 }
 
-// cudaBinary(op, dtype, a, b, out, aLen, bLen, outLen)
-// meta: ndim, shape, out offset+strides, a offset+strides, b offset+strides (as cpu binary)
-Napi::Value Binary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int op = int_arg(info, 0, "cudaBinary: op");
-  FLX_THROW_IF(op < 0 || op >= kNumBinaryOps, env, RangeError, "cudaBinary: unknown op");
-  const DType dt = dtype_arg(info, 1, "cudaBinary: dtype");
-  const Dev ops[3] = {dev_arg(info, 4, count_arg(info, 7, "cudaBinary: outLen"), dt, "cudaBinary: out"),
-                      dev_arg(info, 2, count_arg(info, 5, "cudaBinary: aLen"), dt, "cudaBinary: a"),
-                      dev_arg(info, 3, count_arg(info, 6, "cudaBinary: bLen"), dt, "cudaBinary: b")};
-  static const char* names[3] = {"cudaBinary: out", "cudaBinary: a", "cudaBinary: b"};
-  Strided<3> it = read_strided<3>(env, ops, names);
-  cudaStream_t s = stream(env, "cudaBinary");
-  for (int k = 0; k < 3; ++k) check_operand(env, names[k], ops[k]);
-  const int64_t n = it.numel();
-  if (n == 0) return env.Undefined();
-  it.coalesce();
-  const Geo<3> g = geo(it);
-  with_dtype(dt, [&](auto tag) {
-    using T = decltype(tag);
-    binary_launch<T>(op, g, n, s, ops[0].as<T>(), ops[1].as<T>(), ops[2].as<T>());
-  });
-  check_launch(env, "cudaBinary");
-  return env.Undefined();
-}
-
 template <class T>
 __global__ void where_kernel(Geo<4> g, int64_t n, T* out, const T* c, const T* a, const T* b) {
   if (g.ndim == 1) {
@@ -95,37 +65,46 @@ __global__ void where_kernel(Geo<4> g, int64_t n, T* out, const T* c, const T* a
   }
 }
 
-// cudaWhere(dtype, cond, a, b, out, condLen, aLen, bLen, outLen): cond is 0/1 in the same dtype.
-// meta: as cpu where (ndim, shape, out, cond, a, b views)
-Napi::Value Where(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaWhere: dtype");
-  const Dev ops[4] = {dev_arg(info, 4, count_arg(info, 8, "cudaWhere: outLen"), dt, "cudaWhere: out"),
-                      dev_arg(info, 1, count_arg(info, 5, "cudaWhere: condLen"), dt, "cudaWhere: cond"),
-                      dev_arg(info, 2, count_arg(info, 6, "cudaWhere: aLen"), dt, "cudaWhere: a"),
-                      dev_arg(info, 3, count_arg(info, 7, "cudaWhere: bLen"), dt, "cudaWhere: b")};
-  static const char* names[4] = {"cudaWhere: out", "cudaWhere: cond", "cudaWhere: a", "cudaWhere: b"};
-  Strided<4> it = read_strided<4>(env, ops, names);
-  cudaStream_t s = stream(env, "cudaWhere");
-  for (int k = 0; k < 4; ++k) check_operand(env, names[k], ops[k]);
+}  // namespace
+}  // namespace cu
+
+// binary(out, a, b, op): as binary_cpu.
+void binary_cuda(Call& c) {
+  using namespace cu;
+  static const char* names[3] = {"out", "a", "b"};
+  const Buf bufs[3] = {c.buf(0, "out"), c.buf(1, "a"), c.buf(2, "b")};
+  const int op = c.op(3, kNumBinary);
+  FLX_CHECK(bufs[1].dtype != bufs[0].dtype || bufs[2].dtype != bufs[0].dtype, type, "binary: operands must share one dtype");
+  Strided<3> it = read_strided_meta<3>(c, bufs, names);
+  cudaStream_t s = stream("binary");
   const int64_t n = it.numel();
-  if (n == 0) return env.Undefined();
+  if (n == 0) return;
+  it.coalesce();
+  const Geo<3> g = geo(it);
+  with_dtype(bufs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    binary_launch<T>(op, g, n, s, bufs[0].as<T>(), bufs[1].as<T>(), bufs[2].as<T>());
+  });
+  check_launch("binary");
+}
+
+// where(out, cond, a, b): as where_cpu.
+void where_cuda(Call& c) {
+  using namespace cu;
+  static const char* names[4] = {"out", "cond", "a", "b"};
+  const Buf bufs[4] = {c.buf(0, "out"), c.buf(1, "cond"), c.buf(2, "a"), c.buf(3, "b")};
+  for (int k = 1; k < 4; ++k) FLX_CHECK(bufs[k].dtype != bufs[0].dtype, type, "where: operands must share one dtype");
+  Strided<4> it = read_strided_meta<4>(c, bufs, names);
+  cudaStream_t s = stream("where");
+  const int64_t n = it.numel();
+  if (n == 0) return;
   it.coalesce();
   const Geo<4> g = geo(it);
-  with_dtype(dt, [&](auto tag) {
+  with_dtype(bufs[0].dtype, [&](auto tag) {
     using T = decltype(tag);
-    where_kernel<T><<<grid_for(n), kThreads, 0, s>>>(g, n, ops[0].as<T>(), ops[1].as<T>(), ops[2].as<T>(), ops[3].as<T>());
+    where_kernel<T><<<grid_for(n), kThreads, 0, s>>>(g, n, bufs[0].as<T>(), bufs[1].as<T>(), bufs[2].as<T>(), bufs[3].as<T>());
   });
-  check_launch(env, "cudaWhere");
-  return env.Undefined();
+  check_launch("where");
 }
 
-}  // namespace
-
-void register_binary(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaBinary", Napi::Function::New(env, Binary, "cudaBinary"));
-  exports.Set("cudaWhere", Napi::Function::New(env, Where, "cudaWhere"));
-}
-
-}  // namespace cu
 }  // namespace flx

@@ -1,17 +1,142 @@
-// CUDA device discovery and the registration of the CUDA half of the addon. The runtime is
-// linked statically, so this file loads on a machine without a driver and reports why no
-// device is usable instead of failing.
+// The CUDA device: discovery, its one stream, and what it provides beneath the caching
+// allocator (device.cc). The runtime is linked statically, so this loads on a machine without a
+// driver and reports why no device is usable instead of failing.
 #include <cuda_runtime.h>
 
 #include <string>
 
-#include "../ops.def"
-#include "device.h"
 #include "runtime.cuh"
 
 namespace flx {
+namespace cu {
 
-bool cuda_compiled() { return true; }
+static std::string error_text(cudaError_t e) {
+  return std::string(cudaGetErrorName(e)) + " (" + cudaGetErrorString(e) + ")";
+}
+
+void check(const char* what, cudaError_t e) {
+  if (e == cudaSuccess) return;
+  fail(ErrorKind::error, std::string("fluxion native: ") + what + ": " + error_text(e));
+}
+
+namespace {
+
+struct DeviceState {
+  bool ok = false;
+  std::string reason;
+  cudaStream_t stream = nullptr;
+  int sms = 1;
+  int cc_major = 0;
+};
+
+// Probed once (thread-safe static); never freed: CUDA calls in static destructors at process
+// exit are unsafe, and the driver reclaims everything then.
+DeviceState& state() {
+  static DeviceState* s = [] {
+    auto* d = new DeviceState();
+    int count = 0;
+    cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      d->reason = "no CUDA device (" + std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e) + ")";
+      return d;
+    }
+    if (count == 0) {
+      d->reason = "no CUDA device (0 devices)";
+      return d;
+    }
+    e = cudaSetDevice(0);
+    // Work from every host thread goes to this one stream, in order.
+    if (e == cudaSuccess) e = cudaStreamCreate(&d->stream);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&d->sms, cudaDevAttrMultiProcessorCount, 0);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&d->cc_major, cudaDevAttrComputeCapabilityMajor, 0);
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      d->reason = "CUDA device 0 is not usable (" + std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e) + ")";
+      return d;
+    }
+    if (d->sms < 1) d->sms = 1;
+    d->ok = true;
+    return d;
+  }();
+  return *s;
+}
+
+// The device is per host thread in the CUDA runtime: a worker thread starts on device 0 too,
+// but say so explicitly before work from a thread that has not touched CUDA yet.
+void bind_thread() {
+  thread_local bool bound = false;
+  if (!bound) {
+    cudaSetDevice(0);
+    bound = true;
+  }
+}
+
+// ---- beneath the allocator
+
+std::string problem() { return state().ok ? "" : state().reason; }
+
+void* raw_alloc(size_t bytes, bool* oom, std::string* err) {
+  bind_thread();
+  void* p = nullptr;
+  const cudaError_t e = cudaMalloc(&p, bytes);
+  if (e == cudaSuccess) return p;
+  cudaGetLastError();
+  *oom = e == cudaErrorMemoryAllocation;
+  *err = error_text(e);
+  return nullptr;
+}
+
+void raw_free(void* p) {
+  cudaFree(p);
+  cudaGetLastError();
+}
+
+void sync() {
+  if (state().ok) cudaStreamSynchronize(state().stream);
+}
+
+void to_device(void* dst, const void* src, size_t bytes) {
+  cudaStream_t s = stream("deviceUpload");
+  check("deviceUpload", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, s));
+  check("deviceUpload", cudaStreamSynchronize(s));
+}
+
+void to_host(void* dst, const void* src, size_t bytes) {
+  cudaStream_t s = stream("deviceDownload");
+  check("deviceDownload", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, s));
+  check("deviceDownload", cudaStreamSynchronize(s));
+}
+
+void zero(void* p, size_t bytes) { check("deviceAlloc", cudaMemsetAsync(p, 0, bytes, stream("deviceAlloc"))); }
+
+const DeviceOps kCuda{problem, raw_alloc, raw_free, sync, to_device, to_host, zero};
+
+}  // namespace
+
+cudaStream_t stream(const char* what) {
+  DeviceState& s = state();
+  FLX_CHECK(!s.ok, error, std::string(what) + ": " + s.reason);
+  bind_thread();
+  return s.stream;
+}
+
+bool device_ok() { return state().ok; }
+int sm_count() { return state().sms; }
+int cc_major() { return state().ok ? state().cc_major : 0; }
+
+}  // namespace cu
+
+const DeviceOps* cuda_ops() { return &cu::kCuda; }
+
+int cuda_device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();
+    n = 0;
+  }
+  return n;
+}
 
 std::string cuda_info() {
   int runtime = 0, driver = 0, count = 0;
@@ -31,62 +156,6 @@ std::string cuda_info() {
   }
   return head + "devices=" + std::to_string(count) + " name=" + p.name + " sm_" + std::to_string(p.major) +
          std::to_string(p.minor);
-}
-
-namespace cu {
-KernelList& kernel_list() {
-  static KernelList* l = new KernelList();
-  return *l;
-}
-}  // namespace cu
-
-namespace {
-
-Napi::Array to_array(Napi::Env env, const std::vector<std::string>& names) {
-  Napi::Array a = Napi::Array::New(env, names.size());
-  for (uint32_t i = 0; i < names.size(); ++i) a.Set(i, Napi::String::New(env, names[i]));
-  return a;
-}
-
-// info.Data() is the entry's name.
-Napi::Value NotRegistered(const Napi::CallbackInfo& info) {
-  throw Napi::Error::New(info.Env(), std::string("fluxion native: ") + static_cast<const char*>(info.Data()) +
-                                         ": missing from this CUDA build");
-}
-
-}  // namespace
-
-Napi::Object cuda_kernels(Napi::Env env) {
-  const cu::KernelList& l = cu::kernel_list();
-  // 'other' in the order of ops.def, whatever order the files registered in.
-  std::vector<std::string> other;
-#define X(name) \
-  for (const std::string& n : l.other) if (n == #name) { other.push_back(n); break; }
-  FLUXION_OTHER_KERNELS(X)
-#undef X
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("binary", to_array(env, l.binary));
-  o.Set("unary", to_array(env, l.unary));
-  o.Set("unaryGrad", to_array(env, l.unaryGrad));
-  o.Set("reduce", to_array(env, l.reduce));
-  o.Set("other", to_array(env, other));
-  return o;
-}
-
-void register_cuda(Napi::Env env, Napi::Object exports) {
-  cu::register_memory(env, exports);
-  cu::register_binary(env, exports);
-  cu::register_unary(env, exports);
-  cu::register_reduce(env, exports);
-  cu::register_gemm(env, exports);
-  cu::register_movement(env, exports);
-  cu::register_random(env, exports);
-  cu::register_optim(env, exports);
-  // Same binding shape in every build: anything not registered above still exists and throws.
-#define X(name) \
-  if (!exports.Has(#name)) exports.Set(#name, Napi::Function::New(env, NotRegistered, #name, const_cast<char*>(#name)));
-  FLUXION_CUDA_ENTRIES(X)
-#undef X
 }
 
 }  // namespace flx

@@ -19,13 +19,13 @@
 #include <type_traits>
 
 #include "cublas_dyn.h"
+#include "../kernels.h"
 #include "runtime.cuh"
 
 namespace flx {
 namespace cu {
 namespace {
 
-const AddKernels kAddOther(&KernelList::other, {"matmul"});
 
 struct GemmShape {
   int64_t M, N, K, lda, ldb, batch;
@@ -327,15 +327,15 @@ cublas::Handle cublas_handle_locked(GemmState& st, const cublas::Api& api, cudaS
   return h;
 }
 
-void cublas_check(const Napi::Env& env, const char* fn, cublas::Status e) {
+void cublas_check(const char* fn, cublas::Status e) {
   if (e == cublas::STATUS_SUCCESS) return;
-  throw Napi::Error::New(env, std::string("fluxion native: cudaMatmul: ") + fn + ": " + cublas::status_name(e));
+  fail(ErrorKind::error, std::string("fluxion native: matmul: ") + fn + ": " + cublas::status_name(e));
 }
 
 // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: swap the operands and
 // M/N, keep each transpose flag with its own operand. Every size fits in int (checked).
 template <class T>
-void cublas_gemm(const Napi::Env& env, const cublas::Api& api, cublas::Handle h, bool tf32, const Strided<3>& it,
+void cublas_gemm(const cublas::Api& api, cublas::Handle h, bool tf32, const Strided<3>& it,
                  const GemmShape& p, bool ta, bool tb, const T* a, const T* b, T* c) {
   const cublas::Operation opb = tb ? cublas::OP_T : cublas::OP_N, opa = ta ? cublas::OP_T : cublas::OP_N;
   const int M = int(p.M), N = int(p.N), K = int(p.K), lda = int(p.lda), ldb = int(p.ldb);
@@ -343,13 +343,13 @@ void cublas_gemm(const Napi::Env& env, const cublas::Api& api, cublas::Handle h,
   auto single = [&](const T* pa, const T* pb, T* pc) {
     if constexpr (std::is_same_v<T, float>) {
       if (tf32)
-        cublas_check(env, "cublasGemmEx",
+        cublas_check("cublasGemmEx",
                      api.GemmEx(h, opb, opa, N, M, K, &one, pb, CUDA_R_32F, ldb, pa, CUDA_R_32F, lda, &zero, pc,
                                 CUDA_R_32F, N, cublas::COMPUTE_32F_FAST_TF32, cublas::GEMM_DEFAULT));
       else
-        cublas_check(env, "cublasSgemm_v2", api.Sgemm(h, opb, opa, N, M, K, &one, pb, ldb, pa, lda, &zero, pc, N));
+        cublas_check("cublasSgemm_v2", api.Sgemm(h, opb, opa, N, M, K, &one, pb, ldb, pa, lda, &zero, pc, N));
     } else {
-      cublas_check(env, "cublasDgemm_v2", api.Dgemm(h, opb, opa, N, M, K, &one, pb, ldb, pa, lda, &zero, pc, N));
+      cublas_check("cublasDgemm_v2", api.Dgemm(h, opb, opa, N, M, K, &one, pb, ldb, pa, lda, &zero, pc, N));
     }
   };
   if (p.batch == 1) return single(a + it.offset[1], b + it.offset[2], c + it.offset[0]);
@@ -358,11 +358,11 @@ void cublas_gemm(const Napi::Env& env, const cublas::Api& api, cublas::Handle h,
     const long long sa = it.strides[1][0], sb = it.strides[2][0], sc = it.strides[0][0];
     const int count = int(it.shape[0]);
     if constexpr (std::is_same_v<T, float>)
-      cublas_check(env, "cublasSgemmStridedBatched",
+      cublas_check("cublasSgemmStridedBatched",
                    api.SgemmStridedBatched(h, opb, opa, N, M, K, &one, b + it.offset[2], ldb, sb, a + it.offset[1], lda,
                                            sa, &zero, c + it.offset[0], N, sc, count));
     else
-      cublas_check(env, "cublasDgemmStridedBatched",
+      cublas_check("cublasDgemmStridedBatched",
                    api.DgemmStridedBatched(h, opb, opa, N, M, K, &one, b + it.offset[2], ldb, sb, a + it.offset[1], lda,
                                            sa, &zero, c + it.offset[0], N, sc, count));
     return;
@@ -372,21 +372,18 @@ void cublas_gemm(const Napi::Env& env, const cublas::Api& api, cublas::Handle h,
   });
 }
 
-// cudaMatmul(dtype, a, b, out, aLen, bLen, outLen)
-// meta: nb, batch shape, a offset + batch strides, b offset + batch strides, M, N, K, transA, lda,
-// transB, ldb (exactly as cpu matmul). out is contiguous [batch..., M, N].
-Napi::Value Matmul(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaMatmul: dtype");
-  FLX_THROW_IF(dt == DType::i32, env, TypeError, "cudaMatmul: int32 is not supported");
-  const Dev a = dev_arg(info, 1, count_arg(info, 4, "cudaMatmul: aLen"), dt, "cudaMatmul: a"),
-            b = dev_arg(info, 2, count_arg(info, 5, "cudaMatmul: bLen"), dt, "cudaMatmul: b"),
-            out = dev_arg(info, 3, count_arg(info, 6, "cudaMatmul: outLen"), dt, "cudaMatmul: out");
-  Meta m(env);
+// matmul(out, a, b): as matmul_cpu (the same metadata: broadcast batch dims with stride 0, each
+// matrix plain or transposed with a leading dimension). out is contiguous [batch..., M, N].
+void matmul_entry(Call& c) {
+  const Buf out = c.buf(0, "out"), a = c.buf(1, "a"), b = c.buf(2, "b");
+  FLX_CHECK(a.dtype != out.dtype || b.dtype != out.dtype, type, "matmul: dtypes differ");
+  FLX_CHECK(out.dtype == DType::i32, type, "matmul: int32 is not supported");
+  const DType dt = out.dtype;
+  Meta m = c.meta();
   Strided<3> it;
-  it.ndim = read_ndim(m, env);
-  FLX_THROW_IF(it.ndim > kMaxDims - 2, env, RangeError, "cudaMatmul: too many batch dims");
-  read_shape(m, it.ndim, it.shape);
+  it.ndim = read_ndim(m, "matmul");
+  FLX_CHECK(it.ndim > kMaxDims - 2, range, "matmul: too many batch dims");
+  read_shape(m, it.ndim, it.shape, "matmul");
   read_strides(m, it.ndim, &it.offset[1], it.strides[1]);
   read_strides(m, it.ndim, &it.offset[2], it.strides[2]);
   GemmShape p;
@@ -397,25 +394,19 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   p.lda = m.next();
   const bool tb = m.next() != 0;
   p.ldb = m.next();
-  FLX_THROW_IF(p.M < 0 || p.N < 0 || p.K < 0 || p.M > INT32_MAX || p.N > INT32_MAX || p.K > INT32_MAX, env,
-               RangeError, "cudaMatmul: bad sizes");
+  FLX_CHECK(p.M < 0 || p.N < 0 || p.K < 0 || p.M > INT32_MAX || p.N > INT32_MAX || p.K > INT32_MAX, range,
+            "matmul: bad sizes");
   p.batch = 1;
-  for (int d = 0; d < it.ndim; ++d) {
-    FLX_THROW_IF(it.shape[d] < 0, env, RangeError, "cudaMatmul: negative dimension");
-    p.batch = mul_checked(env, "cudaMatmul", p.batch, it.shape[d]);
-  }
-  const int64_t olen = mul_checked(env, "cudaMatmul", mul_checked(env, "cudaMatmul", p.batch, p.M), p.N);
-  FLX_THROW_IF(out.len != olen, env, RangeError, "cudaMatmul: out has the wrong length");
-  check_matrix(env, "cudaMatmul: a", ta, p.M, p.K, p.lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
-  check_matrix(env, "cudaMatmul: b", tb, p.K, p.N, p.ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
-  cudaStream_t s = stream(env, "cudaMatmul");
-  check_operand(env, "cudaMatmul: a", a);
-  check_operand(env, "cudaMatmul: b", b);
-  check_operand(env, "cudaMatmul: out", out);
-  if (olen == 0) return env.Undefined();
+  for (int d = 0; d < it.ndim; ++d) p.batch = mul_size(p.batch, it.shape[d], "matmul");
+  const int64_t olen = mul_size(mul_size(p.batch, p.M, "matmul"), p.N, "matmul");
+  FLX_CHECK(out.len != olen, range, "matmul: out has the wrong length");
+  check_matrix(c.where("a"), ta, p.M, p.K, p.lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
+  check_matrix(c.where("b"), tb, p.K, p.N, p.ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
+  cudaStream_t s = stream("matmul");
+  if (olen == 0) return;
   if (p.K == 0) {  // an empty sum: zeros
-    check(env, "cudaMatmul", cudaMemsetAsync(out.as<char>(), 0, size_t(olen) * dtype_size(dt), s));
-    return env.Undefined();
+    check("matmul", cudaMemsetAsync(out.data, 0, size_t(olen) * dtype_size(dt), s));
+    return;
   }
   // out strides for the batch: contiguous blocks of M*N
   int64_t st = p.M * p.N;
@@ -427,101 +418,82 @@ Napi::Value Matmul(const Napi::CallbackInfo& info) {
   it.coalesce();
 
   GemmState& gs = gstate();
-  std::lock_guard<std::mutex> lock(gs.mu);
+  std::lock_guard<std::mutex> lock(gs.mu);  // one cuBLAS handle, used by one thread at a time
   const cublas::Api* api = gs.backend == Backend::own ? nullptr : cublas::api();
   cublas::Handle h = nullptr;
   if (api) h = cublas_handle_locked(gs, *api, s);
-  FLX_THROW_IF(gs.backend == Backend::cublas && !h, env, Error,
-               "cudaMatmul: cuBLAS was asked for but " + (api ? gs.handle_error : cublas::load_report()));
+  FLX_CHECK(gs.backend == Backend::cublas && !h, error,
+            "matmul: cuBLAS was asked for but " + (api ? gs.handle_error : cublas::load_report()));
   if (h && (p.lda > INT_MAX || p.ldb > INT_MAX)) h = nullptr;  // beyond cuBLAS's int sizes: own kernels
   if (h) {
     if (dt == DType::f32) {
       const int math = gs.tf32 ? cublas::TF32_TENSOR_OP_MATH : cublas::DEFAULT_MATH;
       if (gs.math != math) {
-        cublas_check(env, "cublasSetMathMode", api->SetMathMode(h, cublas::Math(math)));
+        cublas_check("cublasSetMathMode", api->SetMathMode(h, cublas::Math(math)));
         gs.math = math;
       }
-      cublas_gemm<float>(env, *api, h, gs.tf32, it, p, ta, tb, a.as<float>(), b.as<float>(), out.as<float>());
+      cublas_gemm<float>(*api, h, gs.tf32, it, p, ta, tb, a.as<float>(), b.as<float>(), out.as<float>());
     } else {
-      cublas_gemm<double>(env, *api, h, false, it, p, ta, tb, a.as<double>(), b.as<double>(), out.as<double>());
+      cublas_gemm<double>(*api, h, false, it, p, ta, tb, a.as<double>(), b.as<double>(), out.as<double>());
     }
   } else {
     const Geo<3> g = geo(it);
     if (dt == DType::f32) own_gemm_f32(g, p, ta, tb, gs.tf32, s, a.as<float>(), b.as<float>(), out.as<float>());
     else own_gemm_f64(g, p, ta, tb, s, a.as<double>(), b.as<double>(), out.as<double>());
   }
-  check_launch(env, "cudaMatmul");
-  return env.Undefined();
+  check_launch("matmul");
 }
 
-// cudaGemmBackend(name): 'auto' (cuBLAS when found, else own kernels), 'cublas' (throws now if
-// cuBLAS cannot be loaded) or 'own'.
-Napi::Value GemmBackend(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  FLX_THROW_IF(!info[0].IsString(), env, TypeError, "cudaGemmBackend: name must be 'auto', 'cublas' or 'own'");
-  const std::string name = info[0].As<Napi::String>().Utf8Value();
+}  // namespace
+}  // namespace cu
+
+void matmul_cuda(Call& c) { cu::matmul_entry(c); }
+
+void cuda_gemm_backend(const std::string& name) {
+  using namespace cu;
   Backend b;
   if (name == "auto") b = Backend::automatic;
   else if (name == "cublas") b = Backend::cublas;
   else if (name == "own") b = Backend::own;
-  else throw Napi::TypeError::New(env, "fluxion native: cudaGemmBackend: name must be 'auto', 'cublas' or 'own', got '" + name + "'");
-  if (b == Backend::cublas && !cublas::api())
-    throw Napi::Error::New(env, "fluxion native: cudaGemmBackend: " + cublas::load_report());
+  else fail(ErrorKind::type, "fluxion native: cudaGemm: backend must be 'auto', 'cublas' or 'own', got '" + name + "'");
+  FLX_CHECK(b == Backend::cublas && !cublas::api(), error, "cudaGemm: " + cublas::load_report());
   GemmState& gs = gstate();
   std::lock_guard<std::mutex> lock(gs.mu);
   gs.backend = b;
-  return env.Undefined();
 }
 
-// cudaSetTf32(on): float32 matmuls on TF32 tensor cores (cuBLAS and own kernels).
-Napi::Value SetTf32(const Napi::CallbackInfo& info) {
-  const bool on = bool_arg(info, 0, "cudaSetTf32: on");
-  GemmState& gs = gstate();
+void cuda_gemm_tf32(bool on) {
+  cu::GemmState& gs = cu::gstate();
   std::lock_guard<std::mutex> lock(gs.mu);
   gs.tf32 = on;
-  return info.Env().Undefined();
 }
 
-// cudaGemmInfo() -> { backend: 'auto' | 'cublas' | 'own', active: 'cublas' | 'own',
-//                     cublas: 'libcublas.so.13 (version N)' or why not, tf32: boolean }
-// Never needs a device (without one the version is not known).
-Napi::Value GemmInfo(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// Never needs a device (without one the cuBLAS version is not known).
+GemmReport cuda_gemm_report() {
+  using namespace cu;
   GemmState& gs = gstate();
   const cublas::Api* api = cublas::api();
   std::lock_guard<std::mutex> lock(gs.mu);
-  std::string lib;
+  GemmReport r;
   bool usable = false;
   if (!api) {
-    lib = cublas::load_report();
+    r.cublas = cublas::load_report();
   } else if (!device_ok()) {
-    lib = api->soname + " (version unknown: no CUDA device)";
+    r.cublas = api->soname + " (version unknown: no CUDA device)";
     usable = true;
   } else {
-    cublas::Handle h = cublas_handle_locked(gs, *api, stream(env, "cudaGemmInfo"));
+    cublas::Handle h = cublas_handle_locked(gs, *api, stream("cudaGemmInfo"));
     if (h) {
-      lib = api->soname + " (version " + std::to_string(gs.version) + ")";
+      r.cublas = api->soname + " (version " + std::to_string(gs.version) + ")";
       usable = true;
     } else {
-      lib = api->soname + " (not usable: " + gs.handle_error + ")";
+      r.cublas = api->soname + " (not usable: " + gs.handle_error + ")";
     }
   }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("backend", gs.backend == Backend::automatic ? "auto" : gs.backend == Backend::cublas ? "cublas" : "own");
-  o.Set("active", gs.backend != Backend::own && usable ? "cublas" : "own");
-  o.Set("cublas", lib);
-  o.Set("tf32", Napi::Boolean::New(env, gs.tf32));
-  return o;
+  r.backend = gs.backend == Backend::automatic ? "auto" : gs.backend == Backend::cublas ? "cublas" : "own";
+  r.active = gs.backend != Backend::own && usable ? "cublas" : "own";
+  r.tf32 = gs.tf32;
+  return r;
 }
 
-}  // namespace
-
-void register_gemm(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaMatmul", Napi::Function::New(env, Matmul, "cudaMatmul"));
-  exports.Set("cudaGemmBackend", Napi::Function::New(env, GemmBackend, "cudaGemmBackend"));
-  exports.Set("cudaSetTf32", Napi::Function::New(env, SetTf32, "cudaSetTf32"));
-  exports.Set("cudaGemmInfo", Napi::Function::New(env, GemmInfo, "cudaGemmInfo"));
-}
-
-}  // namespace cu
 }  // namespace flx

@@ -2,13 +2,12 @@
 // the CUDA twin of cpu/movement.cc.
 #include <type_traits>
 
+#include "../kernels.h"
 #include "runtime.cuh"
 
 namespace flx {
 namespace cu {
 namespace {
-
-const AddKernels kAddOther(&KernelList::other, {"copy", "gather", "scatterAdd"});
 
 template <class D, class S>
 __global__ void copy_kernel(Geo<2> g, int64_t n, D* dst, const S* src) {
@@ -26,55 +25,22 @@ __global__ void copy_kernel(Geo<2> g, int64_t n, D* dst, const S* src) {
   }
 }
 
-// cudaCopy(dstDtype, srcDtype, src, dst, srcLen, dstLen)
-// meta: ndim, shape, dst offset+strides, src offset+strides (src may broadcast), as cpu copy.
-// A copy between dtypes is a cast (float -> int32 truncates; out-of-range values saturate on the
-// device, where the CPU's result is unspecified).
-Napi::Value Copy(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType ddt = dtype_arg(info, 0, "cudaCopy: dstDtype"), sdt = dtype_arg(info, 1, "cudaCopy: srcDtype");
-  const Dev ops[2] = {dev_arg(info, 3, count_arg(info, 5, "cudaCopy: dstLen"), ddt, "cudaCopy: dst"),
-                      dev_arg(info, 2, count_arg(info, 4, "cudaCopy: srcLen"), sdt, "cudaCopy: src")};
-  static const char* names[2] = {"cudaCopy: dst", "cudaCopy: src"};
-  Strided<2> it = read_strided<2>(env, ops, names);
-  cudaStream_t s = stream(env, "cudaCopy");
-  for (int k = 0; k < 2; ++k) check_operand(env, names[k], ops[k]);
-  const int64_t n = it.numel();
-  if (n == 0) return env.Undefined();
-  it.coalesce();
-  if (ddt == sdt && it.ndim == 1 && it.strides[0][0] == 1 && it.strides[1][0] == 1) {
-    const size_t es = dtype_size(ddt);
-    check(env, "cudaCopy",
-          cudaMemcpyAsync(reinterpret_cast<char*>(static_cast<uintptr_t>(ops[0].p)) + it.offset[0] * int64_t(es),
-                          reinterpret_cast<const char*>(static_cast<uintptr_t>(ops[1].p)) + it.offset[1] * int64_t(es),
-                          size_t(n) * es, cudaMemcpyDeviceToDevice, s));
-    return env.Undefined();
-  }
-  const Geo<2> g = geo(it);
-  with_dtype(ddt, [&](auto dtag) {
-    with_dtype(sdt, [&](auto stag) {
-      using D = decltype(dtag);
-      using S = decltype(stag);
-      copy_kernel<D, S><<<grid_for(n), kThreads, 0, s>>>(g, n, ops[0].as<D>(), ops[1].as<S>());
-    });
-  });
-  check_launch(env, "cudaCopy");
-  return env.Undefined();
-}
-
 struct IndexArgs {
   int64_t outer, n, inner, k;
 };
 
-IndexArgs read_index_args(const Napi::CallbackInfo& info, size_t first, const char* what) {
-  const std::string w(what);
+IndexArgs read_index_args(Call& c, size_t first) {
   IndexArgs a;
-  a.outer = count_arg(info, first, (w + ": outer").c_str());
-  a.n = count_arg(info, first + 1, (w + ": n").c_str());
-  a.inner = count_arg(info, first + 2, (w + ": inner").c_str());
-  a.k = count_arg(info, first + 3, (w + ": k").c_str());
-  FLX_THROW_IF(a.n > INT32_MAX, info.Env(), RangeError, w + ": n beyond int32 indices");
+  a.outer = c.count(first, "outer");
+  a.n = c.count(first + 1, "n");
+  a.inner = c.count(first + 2, "inner");
+  a.k = c.count(first + 3, "k");
+  FLX_CHECK(a.n > INT32_MAX, range, std::string(c.kernel()) + ": n beyond int32 indices");
   return a;
+}
+
+int64_t volume(const IndexArgs& a, int64_t m, const char* kernel) {
+  return mul_size(mul_size(a.outer, m, kernel), a.inner, kernel);
 }
 
 // out [outer, k, inner] = x [outer, n, inner] at idx; an out-of-range index (TypeScript has
@@ -89,29 +55,6 @@ __global__ void gather_kernel(IndexArgs a, int64_t total, const int32_t* idx, T*
   }
 }
 
-// cudaGather(dtype, x, idx, out, outer, n, inner, k): x [outer, n, inner] contiguous ->
-// out [outer, k, inner]; idx is a device Int32 array of k indices.
-Napi::Value Gather(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaGather: dtype");
-  const IndexArgs a = read_index_args(info, 4, "cudaGather");
-  const int64_t xlen = mul_checked(env, "cudaGather", mul_checked(env, "cudaGather", a.outer, a.n), a.inner);
-  const int64_t olen = mul_checked(env, "cudaGather", mul_checked(env, "cudaGather", a.outer, a.k), a.inner);
-  const Dev x = dev_arg(info, 1, xlen, dt, "cudaGather: x"), idx = dev_arg(info, 2, a.k, DType::i32, "cudaGather: idx"),
-            out = dev_arg(info, 3, olen, dt, "cudaGather: out");
-  cudaStream_t s = stream(env, "cudaGather");
-  check_operand(env, "cudaGather: x", x);
-  check_operand(env, "cudaGather: idx", idx);
-  check_operand(env, "cudaGather: out", out);
-  if (olen == 0) return env.Undefined();
-  with_dtype(dt, [&](auto tag) {
-    using T = decltype(tag);
-    gather_kernel<T><<<grid_for(olen), kThreads, 0, s>>>(a, olen, idx.as<int32_t>(), out.as<T>(), x.as<T>());
-  });
-  check_launch(env, "cudaGather");
-  return env.Undefined();
-}
-
 // out [outer, n, inner] += g [outer, k, inner] at idx, with atomics (indices may repeat).
 // Out-of-range indices are skipped.
 template <class T>
@@ -124,36 +67,72 @@ __global__ void scatter_add_kernel(IndexArgs a, int64_t total, const int32_t* id
   }
 }
 
-// cudaScatterAdd(dtype, g, idx, out, outer, n, inner, k): out is pre-zeroed by the caller.
-Napi::Value ScatterAdd(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaScatterAdd: dtype");
-  const IndexArgs a = read_index_args(info, 4, "cudaScatterAdd");
-  const int64_t olen = mul_checked(env, "cudaScatterAdd", mul_checked(env, "cudaScatterAdd", a.outer, a.n), a.inner);
-  const int64_t glen = mul_checked(env, "cudaScatterAdd", mul_checked(env, "cudaScatterAdd", a.outer, a.k), a.inner);
-  const Dev g = dev_arg(info, 1, glen, dt, "cudaScatterAdd: g"),
-            idx = dev_arg(info, 2, a.k, DType::i32, "cudaScatterAdd: idx"),
-            out = dev_arg(info, 3, olen, dt, "cudaScatterAdd: out");
-  cudaStream_t s = stream(env, "cudaScatterAdd");
-  check_operand(env, "cudaScatterAdd: g", g);
-  check_operand(env, "cudaScatterAdd: idx", idx);
-  check_operand(env, "cudaScatterAdd: out", out);
-  if (glen == 0) return env.Undefined();
-  with_dtype(dt, [&](auto tag) {
-    using T = decltype(tag);
-    scatter_add_kernel<T><<<grid_for(glen), kThreads, 0, s>>>(a, glen, idx.as<int32_t>(), out.as<T>(), g.as<T>());
-  });
-  check_launch(env, "cudaScatterAdd");
-  return env.Undefined();
-}
-
 }  // namespace
+}  // namespace cu
 
-void register_movement(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaCopy", Napi::Function::New(env, Copy, "cudaCopy"));
-  exports.Set("cudaGather", Napi::Function::New(env, Gather, "cudaGather"));
-  exports.Set("cudaScatterAdd", Napi::Function::New(env, ScatterAdd, "cudaScatterAdd"));
+// copy(dst, src): as copy_cpu (a copy between dtypes is a cast).
+void copy_cuda(Call& c) {
+  using namespace cu;
+  static const char* names[2] = {"dst", "src"};
+  const Buf bufs[2] = {c.buf(0, "dst"), c.buf(1, "src")};
+  Strided<2> it = read_strided_meta<2>(c, bufs, names);
+  cudaStream_t s = stream("copy");
+  const int64_t n = it.numel();
+  if (n == 0) return;
+  it.coalesce();
+  const DType ddt = bufs[0].dtype, sdt = bufs[1].dtype;
+  if (ddt == sdt && it.ndim == 1 && it.strides[0][0] == 1 && it.strides[1][0] == 1) {
+    const size_t es = dtype_size(ddt);
+    check("copy", cudaMemcpyAsync(static_cast<char*>(bufs[0].data) + it.offset[0] * int64_t(es),
+                                  static_cast<const char*>(bufs[1].data) + it.offset[1] * int64_t(es), size_t(n) * es,
+                                  cudaMemcpyDeviceToDevice, s));
+    return;
+  }
+  const Geo<2> g = geo(it);
+  with_dtype(ddt, [&](auto dtag) {
+    with_dtype(sdt, [&](auto stag) {
+      using D = decltype(dtag);
+      using S = decltype(stag);
+      copy_kernel<D, S><<<grid_for(n), kThreads, 0, s>>>(g, n, bufs[0].as<D>(), bufs[1].as<S>());
+    });
+  });
+  check_launch("copy");
 }
 
-}  // namespace cu
+// gather(out, x, idx, outer, n, inner, k): as gather_cpu; idx is a device Int32 buffer.
+void gather_cuda(Call& c) {
+  using namespace cu;
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x"), idx = c.buf(2, "idx");
+  const IndexArgs a = read_index_args(c, 3);
+  FLX_CHECK(x.len != volume(a, a.n, "gather") || out.len != volume(a, a.k, "gather"), range,
+            "gather: lengths do not match the sizes");
+  FLX_CHECK(x.dtype != out.dtype, type, "gather: dtypes differ");
+  FLX_CHECK(idx.dtype != DType::i32 || idx.len != a.k, type, "index: indices must be an Int32Array of length k");
+  cudaStream_t s = stream("gather");
+  if (out.len == 0) return;
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    gather_kernel<T><<<grid_for(out.len), kThreads, 0, s>>>(a, out.len, idx.as<int32_t>(), out.as<T>(), x.as<T>());
+  });
+  check_launch("gather");
+}
+
+// scatterAdd(out, g, idx, outer, n, inner, k): as scatterAdd_cpu; out is pre-zeroed by the caller.
+void scatterAdd_cuda(Call& c) {
+  using namespace cu;
+  const Buf out = c.buf(0, "out"), g = c.buf(1, "g"), idx = c.buf(2, "idx");
+  const IndexArgs a = read_index_args(c, 3);
+  FLX_CHECK(out.len != volume(a, a.n, "scatterAdd") || g.len != volume(a, a.k, "scatterAdd"), range,
+            "scatterAdd: lengths do not match the sizes");
+  FLX_CHECK(g.dtype != out.dtype, type, "scatterAdd: dtypes differ");
+  FLX_CHECK(idx.dtype != DType::i32 || idx.len != a.k, type, "index: indices must be an Int32Array of length k");
+  cudaStream_t s = stream("scatterAdd");
+  if (g.len == 0) return;
+  with_dtype(g.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    scatter_add_kernel<T><<<grid_for(g.len), kThreads, 0, s>>>(a, g.len, idx.as<int32_t>(), out.as<T>(), g.as<T>());
+  });
+  check_launch("scatterAdd");
+}
+
 }  // namespace flx

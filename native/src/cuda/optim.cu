@@ -2,36 +2,16 @@
 // rule and the same host-side constants as cpu/optim.cc.
 #include <cmath>
 
+#include "../kernels.h"
 #include "runtime.cuh"
 
 namespace flx {
 namespace cu {
 namespace {
 
-const AddKernels kAddOther(&KernelList::other, {"sgdStep", "adamStep"});
-
 template <class T>
 __global__ void sgd_kernel(int64_t n, T lr, T* p, const T* g) {
   for (int64_t i = grid_first(); i < n; i += grid_step()) p[i] -= lr * g[i];
-}
-
-// cudaSgdStep(dtype, p, g, n, lr): p -= lr * g
-Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaSgdStep: dtype");
-  const int64_t n = count_arg(info, 3, "cudaSgdStep: n");
-  const Dev p = dev_arg(info, 1, n, dt, "cudaSgdStep: p"), g = dev_arg(info, 2, n, dt, "cudaSgdStep: g");
-  const double lr = num_arg(info, 4, "cudaSgdStep: lr");
-  with_float_dtype(env, "cudaSgdStep", dt, [&](auto tag) {
-    using T = decltype(tag);
-    cudaStream_t s = stream(env, "cudaSgdStep");
-    check_operand(env, "cudaSgdStep: p", p);
-    check_operand(env, "cudaSgdStep: g", g);
-    if (n == 0) return;
-    sgd_kernel<T><<<grid_for(n), kThreads, 0, s>>>(n, T(lr), p.as<T>(), g.as<T>());
-    check_launch(env, "cudaSgdStep");
-  });
-  return env.Undefined();
 }
 
 template <class T>
@@ -53,39 +33,47 @@ __global__ void adam_kernel(int64_t n, AdamConst<T> c, T* __restrict__ p, const 
   }
 }
 
-// cudaAdamStep(dtype, p, g, m, v, n, lr, b1, b2, eps, step, decay): Adam with bias correction;
-// decay > 0 applies decoupled weight decay (AdamW): p -= lr * decay * p.
-Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaAdamStep: dtype");
-  const int64_t n = count_arg(info, 5, "cudaAdamStep: n");
-  const Dev p = dev_arg(info, 1, n, dt, "cudaAdamStep: p"), g = dev_arg(info, 2, n, dt, "cudaAdamStep: g"),
-            m = dev_arg(info, 3, n, dt, "cudaAdamStep: m"), v = dev_arg(info, 4, n, dt, "cudaAdamStep: v");
-  const double lr = num_arg(info, 6, "cudaAdamStep: lr"), b1 = num_arg(info, 7, "cudaAdamStep: b1"),
-               b2 = num_arg(info, 8, "cudaAdamStep: b2"), eps = num_arg(info, 9, "cudaAdamStep: eps"),
-               step = num_arg(info, 10, "cudaAdamStep: step"), decay = num_arg(info, 11, "cudaAdamStep: decay");
-  const double c1 = 1.0 - std::pow(b1, step), c2 = 1.0 - std::pow(b2, step);
-  with_float_dtype(env, "cudaAdamStep", dt, [&](auto tag) {
-    using T = decltype(tag);
-    cudaStream_t s = stream(env, "cudaAdamStep");
-    check_operand(env, "cudaAdamStep: p", p);
-    check_operand(env, "cudaAdamStep: g", g);
-    check_operand(env, "cudaAdamStep: m", m);
-    check_operand(env, "cudaAdamStep: v", v);
-    if (n == 0) return;
-    const AdamConst<T> c{T(b1), T(b2), T(eps), T(lr / c1), T(1.0 / c2), T(lr * decay)};
-    adam_kernel<T><<<grid_for(n), kThreads, 0, s>>>(n, c, p.as<T>(), g.as<T>(), m.as<T>(), v.as<T>());
-    check_launch(env, "cudaAdamStep");
-  });
-  return env.Undefined();
+void check_same(const char* op, const Buf& a, const Buf& b) {
+  FLX_CHECK(a.len != b.len, range, std::string(op) + ": lengths differ");
+  FLX_CHECK(a.dtype != b.dtype || a.dtype == DType::i32, type, std::string(op) + ": dtypes differ");
 }
 
 }  // namespace
+}  // namespace cu
 
-void register_optim(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaSgdStep", Napi::Function::New(env, SgdStep, "cudaSgdStep"));
-  exports.Set("cudaAdamStep", Napi::Function::New(env, AdamStep, "cudaAdamStep"));
+// sgdStep(p, g, lr): as sgdStep_cpu.
+void sgdStep_cuda(Call& c) {
+  using namespace cu;
+  const Buf p = c.buf(0, "p"), g = c.buf(1, "g");
+  const double lr = c.num(2, "lr");
+  check_same("sgdStep", p, g);
+  with_float_dtype("sgdStep", p.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    cudaStream_t s = stream("sgdStep");
+    if (p.len == 0) return;
+    sgd_kernel<T><<<grid_for(p.len), kThreads, 0, s>>>(p.len, T(lr), p.as<T>(), g.as<T>());
+    check_launch("sgdStep");
+  });
 }
 
-}  // namespace cu
+// adamStep(p, g, m, v, lr, beta1, beta2, eps, step, decay): as adamStep_cpu.
+void adamStep_cuda(Call& c) {
+  using namespace cu;
+  const Buf p = c.buf(0, "p"), g = c.buf(1, "g"), m = c.buf(2, "m"), v = c.buf(3, "v");
+  check_same("adamStep", p, g);
+  check_same("adamStep", p, m);
+  check_same("adamStep", p, v);
+  const double lr = c.num(4, "lr"), b1 = c.num(5, "beta1"), b2 = c.num(6, "beta2"), eps = c.num(7, "eps"),
+               step = c.num(8, "step"), decay = c.num(9, "decay");
+  const double c1 = 1.0 - std::pow(b1, step), c2 = 1.0 - std::pow(b2, step);
+  with_float_dtype("adamStep", p.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    cudaStream_t s = stream("adamStep");
+    if (p.len == 0) return;
+    const AdamConst<T> k{T(b1), T(b2), T(eps), T(lr / c1), T(1.0 / c2), T(lr * decay)};
+    adam_kernel<T><<<grid_for(p.len), kThreads, 0, s>>>(p.len, k, p.as<T>(), g.as<T>(), m.as<T>(), v.as<T>());
+    check_launch("adamStep");
+  });
+}
+
 }  // namespace flx

@@ -10,6 +10,7 @@
 // for every mask and coalesced across threads when a leading dim is reduced.
 #include "../ops.def"
 #include "../scalar_ops.h"
+#include "../kernels.h"
 #include "runtime.cuh"
 
 namespace flx {
@@ -23,10 +24,6 @@ enum ReduceOp {
   kNumReduceOps
 };
 
-#define X(name) #name,
-const AddKernels kAddReduce(&KernelList::reduce, {FLUXION_REDUCE_OPS(X)});
-#undef X
-const AddKernels kAddOther(&KernelList::other, {"argmax", "softmax", "logsoftmax"});
 
 // The same accumulators as the CPU (cpu/reduce.cc), in double.
 struct SumAcc {
@@ -137,7 +134,7 @@ struct ReducePlan {
 };
 
 template <class T, class Acc>
-void reduce_run(const Napi::Env& env, const ReducePlan& p, cudaStream_t s, T* out, const T* x, double scale) {
+void reduce_run(Device dev, const ReducePlan& p, cudaStream_t s, T* out, const T* x, double scale) {
   const Geo<1>& red = p.red;
   const bool contiguous = red.ndim == 1 && (red.str[0][0] == 1 || red.shape[0] == 1);
   if (contiguous && p.nred >= 64) {
@@ -156,11 +153,11 @@ void reduce_run(const Napi::Env& env, const ReducePlan& p, cudaStream_t s, T* ou
                                                                     scale);
       return;
     }
-    const int64_t tasks = mul_checked(env, "cudaReduce", p.nout, parts);
-    Scratch partial(env, "cudaReduce", uint64_t(tasks) * sizeof(double));
+    const int64_t tasks = mul_size(p.nout, parts, "reduce");
+    Scratch partial(dev, uint64_t(tasks) * sizeof(double));
     reduce_rows<T, Acc><<<grid_for(tasks, 1), kThreads, 0, s>>>(p.kept, p.nout, p.nred, chunk, parts, out,
                                                                  partial.as<double>(), x, scale);
-    check_launch(env, "cudaReduce");
+    check_launch("reduce");
     reduce_finish<T, Acc><<<grid_for(p.nout, 1), kThreads, 0, s>>>(p.nout, parts, partial.as<double>(), out, scale);
     return;
   }
@@ -179,31 +176,26 @@ void reduce_run(const Napi::Env& env, const ReducePlan& p, cudaStream_t s, T* ou
                                                                   x, scale);
     return;
   }
-  const int64_t tasks = mul_checked(env, "cudaReduce", p.nout, parts);
-  Scratch partial(env, "cudaReduce", uint64_t(tasks) * sizeof(double));
+  const int64_t tasks = mul_size(p.nout, parts, "reduce");
+  Scratch partial(dev, uint64_t(tasks) * sizeof(double));
   reduce_general<T, Acc><<<grid_for(tasks), kThreads, 0, s>>>(p.kept, red, p.nout, p.nred, chunk, parts, out,
                                                                partial.as<double>(), x, scale);
-  check_launch(env, "cudaReduce");
+  check_launch("reduce");
   reduce_finish<T, Acc><<<grid_for(p.nout, 1), kThreads, 0, s>>>(p.nout, parts, partial.as<double>(), out, scale);
 }
 
-// cudaReduce(op, dtype, x, out, xLen, outLen, scale)
-// meta: ndim, shape, x offset+strides, reduced flag per dim (as cpu reduce). out is contiguous
-// over the kept dims, in order.
-Napi::Value Reduce(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int op = int_arg(info, 0, "cudaReduce: op");
-  FLX_THROW_IF(op < 0 || op >= kNumReduceOps, env, RangeError, "cudaReduce: unknown op");
-  const DType dt = dtype_arg(info, 1, "cudaReduce: dtype");
-  const Dev x = dev_arg(info, 2, count_arg(info, 4, "cudaReduce: xLen"), dt, "cudaReduce: x");
-  const Dev out = dev_arg(info, 3, count_arg(info, 5, "cudaReduce: outLen"), dt, "cudaReduce: out");
-  const double scale = num_arg(info, 6, "cudaReduce: scale");
-  Meta m(env);
-  int ndim = read_ndim(m, env);
+// reduce(out, x, op, scale): as reduce_cpu. out is contiguous over the kept dims, in order.
+void reduce_entry(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  const int op = c.op(2, kNumReduceOps);
+  const double scale = c.num(3, "scale");
+  FLX_CHECK(x.dtype != out.dtype, type, "reduce: x and out must share one dtype");
+  Meta m = c.meta();
+  int ndim = read_ndim(m, "reduce");
   int64_t shape[kMaxDims], xstr[kMaxDims], xoff = 0;
-  read_shape(m, ndim, shape);
+  read_shape(m, ndim, shape, "reduce");
   read_strides(m, ndim, &xoff, xstr);
-  check_bounds(env, "cudaReduce: x", ndim, shape, xoff, xstr, x.len);
+  check_bounds(c.where("x"), ndim, shape, xoff, xstr, x.len);
   Strided<1> kept, red;
   kept.ndim = 0;
   kept.offset[0] = xoff;
@@ -218,25 +210,22 @@ Napi::Value Reduce(const Napi::CallbackInfo& info) {
     ++s.ndim;
     (reduced ? nred : nout) *= shape[d];
   }
-  FLX_THROW_IF(out.len != nout, env, RangeError, "cudaReduce: out has the wrong length");
-  FLX_THROW_IF(nred == 0 && op != kRed_sum, env, RangeError, "cudaReduce: max/min of an empty dimension");
-  cudaStream_t s = stream(env, "cudaReduce");
-  check_operand(env, "cudaReduce: x", x);
-  check_operand(env, "cudaReduce: out", out);
-  if (nout == 0) return env.Undefined();
+  FLX_CHECK(out.len != nout, range, "reduce: out has the wrong length");
+  FLX_CHECK(nred == 0 && op != kRed_sum, range, "reduce: max/min of an empty dimension");
+  cudaStream_t s = stream("reduce");
+  if (nout == 0) return;
   kept.coalesce();  // no kept dims: one output at offset xoff
   red.coalesce();   // no reduced dims: one element per output
   const ReducePlan plan{geo(kept), geo(red), nout, nred};
-  with_dtype(dt, [&](auto tag) {
+  with_dtype(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     switch (op) {
-      case kRed_sum: reduce_run<T, SumAcc>(env, plan, s, out.as<T>(), x.as<T>(), scale); break;
-      case kRed_max: reduce_run<T, MaxAcc>(env, plan, s, out.as<T>(), x.as<T>(), scale); break;
-      case kRed_min: reduce_run<T, MinAcc>(env, plan, s, out.as<T>(), x.as<T>(), scale); break;
+      case kRed_sum: reduce_run<T, SumAcc>(c.device(), plan, s, out.as<T>(), x.as<T>(), scale); break;
+      case kRed_max: reduce_run<T, MaxAcc>(c.device(), plan, s, out.as<T>(), x.as<T>(), scale); break;
+      case kRed_min: reduce_run<T, MinAcc>(c.device(), plan, s, out.as<T>(), x.as<T>(), scale); break;
     }
   });
-  check_launch(env, "cudaReduce");
-  return env.Undefined();
+  check_launch("reduce");
 }
 
 // ---------------------------------------------------------------- argmax
@@ -320,22 +309,19 @@ __global__ void __launch_bounds__(kThreads) argmax_block(Geo<1> outer, int64_t n
   }
 }
 
-// cudaArgmax(dtype, x, out, xLen, outLen, dim); meta: ndim, shape, x offset+strides.
-// out: int32, dim removed, contiguous.
-Napi::Value Argmax(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const DType dt = dtype_arg(info, 0, "cudaArgmax: dtype");
-  const Dev x = dev_arg(info, 1, count_arg(info, 3, "cudaArgmax: xLen"), dt, "cudaArgmax: x");
-  const Dev out = dev_arg(info, 2, count_arg(info, 4, "cudaArgmax: outLen"), DType::i32, "cudaArgmax: out");
-  const int dim = int_arg(info, 5, "cudaArgmax: dim");
-  Meta m(env);
-  int ndim = read_ndim(m, env);
+// argmax(out, x, dim): as argmax_cpu. out: int32, dim removed, contiguous.
+void argmax_entry(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  FLX_CHECK(out.dtype != DType::i32, type, "argmax: out must be an Int32Array");
+  Meta m = c.meta();
+  int ndim = read_ndim(m, "argmax");
   int64_t shape[kMaxDims], xstr[kMaxDims], xoff = 0;
-  read_shape(m, ndim, shape);
+  read_shape(m, ndim, shape, "argmax");
   read_strides(m, ndim, &xoff, xstr);
-  check_bounds(env, "cudaArgmax: x", ndim, shape, xoff, xstr, x.len);
-  FLX_THROW_IF(dim < 0 || dim >= ndim, env, RangeError, "cudaArgmax: dim out of range");
-  FLX_THROW_IF(shape[dim] == 0, env, RangeError, "cudaArgmax: empty dimension");
+  check_bounds(c.where("x"), ndim, shape, xoff, xstr, x.len);
+  const int dim = int(c.integer(2, "dim", 0, kMaxDims - 1));
+  FLX_CHECK(dim >= ndim, range, "argmax: dim out of range");
+  FLX_CHECK(shape[dim] == 0, range, "argmax: empty dimension");
   int64_t nout = 1;
   Strided<1> outer;
   outer.ndim = 0;
@@ -346,23 +332,20 @@ Napi::Value Argmax(const Napi::CallbackInfo& info) {
     outer.shape[outer.ndim] = shape[d];
     outer.strides[0][outer.ndim++] = xstr[d];
   }
-  FLX_THROW_IF(out.len != nout, env, RangeError, "cudaArgmax: out has the wrong length");
-  cudaStream_t s = stream(env, "cudaArgmax");
-  check_operand(env, "cudaArgmax: x", x);
-  check_operand(env, "cudaArgmax: out", out);
-  if (nout == 0) return env.Undefined();
+  FLX_CHECK(out.len != nout, range, "argmax: out has the wrong length");
+  cudaStream_t s = stream("argmax");
+  if (nout == 0) return;
   outer.coalesce();
   const Geo<1> g = geo(outer);
   const int64_t n = shape[dim], st = xstr[dim];
-  with_dtype(dt, [&](auto tag) {
+  with_dtype(x.dtype, [&](auto tag) {
     using T = decltype(tag);
     if (n >= 512 && nout < int64_t(sm_count()) * 64)
       argmax_block<T><<<grid_for(nout, 1), kThreads, 0, s>>>(g, nout, n, st, out.as<int32_t>(), x.as<T>());
     else
       argmax_thread<T><<<grid_for(nout), kThreads, 0, s>>>(g, nout, n, st, out.as<int32_t>(), x.as<T>());
   });
-  check_launch(env, "cudaArgmax");
-  return env.Undefined();
+  check_launch("argmax");
 }
 
 // ---------------------------------------------------------------- softmax
@@ -426,38 +409,32 @@ __global__ void softmax_strided(bool log, int64_t rows, int64_t n, int64_t inner
   }
 }
 
-// cudaSoftmax(log, dtype, x, out, outer, n, inner): contiguous x viewed as [outer, n, inner].
-Napi::Value Softmax(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const bool log = bool_arg(info, 0, "cudaSoftmax: log");
-  const DType dt = dtype_arg(info, 1, "cudaSoftmax: dtype");
-  const int64_t outer = count_arg(info, 4, "cudaSoftmax: outer"), n = count_arg(info, 5, "cudaSoftmax: n"),
-                inner = count_arg(info, 6, "cudaSoftmax: inner");
-  const int64_t len = mul_checked(env, "cudaSoftmax", mul_checked(env, "cudaSoftmax", outer, n), inner);
-  const Dev x = dev_arg(info, 2, len, dt, "cudaSoftmax: x"), out = dev_arg(info, 3, len, dt, "cudaSoftmax: out");
-  with_float_dtype(env, "cudaSoftmax", dt, [&](auto tag) {
+// softmax(out, x, log, outer, n, inner): as softmax_cpu.
+void softmax_entry(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  const bool log = c.flag(2, "log");
+  const int64_t outer = c.count(3, "outer"), n = c.count(4, "n"), inner = c.count(5, "inner");
+  const int64_t len = mul_size(mul_size(outer, n, "softmax"), inner, "softmax");
+  FLX_CHECK(x.len != len || out.len != len, range, "softmax: lengths differ");
+  FLX_CHECK(x.dtype != out.dtype, type, "softmax: dtypes differ");
+  with_float_dtype("softmax", x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    cudaStream_t s = stream(env, "cudaSoftmax");
-    check_operand(env, "cudaSoftmax: x", x);
-    check_operand(env, "cudaSoftmax: out", out);
+    cudaStream_t s = stream("softmax");
     if (len == 0) return;
     if (inner == 1)
       softmax_warp<T><<<grid_for(outer, kThreads / 32), kThreads, 0, s>>>(log, outer, n, out.as<T>(), x.as<T>());
     else
       softmax_strided<T><<<grid_for(outer * inner), kThreads, 0, s>>>(log, outer * inner, n, inner, out.as<T>(),
                                                                        x.as<T>());
-    check_launch(env, "cudaSoftmax");
+    check_launch("softmax");
   });
-  return env.Undefined();
 }
 
 }  // namespace
-
-void register_reduce(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaReduce", Napi::Function::New(env, Reduce, "cudaReduce"));
-  exports.Set("cudaArgmax", Napi::Function::New(env, Argmax, "cudaArgmax"));
-  exports.Set("cudaSoftmax", Napi::Function::New(env, Softmax, "cudaSoftmax"));
-}
-
 }  // namespace cu
+
+void reduce_cuda(Call& c) { cu::reduce_entry(c); }
+void argmax_cuda(Call& c) { cu::argmax_entry(c); }
+void softmax_cuda(Call& c) { cu::softmax_entry(c); }
+
 }  // namespace flx

