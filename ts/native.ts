@@ -13,30 +13,18 @@ import type { TypedArray } from './dtype.js';
 
 /** A buffer as kernels take it: a typed array (CPU memory) or a device handle (BigUint64Array). */
 export type RawBuffer = TypedArray | BigUint64Array;
-type B = RawBuffer;
 
+/** An argument of a kernel: a buffer, a number, a flag, or null for an absent buffer. */
+export type KernelArg = RawBuffer | number | boolean | null;
 /**
- * Every kernel of the op list (native/src/ops.def), output buffer first. Each runs on the
- * device of its buffers; shapes and strides travel in the metadata buffer.
+ * A kernel of the op list (native/src/ops.def), output buffer first. It runs on the device of
+ * its buffers; shapes and strides travel in the metadata buffer. Each op that calls one
+ * documents its arguments next to the call; the native side checks them all.
  */
-export interface NativeKernels {
-  binary(out: B, a: B, b: B, op: number): void;
-  where(out: B, cond: B, a: B, b: B): void;
-  unary(out: B, x: B, op: number): void;
-  unaryGrad(out: B, x: B, y: B, g: B, op: number): void;
-  reduce(out: B, x: B, op: number, scale: number): void;
-  argmax(out: B, x: B, dim: number): void;
-  softmax(out: B, x: B, log: boolean, outer: number, n: number, inner: number): void;
-  matmul(out: B, a: B, b: B): void;
-  copy(dst: B, src: B): void;
-  gather(out: B, x: B, idx: B, outer: number, n: number, inner: number, k: number): void;
-  scatterAdd(out: B, g: B, idx: B, outer: number, n: number, inner: number, k: number): void;
-  random(out: B, kind: number, seedLo: number, seedHi: number, ctrLo: number, ctrHi: number): void;
-  sgdStep(p: B, g: B, lr: number): void;
-  adamStep(p: B, g: B, m: B, v: B, lr: number, b1: number, b2: number, eps: number, step: number, decay: number): void;
-  biasAct(y: B, bias: B | null, act: number, cols: number): void;
-}
-export type KernelName = keyof NativeKernels;
+export type KernelFn = (out: RawBuffer, ...args: KernelArg[]) => void;
+export type KernelName = string;
+/** Every kernel, by name. */
+export type NativeKernels = Record<KernelName, KernelFn>;
 
 /** What `kernels()` reports: every kernel with the devices that implement it, and the op codes. */
 export interface KernelReport {
@@ -72,11 +60,12 @@ export interface NativeModule {
   cudaGemmInfo(): { backend: string; active: string; cublas: string; tf32: boolean };
 }
 
-export interface NativeBinding extends NativeKernels, NativeModule {
-  readonly meta: Float64Array;
-  /** How often this context called each kernel (diagnostics and tests). */
-  kernelCalls(): Record<KernelName, number>;
-}
+export type NativeBinding = NativeKernels &
+  NativeModule & {
+    readonly meta: Float64Array;
+    /** How often this context called each kernel (diagnostics and tests). */
+    kernelCalls(): Record<KernelName, number>;
+  };
 
 interface Addon extends NativeModule {
   createContext(meta: Float64Array): NativeBinding;

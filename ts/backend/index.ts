@@ -4,7 +4,7 @@
 // helpers (meta.ts) lay out shapes and strides. Every argument was validated by the op first.
 import { ARRAY_TYPE, type DType, type Device, type TypedArray } from '../dtype.js';
 import { FluxionError } from '../errors.js';
-import { type KernelName, type NativeKernels, type RawBuffer, kernelReport, native } from '../native.js';
+import { type KernelFn, type KernelName, type RawBuffer, kernelReport, native } from '../native.js';
 import { numel } from '../shape.js';
 import { Tensor, setDeviceIO } from '../tensor.js';
 import { adapterFor, adapterOf, hostArray } from './device.js';
@@ -16,10 +16,10 @@ export { cudaProblem, emulatedCuda } from './device.js';
 export const usedKernels = new Set<KernelName>();
 
 /** The entry point of a kernel of the op list; throws at load time if this build lacks it. */
-export function kernel<K extends KernelName>(name: K): NativeKernels[K] {
+export function kernel(name: KernelName): KernelFn {
   if (!(name in kernelReport.kernels)) throw new FluxionError(`kernel '${name}' is not in this build's op list`);
   usedKernels.add(name);
-  return native[name];
+  return native[name] as KernelFn;
 }
 
 type Family = keyof typeof kernelReport.ops;
