@@ -24,9 +24,11 @@ registerOp({ name: 'argmax', family: 'reduce', kernels: ['argmax'], differentiab
 registerOp({ name: 'softmax', family: 'nn', kernels: ['softmax'], differentiable: true });
 registerOp({ name: 'logsoftmax', family: 'nn', kernels: ['softmax'], differentiable: true });
 registerOp({ name: 'expand', family: 'movement', kernels: [], differentiable: true });
+registerOp({ name: 'cumsum', family: 'reduce', kernels: ['cumsum'], differentiable: true });
 const reduceK = kernel('reduce');
 const argmaxK = kernel('argmax');
 const softmaxK = kernel('softmax');
+const cumsumK = kernel('cumsum');
 
 /** ndim, shape, x offset + strides, then one reduced flag per dim. */
 function putReduce(x: Tensor, mask: readonly boolean[]): void {
@@ -162,6 +164,24 @@ export function logsoftmax(x: Tensor, dim = -1): Tensor {
   const out = softmaxOf(true, t, d);
   if (isRecording())
     record('logsoftmax', out, [t], (g, _, y) => [() => sub(g, mul(exp(y), sum(g, d, true)))]);
+  return out;
+}
+
+/**
+ * Running sums along `dim`: out[i] = x[0] + ... + x[i] (with `reverse`, x[i] + ... + x[n-1]),
+ * accumulated in double; int32 sums wrap like int32 arithmetic. The gradient of a running sum
+ * is the reverse running sum of the cotangent, so every order of derivative is a cumsum.
+ */
+export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean } = {}): Tensor {
+  const t = asTensor('cumsum', 'x', x);
+  if (t.ndim === 0) return cumsum(reshape(t, [1]), 0, opts).reshape([]);
+  const d = normDim('cumsum', dim, t.ndim);
+  const reverse = opts.reverse === true;
+  const c = contiguous(t);
+  const out = empty(t.shape, t.dtype, t.device);
+  const { outer, n, inner } = aroundDim(t.shape, d);
+  cumsumK(raw(out), raw(c), outer, n, inner, reverse);
+  if (isRecording() && t.dtype !== 'int32') record('cumsum', out, [t], (g) => [() => cumsum(g, d, { reverse: !reverse })]);
   return out;
 }
 

@@ -252,7 +252,45 @@ void softmax_typed(bool log, int64_t outer, int64_t n, int64_t inner, T* out, co
   });
 }
 
+// Running sums along the middle dim of [outer, n, inner]: each (outer, inner) lane runs on its
+// own, in order (reverse: from the end), accumulating in double (int32: exact int64, wrapped).
+template <class T>
+void cumsum_typed(int64_t outer, int64_t n, int64_t inner, bool reverse, T* out, const T* x) {
+  using A = std::conditional_t<std::is_integral_v<T>, int64_t, double>;
+  parallel_for(outer, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(n * inner, 1)), [&](int64_t b, int64_t e) {
+    std::vector<A> acc{};
+    acc.resize(size_t(inner));
+    for (int64_t o = b; o < e; ++o) {
+      std::fill(acc.begin(), acc.end(), A(0));
+      for (int64_t s = 0; s < n; ++s) {
+        const int64_t j = reverse ? n - 1 - s : s;
+        const T* px = x + (o * n + j) * inner;
+        T* po = out + (o * n + j) * inner;
+        for (int64_t i = 0; i < inner; ++i) {
+          acc[size_t(i)] += A(px[i]);
+          if constexpr (std::is_integral_v<T>) po[i] = T(uint32_t(uint64_t(acc[size_t(i)])));
+          else po[i] = T(acc[size_t(i)]);
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
+
+// cumsum(out, x, outer, n, inner, reverse): contiguous x and out viewed as [outer, n, inner].
+void cumsum_cpu(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  const int64_t outer = c.count(2, "outer"), n = c.count(3, "n"), inner = c.count(4, "inner");
+  const bool reverse = c.flag(5, "reverse");
+  FLX_CHECK(x.len != mul_size(mul_size(outer, n, "cumsum"), inner, "cumsum") || out.len != x.len, range, "cumsum: lengths differ");
+  FLX_CHECK(x.dtype != out.dtype, type, "cumsum: dtypes differ");
+  if (x.len == 0) return;
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    cumsum_typed<T>(outer, n, inner, reverse, out.as<T>(), x.as<T>());
+  });
+}
 
 // reduce(out, x, op, scale); meta: ndim, shape, x offset+strides, reduced flag per dim.
 void reduce_cpu(Call& c) {

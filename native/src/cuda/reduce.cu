@@ -430,10 +430,46 @@ void softmax_entry(Call& c) {
   });
 }
 
+// ---------------------------------------------------------------- cumsum
+
+// One thread per (outer, inner) lane, in order along n: the CPU's sums, in the same order.
+template <class T>
+__global__ void cumsum_kernel(int64_t lanes, int64_t n, int64_t inner, bool reverse, T* out, const T* x) {
+  using A = typename std::conditional<std::is_integral<T>::value, long long, double>::type;
+  for (int64_t r = grid_first(); r < lanes; r += grid_step()) {
+    const int64_t o = r / inner, i = r - o * inner;
+    A acc = 0;
+    for (int64_t s = 0; s < n; ++s) {
+      const int64_t k = (o * n + (reverse ? n - 1 - s : s)) * inner + i;
+      acc += A(x[k]);
+      if constexpr (std::is_integral<T>::value) out[k] = T(uint32_t((unsigned long long)acc));
+      else out[k] = T(acc);
+    }
+  }
+}
+
+// cumsum(out, x, outer, n, inner, reverse): as cumsum_cpu.
+void cumsum_entry(Call& c) {
+  const Buf out = c.buf(0, "out"), x = c.buf(1, "x");
+  const int64_t outer = c.count(2, "outer"), n = c.count(3, "n"), inner = c.count(4, "inner");
+  const bool reverse = c.flag(5, "reverse");
+  FLX_CHECK(x.len != mul_size(mul_size(outer, n, "cumsum"), inner, "cumsum") || out.len != x.len, range, "cumsum: lengths differ");
+  FLX_CHECK(x.dtype != out.dtype, type, "cumsum: dtypes differ");
+  cudaStream_t s = stream("cumsum");
+  if (x.len == 0) return;
+  const int64_t lanes = outer * inner;
+  with_dtype(x.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    cumsum_kernel<T><<<grid_for(lanes), kThreads, 0, s>>>(lanes, n, inner, reverse, out.as<T>(), x.as<T>());
+  });
+  check_launch("cumsum");
+}
+
 }  // namespace
 }  // namespace cu
 
 void reduce_cuda(Call& c) { cu::reduce_entry(c); }
+void cumsum_cuda(Call& c) { cu::cumsum_entry(c); }
 void argmax_cuda(Call& c) { cu::argmax_entry(c); }
 void softmax_cuda(Call& c) { cu::softmax_entry(c); }
 

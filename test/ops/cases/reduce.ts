@@ -137,6 +137,49 @@ const LOGSUMEXP: OpCase[] = LSE.map(([label, x, dims, keep]) => ({
   tol: 'accumulate',
 }));
 
+/** Running sums along dim of the reference array (reverse: from the end). */
+function refCumsum(a: R.Arr, dim: number, reverse = false): R.Arr {
+  if (a.shape.length === 0) return a;
+  const d = dim < 0 ? dim + a.shape.length : dim;
+  const n = a.shape[d];
+  const inner = a.shape.slice(d + 1).reduce((p, s) => p * s, 1);
+  const out = Float64Array.from(a.data);
+  for (let o = 0; o < a.data.length / Math.max(1, n * inner); o++)
+    for (let i = 0; i < inner; i++) {
+      let acc = 0;
+      for (let s = 0; s < n; s++) {
+        const k = (o * n + (reverse ? n - 1 - s : s)) * inner + i;
+        acc += a.data[k];
+        out[k] = acc;
+      }
+    }
+  return { shape: a.shape.slice(), data: out };
+}
+
+// [label, input, dim, reverse]
+const CUMSUM: [string, InputSpec, number, boolean][] = [
+  ['[5] dim 0', I([5]), 0, false],
+  ['[2,3,4] dim 1', I([2, 3, 4]), 1, false],
+  ['[2,3,4] dim -1 reverse', I([2, 3, 4]), -1, true],
+  ['[3,4] dim 0 reverse', I([3, 4]), 0, true],
+  ['T[3,4] dim 1', I([3, 4], 'transposed'), 1, false],
+  ['strided[2,3] dim 0', I([2, 3], 'strided'), 0, false],
+  ['expand[2,3] dim 1', I([2, 3], { expandFrom: [1, 3] }), 1, false],
+  ['0-d', I([]), 0, false],
+  ['empty [0,3] dim 1', I([0, 3]), 1, false],
+];
+const CUMSUMS: OpCase[] = [
+  ...CUMSUM.map(([label, x, dim, reverse]): OpCase => ({
+    name: `cumsum ${label}`,
+    op: 'cumsum',
+    fn: (a: Tensor) => (reverse ? a.cumsum(dim, { reverse }) : flx.cumsum(a, dim)),
+    inputs: [x],
+    ref: (a: R.Arr) => refCumsum(a, dim, reverse),
+    dtypes: ALL,
+    tol: 'accumulate',
+  })),
+];
+
 const NEG_INF_ROW: OpCase = {
   name: 'logsumexp with a row of -inf gives -inf, not NaN',
   op: 'logsumexp',
@@ -165,4 +208,5 @@ export const REDUCE_CASES: OpCase[] = [
   NEG_INF_ROW,
   EMPTY_LSE,
   ...SUM_TO,
+  ...CUMSUMS,
 ];
