@@ -3,7 +3,7 @@
 // cublas_v2.h exists (the GPU machine's CUDA toolkit, or pip's nvidia-cublas), from the
 // repository root:
 //
-//   g++ -std=c++17 -fsyntax-only -I/usr/local/cuda/include native/src/cuda/check_decls.cc && echo "cuBLAS declarations OK"
+//   g++ -std=c++17 -fsyntax-only -I/usr/local/cuda/include -Inative/src test/gpu/check_decls.cc && echo "cuBLAS declarations OK"
 //
 // (or -I/usr/local/cuda-13.0/targets/x86_64-linux/include). It produces nothing; any mismatch is
 // a compile error naming the entry point or enum value. Each of our function-pointer types, with
@@ -13,7 +13,7 @@
 
 #include <type_traits>
 
-#include "cublas_dyn.h"
+#include "cuda/cublas_dyn.h"
 
 namespace {
 namespace ours = flx::cublas;
