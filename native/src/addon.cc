@@ -298,7 +298,7 @@ napi_value DeviceCopy(napi_env env, napi_callback_info info, bool upload) {
     FLX_CHECK(h[3] != uint64_t(Device::cuda) && h[3] != uint64_t(Device::emulated), range,
               std::string(what) + ": the device buffer was freed");
     const Device d = Device(h[3]);
-    device_check_span(d, what, h[0], bytes);
+    device_check_span(d, Name{what, "buffer"}, h[0], bytes);
     if (bytes > 0) {
       void* dev = reinterpret_cast<void*>(static_cast<uintptr_t>(h[0]));
       const DeviceOps* o = device_ops(d);

@@ -46,7 +46,8 @@ int64_t Meta::next() {
   FLX_CHECK(pos_ >= len_, range, "the metadata does not fit its buffer");
   const double v = base_[pos_++];
   // NaN fails the range test too
-  FLX_CHECK(!(v >= -kTwo53 && v <= kTwo53) || std::floor(v) != v, range,
+  // (a truncation and back instead of floor: floor is a library call on baseline x86-64)
+  FLX_CHECK(!(v >= -kTwo53 && v <= kTwo53) || double(int64_t(v)) != v, range,
             "metadata value " + std::to_string(v) + " is not an integer within ±2^53");
   return int64_t(v);
 }
@@ -77,10 +78,10 @@ void read_strides(Meta& m, int ndim, int64_t* offset, int64_t* strides) {
   for (int d = 0; d < ndim; ++d) strides[d] = m.next();
 }
 
-void check_bounds(const std::string& what, int ndim, const int64_t* shape, int64_t offset, const int64_t* strides,
+void check_bounds(const Name& who, int ndim, const int64_t* shape, int64_t offset, const int64_t* strides,
                   int64_t len) {
   for (int d = 0; d < ndim; ++d) {
-    FLX_CHECK(shape[d] < 0, range, what + ": negative dimension");
+    FLX_CHECK(shape[d] < 0, range, who.str() + ": negative dimension");
     if (shape[d] == 0) return;  // addresses nothing
   }
   int64_t lo = offset, hi = offset;
@@ -91,7 +92,7 @@ void check_bounds(const std::string& what, int ndim, const int64_t* shape, int64
     overflow |= __builtin_mul_overflow(shape[d] - 1, strides[d], &span);
     overflow |= span < 0 ? __builtin_add_overflow(lo, span, &lo) : __builtin_add_overflow(hi, span, &hi);
   }
-  FLX_CHECK(overflow || lo < 0 || hi >= len, range, what + ": view reaches outside its storage");
+  FLX_CHECK(overflow || lo < 0 || hi >= len, range, who.str() + ": view reaches outside its storage");
 }
 
 // The smallest leading dimension BLAS accepts for a row-major operand of rows x cols.
@@ -100,9 +101,9 @@ static int64_t min_ld(bool trans, int64_t rows, int64_t cols) {
   return ld < 1 ? 1 : ld;
 }
 
-void check_matrix(const std::string& what, bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset, int ndim,
+void check_matrix(const Name& who, bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset, int ndim,
                   const int64_t* bshape, const int64_t* bstr, int64_t len) {
-  FLX_CHECK(ld < min_ld(trans, rows, cols), range, what + ": leading dimension too small");
+  FLX_CHECK(ld < min_ld(trans, rows, cols), range, who.str() + ": leading dimension too small");
   int64_t shape[kMaxDims + 2], strides[kMaxDims + 2];
   for (int d = 0; d < ndim; ++d) {
     shape[d] = bshape[d];
@@ -112,7 +113,7 @@ void check_matrix(const std::string& what, bool trans, int64_t rows, int64_t col
   shape[ndim + 1] = cols;
   strides[ndim] = trans ? 1 : ld;
   strides[ndim + 1] = trans ? ld : 1;
-  check_bounds(what, ndim + 2, shape, offset, strides, len);
+  check_bounds(who, ndim + 2, shape, offset, strides, len);
 }
 
 // ---------------------------------------------------------------- arguments
@@ -161,7 +162,7 @@ Buf Call::read_buf(size_t i, const char* what) {
   b.len = int64_t(h[1]);
   b.data = reinterpret_cast<void*>(static_cast<uintptr_t>(h[0]));
   // the allocator knows every live block: a stale or forged handle is refused here
-  device_check_span(b.device, where(what), h[0], uint64_t(b.len) * dtype_size(b.dtype));
+  device_check_span(b.device, name(what), h[0], uint64_t(b.len) * dtype_size(b.dtype));
   return b;
 }
 
@@ -189,14 +190,14 @@ double Call::num(size_t i, const char* what) {
 
 int64_t Call::integer(size_t i, const char* what, int64_t lo, int64_t hi) {
   const double v = num(i, what);
-  FLX_CHECK(!(v >= double(lo) && v <= double(hi)) || std::floor(v) != v, range,
+  FLX_CHECK(!(v >= double(lo) && v <= double(hi)) || double(int64_t(v)) != v, range,
             std::string(kernel_) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return int64_t(v);
 }
 
 int Call::op(size_t i, int count) {
   const double v = num(i, "op");
-  FLX_CHECK(!(v >= 0 && v < count) || std::floor(v) != v, range, std::string(kernel_) + ": unknown op " + std::to_string(v));
+  FLX_CHECK(!(v >= 0 && v < count) || double(int(v)) != v, range, std::string(kernel_) + ": unknown op " + std::to_string(v));
   return int(v);
 }
 

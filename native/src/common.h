@@ -23,7 +23,7 @@
 namespace flx {
 
 constexpr int kMaxDims = 16;
-constexpr int kMaxArgs = 16;
+constexpr int kMaxArgs = 12;
 // Sizes and offsets travel from JavaScript as doubles: every one must be an exact integer.
 constexpr double kTwo53 = 9007199254740992.0;
 
@@ -53,6 +53,13 @@ struct Error : std::runtime_error {
 // these (a wrapped product once let a kernel write outside its array).
 int64_t mul_size(int64_t a, int64_t b, const char* what);
 int64_t add_size(int64_t a, int64_t b, const char* what);
+
+// Who an error is about, "<kernel>: <what>", built into a string only when there is an error.
+struct Name {
+  const char* kernel;
+  const char* what;
+  std::string str() const { return std::string(kernel) + ": " + what; }
+};
 
 // A buffer argument: where its elements are, how many, of which dtype, on which device.
 struct Buf {
@@ -106,6 +113,7 @@ class Call {
   Meta meta() const { return Meta(ctx_->meta, ctx_->meta_len); }
   // "<kernel>: <what>", for error messages
   std::string where(const char* what) const;
+  Name name(const char* what) const { return Name{kernel_, what}; }
 
  private:
   Buf read_buf(size_t i, const char* what);
@@ -119,11 +127,11 @@ class Call {
 };
 
 // Throws unless every element the view addresses lies inside an array of length `len`.
-void check_bounds(const std::string& what, int ndim, const int64_t* shape, int64_t offset, const int64_t* strides,
+void check_bounds(const Name& who, int ndim, const int64_t* shape, int64_t offset, const int64_t* strides,
                   int64_t len);
 // Bounds of one matrix operand of a batched matmul: rows x cols stored with leading dimension ld
 // (transposed or not), repeated over the batch dims. Also refuses an ld smaller than BLAS accepts.
-void check_matrix(const std::string& what, bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset, int ndim,
+void check_matrix(const Name& who, bool trans, int64_t rows, int64_t cols, int64_t ld, int64_t offset, int ndim,
                   const int64_t* bshape, const int64_t* bstr, int64_t len);
 int read_ndim(Meta& m, const char* kernel);
 void read_shape(Meta& m, int ndim, int64_t* shape, const char* kernel);

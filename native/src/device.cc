@@ -157,7 +157,7 @@ void device_release_quiet(Device d, uint64_t p) {
   release_locked(c, p);
 }
 
-void device_check_span(Device d, const std::string& what, uint64_t p, uint64_t bytes) {
+void device_check_span(Device d, const Name& who, uint64_t p, uint64_t bytes) {
   if (bytes == 0) return;
   Cache& c = cache(d);
   std::lock_guard<std::mutex> lock(c.mu);
@@ -167,7 +167,7 @@ void device_check_span(Device d, const std::string& what, uint64_t p, uint64_t b
     --it;
     ok = p - it->first <= it->second.requested && bytes <= it->second.requested - (p - it->first);
   }
-  FLX_CHECK(!ok, range, what + ": " + std::to_string(bytes) + " bytes at this address are not inside a live " +
+  FLX_CHECK(!ok, range, who.str() + ": " + std::to_string(bytes) + " bytes at this address are not inside a live " +
                             device_name(d) + " allocation");
 }
 

@@ -53,7 +53,7 @@ uint64_t device_alloc(Device d, uint64_t bytes);
 void device_release(Device d, uint64_t p);
 void device_release_quiet(Device d, uint64_t p);
 // Throws unless [p, p + bytes) lies inside one live block (nothing to check when bytes is 0).
-void device_check_span(Device d, const std::string& what, uint64_t p, uint64_t bytes);
+void device_check_span(Device d, const Name& who, uint64_t p, uint64_t bytes);
 struct DeviceMemory {
   uint64_t live = 0, cached = 0;
 };

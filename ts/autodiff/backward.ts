@@ -10,10 +10,12 @@ import { sameShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { type Tape, checkVersions, nodeOn } from './tape.js';
 
+const ONE = [1];
+
 export function backward(tape: Tape, root: Tensor, seed?: Tensor): void {
   const rootNode = nodeOn(root, tape);
   if (rootNode === null) return;
-  if (seed === undefined) seed = fromArray(new Array<number>(root.size).fill(1), root.shape, root.dtype, root.device);
+  if (seed === undefined) seed = fromArray(root.size === 1 ? ONE : new Array<number>(root.size).fill(1), root.shape, root.dtype, root.device);
   rootNode.ct = seed;
   const nodes = tape.nodes;
   for (let i = nodes.length - 1; i >= 0; i--) {

@@ -43,7 +43,8 @@ export function empty(shape: readonly number[], dtype: DType, device: Device = '
 /** A tensor of `shape` on `device` holding `data` (row-major). */
 export function fromArray(data: ArrayLike<number>, shape: readonly number[], dtype: DType, device: Device = 'cpu'): Tensor {
   const t = empty(shape, dtype, device);
-  if (t.size > 0) adapterOf(t).write(t._buf, hostArray(data, dtype));
+  if (device === 'cpu') (t._buf as TypedArray).set(data);
+  else if (t.size > 0) adapterOf(t).write(t._buf, hostArray(data, dtype));
   return t;
 }
 
@@ -54,18 +55,25 @@ export function hostScalar(v: number, dtype: DType = 'float64'): Tensor {
 
 // Number operands of ops (x.mul(2)) become read-only 0-d constants, made once per device and
 // dtype and kept out of tidy scopes: most code uses a handful of distinct numbers, over and over.
-const constants = new Map<string, Tensor>();
+// Keyed by the number itself (no string built per op); -0 has its own slot, since a Map
+// would take it for +0.
+const constants = { cpu: {} as Record<DType, Map<number, Tensor>>, cuda: {} as Record<DType, Map<number, Tensor>> };
+const negativeZeros = new Map<string, Tensor>();
 /** A shared read-only 0-d tensor holding v. */
 export function constant(v: number, dtype: DType, device: Device = 'cpu'): Tensor {
-  const key = `${device}:${dtype}:${Object.is(v, -0) ? '-0' : v}`;
-  let t = constants.get(key);
+  const negZero = v === 0 && 1 / v < 0;
+  const table = constants[device];
+  let cache = table[dtype];
+  if (cache === undefined) cache = table[dtype] = new Map();
+  let t = negZero ? negativeZeros.get(`${device}:${dtype}`) : cache.get(v);
   if (t === undefined) {
-    if (constants.size >= 4096) constants.clear();
+    if (cache.size >= 4096) cache.clear();
     const a = adapterFor(device);
     const buf = a.alloc(dtype, 1, false);
     a.write(buf, hostArray([v], dtype));
     t = new Tensor(buf, [], dtype, device, undefined, 0, null, false)._markReadonly();
-    constants.set(key, t);
+    if (negZero) negativeZeros.set(`${device}:${dtype}`, t);
+    else cache.set(v, t);
   }
   return t;
 }

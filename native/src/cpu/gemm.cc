@@ -63,8 +63,8 @@ void matmul_cpu(Call& c) {
   int64_t batch = 1;
   for (int d = 0; d < it.ndim; ++d) batch = mul_size(batch, it.shape[d], "matmul");
   FLX_CHECK(out.len != mul_size(mul_size(batch, M, "matmul"), N, "matmul"), range, "matmul: out has the wrong length");
-  check_matrix(c.where("a"), ta, M, K, lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
-  check_matrix(c.where("b"), tb, K, N, ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
+  check_matrix(c.name("a"), ta, M, K, lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
+  check_matrix(c.name("b"), tb, K, N, ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
   if (out.len == 0) return;
   // out strides for the batch: contiguous blocks of M*N
   int64_t s = M * N;

@@ -303,7 +303,7 @@ void reduce_cpu(Call& c) {
   r.ndim = read_ndim(m, "reduce");
   read_shape(m, r.ndim, r.shape, "reduce");
   read_strides(m, r.ndim, &r.xoff, r.xstr);
-  check_bounds(c.where("x"), r.ndim, r.shape, r.xoff, r.xstr, x.len);
+  check_bounds(c.name("x"), r.ndim, r.shape, r.xoff, r.xstr, x.len);
   int64_t nout = 1, nred = 1;
   for (int d = 0; d < r.ndim; ++d) {
     r.reduced[d] = m.next() != 0;
@@ -327,7 +327,7 @@ void argmax_cpu(Call& c) {
   r.ndim = read_ndim(m, "argmax");
   read_shape(m, r.ndim, r.shape, "argmax");
   read_strides(m, r.ndim, &r.xoff, r.xstr);
-  check_bounds(c.where("x"), r.ndim, r.shape, r.xoff, r.xstr, x.len);
+  check_bounds(c.name("x"), r.ndim, r.shape, r.xoff, r.xstr, x.len);
   const int dim = int(c.integer(2, "dim", 0, kMaxDims - 1));
   FLX_CHECK(dim >= r.ndim, range, "argmax: dim out of range");
   FLX_CHECK(r.shape[dim] == 0, range, "argmax: empty dimension");

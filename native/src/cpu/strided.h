@@ -101,7 +101,7 @@ Strided<N> read_strided_meta(Call& c, const Buf* bufs, const char* const* names)
   read_shape(m, it.ndim, it.shape, c.kernel());
   for (int k = 0; k < N; ++k) {
     read_strides(m, it.ndim, &it.offset[k], it.strides[k]);
-    check_bounds(c.where(names[k]), it.ndim, it.shape, it.offset[k], it.strides[k], bufs[k].len);
+    check_bounds(c.name(names[k]), it.ndim, it.shape, it.offset[k], it.strides[k], bufs[k].len);
   }
   return it;
 }

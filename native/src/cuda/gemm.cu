@@ -400,8 +400,8 @@ void matmul_entry(Call& c) {
   for (int d = 0; d < it.ndim; ++d) p.batch = mul_size(p.batch, it.shape[d], "matmul");
   const int64_t olen = mul_size(mul_size(p.batch, p.M, "matmul"), p.N, "matmul");
   FLX_CHECK(out.len != olen, range, "matmul: out has the wrong length");
-  check_matrix(c.where("a"), ta, p.M, p.K, p.lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
-  check_matrix(c.where("b"), tb, p.K, p.N, p.ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
+  check_matrix(c.name("a"), ta, p.M, p.K, p.lda, it.offset[1], it.ndim, it.shape, it.strides[1], a.len);
+  check_matrix(c.name("b"), tb, p.K, p.N, p.ldb, it.offset[2], it.ndim, it.shape, it.strides[2], b.len);
   cudaStream_t s = stream("matmul");
   if (olen == 0) return;
   if (p.K == 0) {  // an empty sum: zeros

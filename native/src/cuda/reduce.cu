@@ -195,7 +195,7 @@ void reduce_entry(Call& c) {
   int64_t shape[kMaxDims], xstr[kMaxDims], xoff = 0;
   read_shape(m, ndim, shape, "reduce");
   read_strides(m, ndim, &xoff, xstr);
-  check_bounds(c.where("x"), ndim, shape, xoff, xstr, x.len);
+  check_bounds(c.name("x"), ndim, shape, xoff, xstr, x.len);
   Strided<1> kept, red;
   kept.ndim = 0;
   kept.offset[0] = xoff;
@@ -318,7 +318,7 @@ void argmax_entry(Call& c) {
   int64_t shape[kMaxDims], xstr[kMaxDims], xoff = 0;
   read_shape(m, ndim, shape, "argmax");
   read_strides(m, ndim, &xoff, xstr);
-  check_bounds(c.where("x"), ndim, shape, xoff, xstr, x.len);
+  check_bounds(c.name("x"), ndim, shape, xoff, xstr, x.len);
   const int dim = int(c.integer(2, "dim", 0, kMaxDims - 1));
   FLX_CHECK(dim >= ndim, range, "argmax: dim out of range");
   FLX_CHECK(shape[dim] == 0, range, "argmax: empty dimension");
