@@ -7,7 +7,7 @@ export { RNG, seed, defaultRNG } from './random.js';
 export * from './ops/index.js';
 export { gradient, withGradient, pullback, vjp, jacobian, hessian, customRule, ignoreDerivatives } from './autodiff/gradient.js';
 export { params, Params, Grads } from './autodiff/params.js';
-export { memory, tidy, dispose, type MemoryInfo } from './memory.js';
+export { memory, tidy, dispose, emptyCache, type MemoryInfo } from './memory.js';
 export { children, collect, collectWithPaths, fcollect, fmap, fmapstructure, type HasTrainable, type WalkOptions } from './tree.js';
 export { backends, setNumThreads, numThreads, setCudaGemm } from './config.js';
 export { gradcheck, gradgradcheck, type CheckOptions } from './autodiff/check.js';

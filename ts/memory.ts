@@ -3,7 +3,7 @@
 import { active } from './autodiff/tape.js';
 import { adapterFor, cudaProblem } from './backend/device.js';
 import { openScopes } from './scope.js';
-import { cpuMemory } from './storage.js';
+import { cpuMemory, emptyPool } from './storage.js';
 import type { Tensor } from './tensor.js';
 import { collect } from './tree.js';
 
@@ -16,6 +16,15 @@ export interface MemoryInfo {
 /** Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool; GPU live and cached bytes. */
 export function memory(): MemoryInfo {
   return { cpu: cpuMemory(), cuda: cudaProblem() === null ? adapterFor('cuda').memory() : null };
+}
+
+/**
+ * Releases the storage kept for reuse: the CPU pool of disposed tensors' buffers (bounded:
+ * 256 MB, no buffer over 64 MB) and the GPU's caching allocator. Live tensors are untouched.
+ */
+export function emptyCache(): void {
+  emptyPool();
+  if (cudaProblem() === null) adapterFor('cuda').emptyCache();
 }
 
 const scopes = openScopes as Tensor[][];

@@ -22,7 +22,12 @@ let slabUsed = 0;
 // allocated. A training loop that disposes its intermediates (train() does, via tidy)
 // then allocates nothing in steady state, which keeps RSS flat: freeing and re-mallocing
 // buffers on the GC's background threads otherwise fragments the C heap.
-const POOL_LIMIT_BYTES = 512 * 2 ** 20;
+//
+// Bounded: at most POOL_LIMIT_BYTES in all, and no single buffer over POOL_MAX_BUFFER (a huge
+// tensor is rarely made again at the same size, and holding one back would look like a leak:
+// 400 MB disposed used to stay in the pool). emptyCache() releases it all.
+const POOL_LIMIT_BYTES = 256 * 2 ** 20;
+const POOL_MAX_BUFFER = 64 * 2 ** 20;
 //
 // Keyed by a number (length × 4 + dtype code), not a string: the lookup runs on every
 // allocation once anything is pooled, and building a string key cost ~50 ns per op, a third
@@ -40,7 +45,7 @@ function codeOf(buf: TypedArray): number {
 
 /** Hands the storage of a disposed tensor back for reuse. Only call it when nothing else can reach `buf`. */
 export function recycle(buf: TypedArray): void {
-  if (buf.length === 0 || pooledBytes + buf.byteLength > POOL_LIMIT_BYTES) return;
+  if (buf.length === 0 || buf.byteLength > POOL_MAX_BUFFER || pooledBytes + buf.byteLength > POOL_LIMIT_BYTES) return;
   const key = poolKey(codeOf(buf), buf.length);
   let list = pool.get(key);
   if (list === undefined) pool.set(key, (list = []));
@@ -86,6 +91,12 @@ export function allocate(dtype: DType, n: number, zero = true): TypedArray {
   return new Ctor(buf, 0, n);
 }
 const BUFFER_MAX = bufferConstants.MAX_LENGTH;
+
+/** Gives every pooled buffer back to the garbage collector. */
+export function emptyPool(): void {
+  pool.clear();
+  pooledBytes = 0;
+}
 
 /**
  * CPU memory: `bytes` is all live ArrayBuffer memory of the process (where tensor storage

@@ -22,12 +22,53 @@ template <> struct Acc<int32_t> { using type = double; };
 // functors spell the conversion out and both devices compute the same thing.
 template <class T> FLX_HD typename Acc<T>::type fp(T x) { return typename Acc<T>::type(x); }
 
+// A computed value as the element type T. For int32, where a C++ cast of NaN or of a value out
+// of range is undefined behaviour, it is defined: NaN becomes 0 and other values saturate at
+// the int32 limits (truncation toward zero in between). Casts (`copy` between dtypes) use it.
+template <class T, class S>
+FLX_HD T to(S v) {
+  if constexpr (std::is_integral_v<T> && std::is_floating_point_v<S>) {
+    if (!(v == v)) return T(0);
+    if (v >= S(2147483647.0)) return T(2147483647);
+    if (v <= S(-2147483648.0)) return T(-2147483647 - 1);
+    return T(v);
+  } else {
+    return T(v);
+  }
+}
+
+// int32 arithmetic wraps modulo 2^32 (as NumPy's and PyTorch's does in practice), computed in
+// uint32 so that it is defined behaviour: (2^31 - 1) + 1 is -2^31.
+template <class T> FLX_HD T wrap_add(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(uint32_t(a) + uint32_t(b));
+  else return a + b;
+}
+template <class T> FLX_HD T wrap_sub(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(uint32_t(a) - uint32_t(b));
+  else return a - b;
+}
+template <class T> FLX_HD T wrap_mul(T a, T b) {
+  if constexpr (std::is_integral_v<T>) return T(uint32_t(a) * uint32_t(b));
+  else return a * b;
+}
+template <class T> FLX_HD T wrap_neg(T a) {
+  if constexpr (std::is_integral_v<T>) return T(uint32_t(0) - uint32_t(a));
+  else return -a;
+}
+
+// A sum accumulated in double, stored as T: int32 totals wrap modulo 2^32 like int32
+// arithmetic (exact while the running totals stay below 2^53 in magnitude).
+template <class T> FLX_HD T from_sum(double v) {
+  if constexpr (std::is_integral_v<T>) return (v == v && v > -9.2e18 && v < 9.2e18) ? T(uint32_t(uint64_t(int64_t(v)))) : T(0);
+  else return T(v);
+}
+
 namespace bin {
 #define FLX_BIN(name, expr) \
   struct name { template <class T> FLX_HD T operator()(T a, T b) const { return (expr); } };
-FLX_BIN(add, a + b)
-FLX_BIN(sub, a - b)
-FLX_BIN(mul, a * b)
+FLX_BIN(add, wrap_add(a, b))
+FLX_BIN(sub, wrap_sub(a, b))
+FLX_BIN(mul, wrap_mul(a, b))
 FLX_BIN(maximum, (a != a || b != b) ? (a + b) : (a > b ? a : b))   // NaN propagates
 FLX_BIN(minimum, (a != a || b != b) ? (a + b) : (a < b ? a : b))
 FLX_BIN(eq, T(a == b))
@@ -53,29 +94,31 @@ struct div {
 struct pow {
   template <class T> FLX_HD T operator()(T a, T b) const {
     using C = typename Acc<T>::type;
-    return T(std::pow(C(a), C(b)));
+    return to<T>(std::pow(C(a), C(b)));
   }
 };
 }  // namespace bin
 
 namespace un {
 #define FLX_UN(name, expr) \
-  struct name { template <class T> FLX_HD T operator()(T x) const { return T(expr); } };
-FLX_UN(neg, -x)
+  struct name { template <class T> FLX_HD T operator()(T x) const { return to<T>(expr); } };
+FLX_UN(neg, wrap_neg(x))
 FLX_UN(exp, std::exp(fp(x)))
 FLX_UN(log, std::log(fp(x)))
 FLX_UN(sqrt, std::sqrt(fp(x)))
-FLX_UN(abs, x < T(0) ? -x : x)
+FLX_UN(abs, x < T(0) ? wrap_neg(x) : x)
 FLX_UN(sign, (x > T(0)) - (x < T(0)))
 FLX_UN(sin, std::sin(fp(x)))
 FLX_UN(cos, std::cos(fp(x)))
 FLX_UN(tanh, std::tanh(fp(x)))
 // Stable in both tails: never exponentiates a large positive number.
 FLX_UN(sigmoid, x >= T(0) ? T(1) / (T(1) + std::exp(fp(-x))) : std::exp(fp(x)) / (T(1) + std::exp(fp(x))))
-FLX_UN(relu, x > T(0) ? x : T(0))
+// NaN propagates (x > 0 is false for NaN, which used to give 0), as in PyTorch.
+FLX_UN(relu, (x > T(0) || x != x) ? x : T(0))
 // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
 FLX_UN(softplus, (x > T(0) ? x : T(0)) + std::log1p(std::exp(fp(x < T(0) ? x : -x))))
-FLX_UN(recip, T(1) / x)
+// (through div: an int32 reciprocal of 0 must not trap)
+FLX_UN(recip, bin::div()(T(1), x))
 FLX_UN(log1p, std::log1p(fp(x)))
 FLX_UN(expm1, std::expm1(fp(x)))
 #undef FLX_UN

@@ -2,7 +2,8 @@
 // and `toString` — things you could have written yourself (see the README's Affine).
 import { zeros } from '../creation.js';
 import type { DType } from '../dtype.js';
-import { ArgumentError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
+import { ArgumentError, IndexError, ShapeError, describe, expected, shapeStr } from '../errors.js';
+import { cast } from '../ops/cast.js';
 import { linear } from '../ops/matmul.js';
 import { indexSelect, reshape } from '../ops/movement.js';
 import { asTensor } from '../ops/operand.js';
@@ -22,6 +23,24 @@ export interface DenseOptions {
   init?: Initializer;
   dtype?: DType;
   rng?: RNG;
+}
+
+let warnedDtype = false;
+/**
+ * The input in the dtype of the layer's parameters. As in Flux, a float64 input to a float32
+ * layer is converted (warned about once): otherwise it would silently make every output, and
+ * the gradient, float64 and slow. Convert the data with f32(x), or the model with f64(m).
+ */
+export function paramDtype(layer: object, x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype || x.dtype === 'int32' || dtype === 'int32') return x;
+  if (!warnedDtype) {
+    warnedDtype = true;
+    process.emitWarning(
+      `fluxion: ${String(layer)} has ${dtype} parameters but got a ${x.dtype} input, which is converted to ${dtype}; convert the data (f32(x)) or the model (f64(model)) to avoid this`,
+      { code: 'FLUXION_DTYPE' },
+    );
+  }
+  return cast(x, dtype);
 }
 
 function checkSize(op: string, arg: string, n: unknown): number {
@@ -50,7 +69,7 @@ export class DenseLayer extends Layer {
     const t = x instanceof Tensor ? x : asTensor(this.toString(), 'input', x); // the name only on the error path
     if (t.ndim === 0 || t.shape[t.ndim - 1] !== inF)
       throw new ShapeError(`${this.toString()} expects last dimension ${inF}, got ${shapeStr(t.shape)}`);
-    return linear(t, this.weight, this.bias, this.σ === identity ? undefined : this.σ);
+    return linear(paramDtype(this, t, this.weight.dtype), this.weight, this.bias, this.σ === identity ? undefined : this.σ);
   }
 
   override toString(): string {
@@ -125,16 +144,16 @@ export class EmbeddingLayer extends Layer {
   }
   forward(idx: Tensor | number[] | number): Tensor {
     const vocab = this.weight.shape[0];
-    if (typeof idx === 'number') return reshape(indexSelect(this.weight, 0, [idx]), [this.weight.shape[1]]);
-    if (Array.isArray(idx)) return indexSelect(this.weight, 0, idx);
-    const t = asTensor('Embedding', 'indices', idx);
-    const values = Array.from(t.data());
-    // checked here to name the layer (indexSelect would accept negative positions from the end)
+    const t = typeof idx === 'number' || Array.isArray(idx) ? null : asTensor('Embedding', 'indices', idx);
+    const values = t === null ? (typeof idx === 'number' ? [idx] : (idx as unknown[])) : Array.from(t.data());
+    // checked here to name the layer (indexSelect would take -1 as the last row)
     values.forEach((v, i) => {
-      if (!Number.isInteger(v) || v < 0 || v >= vocab)
-        throw new IndexError(`${this.toString()}: index ${v} at position ${i} is outside [0, ${vocab})`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= vocab)
+        throw new IndexError(`${this.toString()}: index ${typeof v === 'number' ? v : describe(v)} at position ${i} is outside [0, ${vocab})`);
     });
-    return reshape(indexSelect(this.weight, 0, values), [...t.shape, this.weight.shape[1]]);
+    const rows = indexSelect(this.weight, 0, values as number[]);
+    if (typeof idx === 'number') return reshape(rows, [this.weight.shape[1]]);
+    return t === null ? rows : reshape(rows, [...t.shape, this.weight.shape[1]]);
   }
   override toString(): string {
     return `Embedding(${this.weight.shape[0]} => ${this.weight.shape[1]})`;

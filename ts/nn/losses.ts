@@ -8,7 +8,8 @@ import { logsoftmax } from '../ops/reduce.js';
 import { add, eq, lt, minimum, mul, squaredDifference, sub } from '../ops/binary.js';
 import { asTensor } from '../ops/operand.js';
 import { cast } from '../ops/cast.js';
-import { to, unsqueeze } from '../ops/movement.js';
+import { reshape, to, unsqueeze } from '../ops/movement.js';
+import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
 /** How per-sample losses are combined: 'mean' (default), 'sum', 'none', or a function. */
@@ -31,7 +32,22 @@ function pair(op: string, yhat: unknown, y: unknown): [Tensor, Tensor] {
   let t = y instanceof Tensor ? y : typeof y === 'number' ? tensor(y, { dtype: p.dtype, device: p.device }) : asTensor(op, 'target', y);
   if (t.dtype !== p.dtype) t = cast(t, p.dtype);
   if (t.device !== p.device) t = to(t, p.device);
-  return [p, t];
+  return [p, checkSizes(op, p, t)];
+}
+
+/**
+ * Flux's `_check_sizes`: prediction and target agree in every dim counted from the first (the
+ * batch), a missing trailing dim counting as 1, so [N, 1] against [N] is fine but [6, 3]
+ * against [3] is an error (broadcasting would have compared every row with the one target).
+ * A 0-d target (a number) goes with anything. Returns the target in the prediction's shape.
+ */
+function checkSizes(op: string, p: Tensor, t: Tensor): Tensor {
+  if (t.ndim === 0 || sameShape(p.shape, t.shape)) return t;
+  const n = Math.max(p.ndim, t.ndim);
+  for (let d = 0; d < n; d++)
+    if ((p.shape[d] ?? 1) !== (t.shape[d] ?? 1))
+      throw new ShapeError(`${op}: prediction ${shapeStr(p.shape)} and target ${shapeStr(t.shape)} differ in dim ${d} (${p.shape[d] ?? 1} vs ${t.shape[d] ?? 1}); give the target the prediction's shape`);
+  return reshape(t, p.shape);
 }
 
 function sameShapes(op: string, p: Tensor, t: Tensor): void {

@@ -16,9 +16,13 @@ export const ownsStorage = notMethod(function ownsStorage(x: Tensor): boolean {
   return x.isContiguous && x._offset === 0 && x._buf.length === x.size;
 });
 
-/** p -= lr · g in place, in one pass (p must own its storage: see ownsStorage). Returns p. */
-export const sgdStep = notMethod(function sgdStep(p: Tensor, g: Tensor, lr: number): Tensor {
-  sgdStepK(raw(p), raw(contiguous(g)), lr);
+/**
+ * p -= lr · g in place, in one pass (p must own its storage: see ownsStorage). Returns p.
+ * `nonFinite`, a one-element int32 tensor on p's device, is increased by the number of new
+ * values that are not finite (counted in the same pass).
+ */
+export const sgdStep = notMethod(function sgdStep(p: Tensor, g: Tensor, lr: number, nonFinite?: Tensor | null): Tensor {
+  sgdStepK(raw(p), raw(contiguous(g)), lr, nonFinite ? raw(nonFinite) : null);
   p._root()._version++;
   return p;
 });
@@ -26,16 +30,18 @@ export const sgdStep = notMethod(function sgdStep(p: Tensor, g: Tensor, lr: numb
 /**
  * One Adam step in place (PyTorch's formula with bias correction for step number `step`,
  * counted from 1), updating the moments m and v; `decay` > 0 adds AdamW's decoupled weight
- * decay p -= lr · decay · p. p, m and v must own their storage. Returns p.
+ * decay p -= lr · decay · p. p, m and v must own their storage. Returns p. `nonFinite`: as for
+ * sgdStep.
  */
 export const adamStep = notMethod(function adamStep(
   p: Tensor,
   g: Tensor,
   m: Tensor,
   v: Tensor,
-  opts: { lr: number; beta: readonly [number, number]; eps: number; step: number; decay?: number },
+  opts: { lr: number; beta: readonly [number, number]; eps: number; step: number; decay?: number; nonFinite?: Tensor | null },
 ): Tensor {
-  adamStepK(raw(p), raw(contiguous(g)), raw(m), raw(v), opts.lr, opts.beta[0], opts.beta[1], opts.eps, opts.step, opts.decay ?? 0);
+  const count = opts.nonFinite ? raw(opts.nonFinite) : null;
+  adamStepK(raw(p), raw(contiguous(g)), raw(m), raw(v), opts.lr, opts.beta[0], opts.beta[1], opts.eps, opts.step, opts.decay ?? 0, count);
   p._root()._version++;
   m._root()._version++;
   v._root()._version++;

@@ -18,8 +18,11 @@ export abstract class Rule {
   abstract init(x: Tensor): RuleState;
   /** Returns the step to subtract from x; may update `state` in place. */
   abstract apply(state: RuleState, x: Tensor, dx: Tensor): Tensor;
-  /** Updates x in place directly, when the rule has a fused kernel. Returns false if not. */
-  fused(_state: RuleState, _x: Tensor, _dx: Tensor): boolean {
+  /**
+   * Updates x in place directly, when the rule has a fused kernel; returns false if not.
+   * `nonFinite` (a one-element int32 tensor) counts the new values that are not finite.
+   */
+  fused(_state: RuleState, _x: Tensor, _dx: Tensor, _nonFinite?: Tensor): boolean {
     return false;
   }
   /** Hyperparameters, for printing and `adjust`. */
@@ -66,9 +69,9 @@ export class Descent extends Rule {
   apply(_s: null, _x: Tensor, dx: Tensor): Tensor {
     return mul(dx, this.eta);
   }
-  override fused(_s: null, x: Tensor, dx: Tensor): boolean {
+  override fused(_s: null, x: Tensor, dx: Tensor, nonFinite?: Tensor): boolean {
     if (!ownsStorage(x)) return false;
-    sgdStep(x, dx, this.eta);
+    sgdStep(x, dx, this.eta, nonFinite);
     return true;
   }
   hyper() {
@@ -211,9 +214,9 @@ export class Adam extends Rule {
     const step = div(mul(mhat, this.eta), add(sqrt(vhat), this.eps));
     return this.decay() > 0 ? add(step, mul(x, this.eta * this.decay())) : step;
   }
-  override fused(s: AdamState, x: Tensor, dx: Tensor): boolean {
+  override fused(s: AdamState, x: Tensor, dx: Tensor, nonFinite?: Tensor): boolean {
     if (!ownsStorage(x)) return false;
-    adamStep(x, dx, s.m, s.v, { lr: this.eta, beta: this.beta, eps: this.eps, step: s.t + 1, decay: this.decay() });
+    adamStep(x, dx, s.m, s.v, { lr: this.eta, beta: this.beta, eps: this.eps, step: s.t + 1, decay: this.decay(), nonFinite });
     s.t += 1; // counted only once the step happened
     return true;
   }

@@ -3,13 +3,29 @@
 // state, model and gradient together and steps each parameter once. The walks are the model
 // walk of ts/tree.ts.
 import { Grads } from '../autodiff/params.js';
-import { ArgumentError, DeviceError, ShapeError, describe, expected, shapeStr } from '../errors.js';
+import { empty } from '../backend/index.js';
+import type { Device } from '../dtype.js';
+import { ArgumentError, DeviceError, FluxionError, ShapeError, describe, expected, shapeStr } from '../errors.js';
+import { sub } from '../ops/binary.js';
 import { cast } from '../ops/cast.js';
+import { sum } from '../ops/reduce.js';
 import { checkTarget } from '../ops/inplace.js';
 import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { childAt, children, fcollect, fmapstructure, isNode, joinPath } from '../tree.js';
 import { Rule, type RuleState } from './rules.js';
+
+/** An optimiser step left parameters that are not finite: which ones, and how many values. */
+export class NonFiniteError extends FluxionError {
+  override name = 'NonFiniteError';
+  constructor(
+    message: string,
+    /** [path, count of non-finite values] per parameter. */
+    readonly params: [string, number][],
+  ) {
+    super(message);
+  }
+}
 
 export class Leaf {
   constructor(
@@ -55,6 +71,7 @@ export function update(state: StateTree, model: unknown, grad: unknown): void {
     throw expected('update', 'grad', "the model's structural gradient (gradient(m => loss(m), model)[0]) or Grads", grad);
   if (!implicit) checkGradient(model, grad, '');
   const visited = new Set<Leaf>();
+  const checks = new NonFiniteCheck();
   const walk = (s: unknown, m: unknown, g: unknown, path: string): void => {
     if (s === null || s === undefined) return;
     if (s instanceof Leaf) {
@@ -63,15 +80,60 @@ export function update(state: StateTree, model: unknown, grad: unknown): void {
       if (!(m instanceof Tensor)) throw new ArgumentError(`update: the model has no tensor at ${path || 'the root'} where the state has a parameter`);
       const dx = implicit ? (implicit.has(m) ? implicit.get(m) : null) : g;
       if (dx === null || dx === undefined || s.frozen) return;
-      step(s, m, dx, path);
+      step(s, m, dx, path, checks);
       return;
     }
     for (const [k, sub] of children(s, STATE)) walk(sub, childAt(m, k), implicit ? null : childAt(g, k), joinPath(path, k));
   };
   walk(state, model, grad, '');
+  checks.finish();
 }
 
-function step(s: Leaf, m: Tensor, dx: unknown, path: string): void {
+/**
+ * Every parameter an update stepped, and whether any value it now holds is not finite: the
+ * fused steps count them in their own pass into one counter per device (read once, at the
+ * end); a composed rule's result is checked with one sum. Only when something is found are
+ * the parameters looked at one by one, to name them.
+ */
+class NonFiniteCheck {
+  private readonly counters = new Map<Device, Tensor>();
+  private readonly stepped: [string, Tensor][] = [];
+  private composed = false;
+
+  counter(device: Device): Tensor {
+    let c = this.counters.get(device);
+    if (c === undefined) this.counters.set(device, (c = empty([1], 'int32', device, true)));
+    return c;
+  }
+
+  add(path: string, p: Tensor, fused: boolean): void {
+    this.stepped.push([path, p]);
+    if (!fused) this.composed = true;
+  }
+
+  finish(): void {
+    let bad = false;
+    for (const c of this.counters.values()) {
+      if (c.item() > 0) bad = true;
+      c.dispose();
+    }
+    if (!bad && this.composed) bad = this.stepped.some(([, p]) => !Number.isFinite(sum(sub(p, p)).item()));
+    if (!bad) return;
+    const found: [string, number][] = [];
+    for (const [path, p] of this.stepped) {
+      const n = Array.from(p.data()).filter((v) => !Number.isFinite(v)).length;
+      if (n > 0) found.push([path, n]);
+    }
+    const total = found.reduce((a, [, n]) => a + n, 0);
+    throw new NonFiniteError(
+      `update: the step left ${total} non-finite value${total === 1 ? '' : 's'} in ${found.map(([p, n]) => `${p || 'the parameter'} (${n})`).join(', ')}: ` +
+        'a NaN or infinite gradient got in (check the data, or lower the learning rate). The parameters hold those values now: restore them from a checkpoint',
+      found,
+    );
+  }
+}
+
+function step(s: Leaf, m: Tensor, dx: unknown, path: string, checks: NonFiniteCheck): void {
   if (!(dx instanceof Tensor)) throw expected('update', `the gradient at ${path}`, 'a Tensor or null', dx);
   dx._check(`update (the gradient at ${path})`);
   if (!sameShape(dx.shape, m.shape))
@@ -79,7 +141,9 @@ function step(s: Leaf, m: Tensor, dx: unknown, path: string): void {
   if (dx.device !== m.device) throw new DeviceError(`update: gradient at ${path} is on ${dx.device} but the parameter is on ${m.device}`);
   const g: Tensor = dx.dtype === m.dtype ? dx : cast(dx, m.dtype);
   checkTarget('update', m); // the fused kernels write in place too: same guards
-  if (!s.rule.fused(s.state, m, g)) m.subInPlace(s.rule.apply(s.state, m, g));
+  const fused = s.rule.fused(s.state, m, g, checks.counter(m.device));
+  if (!fused) m.subInPlace(s.rule.apply(s.state, m, g));
+  checks.add(path, m, fused);
 }
 
 /**

@@ -5,7 +5,8 @@
 import { withGradient } from '../autodiff/gradient.js';
 import { ArgumentError, FluxionError, expected } from '../errors.js';
 import { dispose, tidy } from '../memory.js';
-import { type StateTree, adjust, update } from '../optim/state.js';
+import { Rule } from '../optim/rules.js';
+import { NonFiniteError, type StateTree, adjust, update } from '../optim/state.js';
 import { Tensor } from '../tensor.js';
 import { Progress } from './progress.js';
 
@@ -69,6 +70,8 @@ export function train<M>(
   opts: TrainOptions = {},
 ): EpochInfo[] {
   if (typeof loss !== 'function') throw expected('train', 'loss', 'a function (model, ...batch) => loss', loss);
+  if (optState instanceof Rule)
+    throw new ArgumentError(`train: expected the optimiser state from setup(rule, model), got the rule ${optState}; call setup first: const opt = setup(${optState}, model)`);
   if (data === null || typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function')
     throw expected('train', 'data', 'an iterable of batches (e.g. a DataLoader)', data);
   const epochs = opts.epochs ?? 1;
@@ -111,7 +114,13 @@ export function train<M>(
             throw expected('train', `the schedule's value at step ${globalStep}`, 'a finite non-negative learning rate', lr);
           adjust(optState, lr);
         }
-        update(optState, model, grad[0]);
+        try {
+          update(optState, model, grad[0]);
+        } catch (e) {
+          if (e instanceof NonFiniteError)
+            throw new NonFiniteError(`train: at epoch ${epoch + 1}, step ${steps + 1}: ${e.message.replace(/^update: /, '')}`, e.params);
+          throw e;
+        }
         dispose(grad); // gradients are not needed after the step
         return v;
       });

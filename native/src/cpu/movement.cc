@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "../kernels.h"
+#include "../scalar_ops.h"
 #include "strided.h"
 
 namespace flx {
@@ -15,9 +16,9 @@ void copy_typed(const Strided<2>& it, D* dst, const S* src) {
     const S* ps = src + o[1];
     if (s[0] == 1 && s[1] == 1) {
       if constexpr (std::is_same_v<D, S>) std::memcpy(pd, ps, sizeof(D) * size_t(n));
-      else for (int64_t i = 0; i < n; ++i) pd[i] = D(ps[i]);
+      else for (int64_t i = 0; i < n; ++i) pd[i] = to<D>(ps[i]);
     } else {
-      for (int64_t i = 0; i < n; ++i) pd[i * s[0]] = D(ps[i * s[1]]);
+      for (int64_t i = 0; i < n; ++i) pd[i * s[0]] = to<D>(ps[i * s[1]]);
     }
   }, kGrainCheap);
 }

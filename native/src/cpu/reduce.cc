@@ -103,13 +103,13 @@ void reduce_inner(const ReduceArgs& r, int nkept, T* out, const T* x, double sca
     });
     double acc = Acc::init();
     for (int64_t c = 0; c < chunks; ++c) acc = Acc::step(acc, part[size_t(c)]);
-    out[0] = T(acc * scale);
+    out[0] = from_sum<T>(acc * scale);
     return;
   }
   parallel_for(nout, std::max<int64_t>(1, kGrainCheap / std::max<int64_t>(nin, 1)), [&](int64_t b, int64_t e) {
     int64_t k = b;
     outer.for_range(b, e, [&](const int64_t* o, int64_t n, const int64_t* s) {
-      for (int64_t i = 0; i < n; ++i, ++k) out[k] = T(block(o[0] + i * s[0], 0, nin) * scale);
+      for (int64_t i = 0; i < n; ++i, ++k) out[k] = from_sum<T>(block(o[0] + i * s[0], 0, nin) * scale);
     });
   });
 }
@@ -173,7 +173,7 @@ void reduce_general(const ReduceArgs& r, int64_t nout, T* out, const T* x, doubl
       }
     });
   });
-  for (int64_t i = 0; i < nout; ++i) out[i] = T(acc[size_t(i)] * scale);
+  for (int64_t i = 0; i < nout; ++i) out[i] = from_sum<T>(acc[size_t(i)] * scale);
 }
 
 template <class T, class Acc>

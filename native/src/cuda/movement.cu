@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "../kernels.h"
+#include "../scalar_ops.h"
 #include "runtime.cuh"
 
 namespace flx {
@@ -15,12 +16,12 @@ __global__ void copy_kernel(Geo<2> g, int64_t n, D* dst, const S* src) {
     const int64_t sd = g.str[0][0], ss = g.str[1][0];
     D* pd = dst + g.off[0];
     const S* ps = src + g.off[1];
-    for (int64_t i = grid_first(); i < n; i += grid_step()) pd[i * sd] = D(ps[i * ss]);
+    for (int64_t i = grid_first(); i < n; i += grid_step()) pd[i * sd] = to<D>(ps[i * ss]);
   } else {
     for (int64_t i = grid_first(); i < n; i += grid_step()) {
       int64_t o[2];
       g.offsets(i, o);
-      dst[o[0]] = D(src[o[1]]);
+      dst[o[0]] = to<D>(src[o[1]]);
     }
   }
 }

@@ -87,7 +87,7 @@ __global__ void reduce_general(Geo<1> kept, Geo<1> red, int64_t nout, int64_t nr
       for (int64_t j = 0; j < cnt; ++j) acc = Acc::step(acc, double(p[j * s]));
       f += cnt;
     }
-    if (parts == 1) out[o] = T(acc * scale);
+    if (parts == 1) out[o] = from_sum<T>(acc * scale);
     else partial[o * parts + part] = acc;
   }
 }
@@ -109,7 +109,7 @@ __global__ void __launch_bounds__(kThreads) reduce_rows(Geo<1> kept, int64_t nou
     for (int64_t j = b + threadIdx.x; j < e; j += blockDim.x) acc = Acc::step(acc, double(x[base + j]));
     acc = block_reduce<Acc>(acc, sh);
     if (threadIdx.x == 0) {
-      if (parts == 1) out[o] = T(acc * scale);
+      if (parts == 1) out[o] = from_sum<T>(acc * scale);
       else partial[task] = acc;
     }
   }
@@ -124,7 +124,7 @@ __global__ void __launch_bounds__(kThreads) reduce_finish(int64_t nout, int64_t 
     double acc = Acc::init();
     for (int64_t j = threadIdx.x; j < parts; j += blockDim.x) acc = Acc::step(acc, partial[o * parts + j]);
     acc = block_reduce<Acc>(acc, sh);
-    if (threadIdx.x == 0) out[o] = T(acc * scale);
+    if (threadIdx.x == 0) out[o] = from_sum<T>(acc * scale);
   }
 }
 
