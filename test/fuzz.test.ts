@@ -15,9 +15,9 @@ interface Exit {
   output: string;
 }
 
-function runFuzz(seed: number, calls: number): Promise<Exit> {
+function runFuzz(seed: number, calls: number, file = body): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', body, String(seed), String(calls)], {
+    const child = spawn(process.execPath, ['--import=tsx', file, String(seed), String(calls)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -39,4 +39,15 @@ for (const seed of [1, 2, 3])
     t.is(signal, null, `the fuzz process was killed by ${signal} (a native crash)\n${output}`);
     t.is(code, 0, output);
     t.regex(output, /3000 calls, \d+ returned, \d+ threw, 0 failures/);
+  });
+
+// The native entry points, below TypeScript's checks (test/fuzz/fuzz-native.ts).
+const nativeBody = path.join(root, 'test', 'fuzz', 'fuzz-native.ts');
+
+for (const seed of [1, 2, 3])
+  test(`native fuzz seed ${seed}: 20000 kernel calls with random buffers, sizes near 2^31/2^53/2^63 and overflowing strides, each returns or throws`, async (t) => {
+    const { code, signal, output } = await runFuzz(seed, 20000, nativeBody);
+    t.is(signal, null, `the native fuzz process was killed by ${signal} (a native crash)\n${output}`);
+    t.is(code, 0, output);
+    t.regex(output, /20000 native calls, \d+ returned, \d+ threw, 0 failures/);
   });

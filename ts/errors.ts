@@ -43,7 +43,8 @@ export function describe(x: unknown): string {
   if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x)}`;
   if (typeof x === 'boolean') return `the boolean ${x}`;
   if (typeof x === 'bigint') return `the bigint ${x}n`;
-  if (typeof x === 'function') return `a function${x.name ? ` (${x.name})` : ''}`;
+  if (typeof x === 'function')
+    return typeof (x as { forward?: unknown }).forward === 'function' ? `the layer ${String(x)}` : `a function${x.name ? ` (${x.name})` : ''}`;
   if (typeof x === 'symbol') return 'a symbol';
   if (Array.isArray(x)) return `an array of length ${x.length}`;
   if (ArrayBuffer.isView(x)) return `a ${x.constructor.name}`;

@@ -198,12 +198,17 @@ function openTemp(file: string): { tmp: string; fd: number } {
   }
 }
 
+export interface SaveOptions {
+  /** Save even tensors holding NaN or infinities (refused by default: a diverged model). */
+  allowNonFinite?: boolean;
+}
+
 /**
  * Writes the model's tensors (and the optimiser state, and any JSON-able `extra`) to `file`
  * atomically. Two values whose paths flatten to one name (`'a.b'` and `a: { b }`) are an
  * ArgumentError naming both, before anything is written.
  */
-export function saveState(file: string, model: unknown, optState?: StateTree, extra?: unknown): void {
+export function saveState(file: string, model: unknown, optState?: StateTree, extra?: unknown, opts: SaveOptions = {}): void {
   if (typeof file !== 'string' || file === '') throw expected('saveState', 'file', 'a file path', file);
   const names = new Map<string, Source>();
   const entries: [string, Tensor][] = [];
@@ -263,8 +268,17 @@ export function saveState(file: string, model: unknown, optState?: StateTree, ex
   try {
     writeAll(fd, head);
     writeAll(fd, Buffer.from(json));
-    for (const [, t] of entries) {
+    for (const [name, t] of entries) {
       const data = t.data(); // one tensor's copy at a time
+      // A diverged model is not saved over a good checkpoint (the rename never happens).
+      if (!opts.allowNonFinite && t.dtype !== 'int32') {
+        let bad = 0;
+        for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) bad++;
+        if (bad > 0)
+          throw new CheckpointError(
+            `saveState: '${name}' holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or infinite); not saving over ${file} (pass { allowNonFinite: true } to save them anyway)`,
+          );
+      }
       writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
     fsyncSync(fd);
