@@ -86,7 +86,9 @@ test.serial('the ESM and the CommonJS build loaded in one process both compute c
   }
 });
 
-test.serial('a worker started and ended 200 times leaves memory flat', async (t) => {
+// Under AddressSanitizer (scripts/sanitize.sh) freed memory is held in quarantine: RSS says nothing there.
+const memoryTest = process.env.FLUXION_SANITIZE_RUN === '1' ? test.serial.skip : test.serial;
+memoryTest('a worker started and ended 200 times leaves memory flat', async (t) => {
   const { esm, env } = bundles();
   const once = () =>
     new Promise<void>((resolve, reject) => {

@@ -26,8 +26,11 @@ struct Strided {
       if (shape[d] == 1) continue;
       if (out > 0) {
         bool merge = true;
-        for (int k = 0; k < N; ++k)
-          if (strides[k][out - 1] != strides[k][d] * shape[d]) { merge = false; break; }
+        for (int k = 0; k < N; ++k) {
+          // (overflow-checked: an empty view passes the bounds check with any sizes)
+          int64_t span;
+          if (__builtin_mul_overflow(strides[k][d], shape[d], &span) || strides[k][out - 1] != span) { merge = false; break; }
+        }
         if (merge) {
           shape[out - 1] *= shape[d];
           for (int k = 0; k < N; ++k) strides[k][out - 1] = strides[k][d];
