@@ -74,6 +74,22 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+/**
+ * Runs `fn` and returns what it made: its value, and every tensor constructed while it ran
+ * (synchronously). The training loop draws each batch this way, so that a loader's copies of
+ * the data (shuffled rows) can be released after the step, while tensors the batch merely
+ * refers to (the caller's own data) are not.
+ */
+export function capture<T>(fn: () => T): { value: T; tensors: Tensor[] } {
+  const made: Tensor[] = [];
+  scopes.push(made);
+  try {
+    return { value: fn(), tensors: made };
+  } finally {
+    scopes.pop();
+  }
+}
+
 /** Disposes every tensor in a tensor, or in any structure of them (arrays, objects, models, Grads). */
 export function dispose(x: unknown): void {
   for (const t of collect(x)) t.dispose();

@@ -1,5 +1,18 @@
 export { DataLoader, type DataLoaderOptions } from './dataloader.js';
-export { train, type TrainOptions, type StepInfo, type EpochInfo } from './train.js';
+export {
+  train,
+  trainAsync,
+  metrics,
+  type TrainOptions,
+  type AsyncTrainOptions,
+  type StepInfo,
+  type EpochInfo,
+  type ValidationInfo,
+  type ValidateOptions,
+  type Metric,
+  type ProgressEvent,
+  type LogStream,
+} from './train.js';
 export { oneHot, oneHotBatch, oneCold } from './onehot.js';
 export * as schedules from './schedule.js';
 export type { Schedule, SequencePart } from './schedule.js';
