@@ -121,6 +121,7 @@ FLX_UN(softplus, (x > T(0) ? x : T(0)) + std::log1p(std::exp(fp(x < T(0) ? x : -
 FLX_UN(recip, bin::div()(T(1), x))
 FLX_UN(log1p, std::log1p(fp(x)))
 FLX_UN(expm1, std::expm1(fp(x)))
+FLX_UN(erf, std::erf(fp(x)))
 #undef FLX_UN
 // gelu, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
 struct gelu {

@@ -12,10 +12,11 @@ import { REDUCE_CASES } from './cases/reduce.js';
 import { LINALG_CASES } from './cases/linalg.js';
 import { MOVEMENT_CASES } from './cases/movement.js';
 import { OPTIM_CASES } from './cases/optim.js';
+import { VISION_CASES } from './cases/vision.js';
 
 export * from './cases/spec.js';
 
-export const CASES: readonly OpCase[] = [...ELEMENTWISE_CASES, ...REDUCE_CASES, ...LINALG_CASES, ...MOVEMENT_CASES, ...OPTIM_CASES];
+export const CASES: readonly OpCase[] = [...ELEMENTWISE_CASES, ...REDUCE_CASES, ...LINALG_CASES, ...MOVEMENT_CASES, ...OPTIM_CASES, ...VISION_CASES];
 
 // ---- input construction ---------------------------------------------------------------
 

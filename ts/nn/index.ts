@@ -5,3 +5,6 @@ export * from './layers.js';
 export * from './chain.js';
 export * from './device.js';
 export * from './losses.js';
+export * from './conv.js';
+export * from './pool.js';
+export * from './norm.js';

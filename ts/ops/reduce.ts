@@ -12,7 +12,7 @@ import { notMethod } from './methods.js';
 import { reshape } from './movement.js';
 import { asTensor, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
-import { exp } from './unary.js';
+import { exp, sqrt } from './unary.js';
 import { where } from './where.js';
 
 /** A dim, a list of dims, or undefined/null for all dims. */
@@ -183,6 +183,26 @@ export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean } = {})
   cumsumK(raw(out), raw(c), outer, n, inner, reverse);
   if (isRecording() && t.dtype !== 'int32') record('cumsum', out, [t], (g) => [() => cumsum(g, d, { reverse: !reverse })]);
   return out;
+}
+
+/**
+ * Variance over `dims` (all when omitted): Σ(x − mean)² / (n − correction), correction 1 by
+ * default (the unbiased estimate; 0 for the population variance), as torch.var.
+ */
+export function variance(x: Tensor, dims?: Dims, opts: { correction?: number; keepdims?: boolean } = {}): Tensor {
+  const t = floatOperand(asTensor('variance', 'x', x));
+  const correction = opts.correction ?? 1;
+  if (typeof correction !== 'number' || !Number.isFinite(correction) || correction < 0)
+    throw new ShapeError(`variance: expected correction to be a non-negative number, got ${correction}`);
+  const mask = normDims('variance', dims, t.ndim);
+  const n = t.shape.reduce((p, s, i) => (mask[i] ? p * s : p), 1);
+  const d = sub(t, mean(t, dims, true));
+  return div(sum(mul(d, d), dims, opts.keepdims ?? false), n - correction);
+}
+
+/** Standard deviation: the square root of `variance` (same options). */
+export function std(x: Tensor, dims?: Dims, opts: { correction?: number; keepdims?: boolean } = {}): Tensor {
+  return sqrt(variance(x, dims, opts));
 }
 
 /** log(sum(exp(x))) over `dims`, stable. */

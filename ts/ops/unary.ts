@@ -25,6 +25,8 @@ export const softplus = defineUnary('softplus', (g, [x]) => [() => mul(g, sigmoi
 export const recip = defineUnary('recip', (g, _, y) => [() => neg(mul(g, mul(y, y)))]);
 export const log1p = defineUnary('log1p', (g, [x]) => [() => div(g, add(x, 1))]);
 export const expm1 = defineUnary('expm1', (g, _, y) => [() => mul(g, add(y, 1))]);
+// erf'(x) = 2/√π · exp(−x²)
+export const erf = defineUnary('erf', (g, [x]) => [() => mul(g, mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI)))]);
 
 // gelu (tanh form): with u = c (x + a x^3) and t = tanh(u),
 // gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 a x^2)

@@ -1,0 +1,169 @@
+// Pooling and reshaping layers: each is its op with the options kept, printed Flux style.
+import { ShapeError, expected, shapeStr } from '../errors.js';
+import { type PerDim, type PoolOptions, maxPool, meanPool } from '../ops/conv.js';
+import { adaptiveMaxPool, adaptiveMeanPool, pixelShuffle, upsample } from '../ops/grid.js';
+import { reshape } from '../ops/movement.js';
+import { asTensor } from '../ops/operand.js';
+import { max, mean } from '../ops/reduce.js';
+import type { Tensor } from '../tensor.js';
+import { Layer } from './layer.js';
+
+const listStr = (v: PerDim) => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+
+function spatialInput(layer: Layer, x: unknown): Tensor {
+  const t = asTensor(String(layer), 'input', x);
+  if (t.ndim < 3) throw new ShapeError(`${layer} expects input [N, C, ...spatial], got ${shapeStr(t.shape)}`);
+  return t;
+}
+
+function poolOptions(o: PoolOptions): string {
+  const parts = (['stride', 'pad', 'dilation'] as const).filter((k) => o[k] !== undefined).map((k) => `${k}=${JSON.stringify(o[k])}`);
+  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
+}
+
+/** The max of each window: `MaxPool([2, 2])` (stride = the window unless given). */
+export class MaxPoolLayer extends Layer {
+  constructor(
+    public k: PerDim,
+    public opts: PoolOptions,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return maxPool(spatialInput(this, x), this.k, this.opts);
+  }
+  override toString(): string {
+    return `MaxPool(${listStr(this.k)}${poolOptions(this.opts)})`;
+  }
+}
+export function MaxPool(k: PerDim, opts: PoolOptions = {}): MaxPoolLayer {
+  return new MaxPoolLayer(k, opts);
+}
+
+/** The mean of each window, padding counted as zeros: `MeanPool([2, 2])`. */
+export class MeanPoolLayer extends Layer {
+  constructor(
+    public k: PerDim,
+    public opts: PoolOptions,
+  ) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return meanPool(spatialInput(this, x), this.k, this.opts);
+  }
+  override toString(): string {
+    return `MeanPool(${listStr(this.k)}${poolOptions(this.opts)})`;
+  }
+}
+export function MeanPool(k: PerDim, opts: PoolOptions = {}): MeanPoolLayer {
+  return new MeanPoolLayer(k, opts);
+}
+
+/** Mean pooling to a fixed output size per spatial dim. */
+export class AdaptiveMeanPoolLayer extends Layer {
+  constructor(public outSize: PerDim) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return adaptiveMeanPool(spatialInput(this, x), this.outSize);
+  }
+  override toString(): string {
+    return `AdaptiveMeanPool(${listStr(this.outSize)})`;
+  }
+}
+export function AdaptiveMeanPool(outSize: PerDim): AdaptiveMeanPoolLayer {
+  return new AdaptiveMeanPoolLayer(outSize);
+}
+
+/** Max pooling to a fixed output size per spatial dim. */
+export class AdaptiveMaxPoolLayer extends Layer {
+  constructor(public outSize: PerDim) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return adaptiveMaxPool(spatialInput(this, x), this.outSize);
+  }
+  override toString(): string {
+    return `AdaptiveMaxPool(${listStr(this.outSize)})`;
+  }
+}
+export function AdaptiveMaxPool(outSize: PerDim): AdaptiveMaxPoolLayer {
+  return new AdaptiveMaxPoolLayer(outSize);
+}
+
+/** The mean over all spatial dims, kept as size 1: [N, C, H, W] → [N, C, 1, 1] (Flux's GlobalMeanPool). */
+export class GlobalMeanPoolLayer extends Layer {
+  forward(x: Tensor): Tensor {
+    const t = spatialInput(this, x);
+    return mean(t, t.shape.slice(2).map((_, i) => i + 2), true);
+  }
+  override toString(): string {
+    return 'GlobalMeanPool()';
+  }
+}
+export function GlobalMeanPool(): GlobalMeanPoolLayer {
+  return new GlobalMeanPoolLayer();
+}
+
+/** The max over all spatial dims, kept as size 1. */
+export class GlobalMaxPoolLayer extends Layer {
+  forward(x: Tensor): Tensor {
+    const t = spatialInput(this, x);
+    return max(t, t.shape.slice(2).map((_, i) => i + 2), true);
+  }
+  override toString(): string {
+    return 'GlobalMaxPool()';
+  }
+}
+export function GlobalMaxPool(): GlobalMaxPoolLayer {
+  return new GlobalMaxPoolLayer();
+}
+
+/** Every dim but the batch merged into one: [N, ...] → [N, prod(...)]. */
+export class FlattenLayer extends Layer {
+  forward(x: Tensor): Tensor {
+    const t = asTensor('Flatten()', 'input', x);
+    if (t.ndim === 0) throw new ShapeError(`Flatten() expects a batch dim, got a 0-d tensor`);
+    return reshape(t, [t.shape[0], -1]);
+  }
+  override toString(): string {
+    return 'Flatten()';
+  }
+}
+export function Flatten(): FlattenLayer {
+  return new FlattenLayer();
+}
+
+/** `Upsample({ scale: 2, mode: 'nearest' | 'bilinear' })`. */
+export class UpsampleLayer extends Layer {
+  constructor(public opts: { scale: PerDim; mode?: 'nearest' | 'bilinear' }) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return upsample(spatialInput(this, x), this.opts);
+  }
+  override toString(): string {
+    return `Upsample(${this.opts.mode ?? 'nearest'}, scale=${listStr(this.opts.scale)})`;
+  }
+}
+export function Upsample(opts: { scale: PerDim; mode?: 'nearest' | 'bilinear' }): UpsampleLayer {
+  if (opts === null || typeof opts !== 'object') throw expected('Upsample', 'options', '{ scale, mode }', opts);
+  return new UpsampleLayer(opts);
+}
+
+/** `PixelShuffle(r)`: [N, C·r², H, W] → [N, C, H·r, W·r]. */
+export class PixelShuffleLayer extends Layer {
+  constructor(public r: number) {
+    super();
+  }
+  forward(x: Tensor): Tensor {
+    return pixelShuffle(asTensor(String(this), 'input', x), this.r);
+  }
+  override toString(): string {
+    return `PixelShuffle(${this.r})`;
+  }
+}
+export function PixelShuffle(r: number): PixelShuffleLayer {
+  if (!Number.isInteger(r) || r < 1) throw expected('PixelShuffle', 'r', 'a positive integer', r);
+  return new PixelShuffleLayer(r);
+}
