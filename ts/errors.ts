@@ -35,6 +35,14 @@ function isTensorLike(x: unknown): x is { shape: readonly number[]; dtype: strin
 }
 
 /** A short description of any value, for error messages. */
+/** A short list of numbers (or of number lists) shown as written, so a bad size reads as the user typed it. */
+function shortArray(x: unknown[]): string | undefined {
+  const flat = (v: unknown): string | undefined => (typeof v === 'number' ? String(v) : undefined);
+  if (x.length === 0 || x.length > 8) return undefined;
+  const parts = x.map((v) => (Array.isArray(v) && v.length <= 8 && v.every((e) => typeof e === 'number') ? `[${v.join(', ')}]` : flat(v)));
+  return parts.every((p) => p !== undefined) ? `the array [${parts.join(', ')}]` : undefined;
+}
+
 export function describe(x: unknown): string {
   if (isTensorLike(x)) return `a ${x.dtype} tensor of shape [${x.shape.join(', ')}] on ${x.device}`;
   if (x === null) return 'null';
@@ -46,7 +54,7 @@ export function describe(x: unknown): string {
   if (typeof x === 'function')
     return typeof (x as { forward?: unknown }).forward === 'function' ? `the layer ${String(x)}` : `a function${x.name ? ` (${x.name})` : ''}`;
   if (typeof x === 'symbol') return 'a symbol';
-  if (Array.isArray(x)) return `an array of length ${x.length}`;
+  if (Array.isArray(x)) return shortArray(x) ?? `an array of length ${x.length}`;
   if (ArrayBuffer.isView(x)) return `a ${x.constructor.name}`;
   const name = (x as object).constructor?.name;
   return name && name !== 'Object' ? `an object of class ${name}` : 'an object';

@@ -39,16 +39,20 @@ function channels(op: string, arg: string, n: unknown): number {
   return n;
 }
 
-/** Flux-style options after the activation: `stride=2, pad=1`. */
-function shownOptions(o: ConvTransposeOptions): string {
+const DEFAULTS: Record<string, unknown> = { stride: 1, pad: 0, dilation: 1, groups: 1, outputPad: 0 };
+
+/** Flux-style options after the positional arguments, `stride=2, pad=1`, leaving out defaults (`keys` in order). */
+export function optionsText(o: object, keys: readonly string[], defaults: Record<string, unknown> = DEFAULTS): string {
+  const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v));
   const parts: string[] = [];
-  const show = (v: unknown) => (Array.isArray(v) ? `[${v.map((x) => (Array.isArray(x) ? `[${x.join(', ')}]` : x)).join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v));
-  for (const key of ['stride', 'pad', 'dilation', 'groups', 'outputPad'] as const) {
-    const v = o[key as keyof ConvTransposeOptions];
-    if (v !== undefined && v !== 0 && v !== 1) parts.push(`${key}=${show(v)}`);
+  for (const key of keys) {
+    const v = (o as Record<string, unknown>)[key];
+    if (v !== undefined && v !== defaults[key]) parts.push(`${key}=${show(v)}`);
   }
   return parts.length > 0 ? `, ${parts.join(', ')}` : '';
 }
+
+const CONV_KEYS = ['stride', 'pad', 'dilation', 'groups', 'outputPad'] as const;
 
 abstract class ConvBase extends Layer {
   weight: Tensor;
@@ -90,7 +94,7 @@ abstract class ConvBase extends Layer {
   protected describe(name: string, options: ConvTransposeOptions): string {
     const k = this.weight.shape.slice(2);
     const act = this.σ === identity ? '' : `, ${functionName(this.σ)}`;
-    return `${name}([${k.join(', ')}], ${this.inChannels} => ${this.outChannels}${act}${shownOptions(options)}${this.bias === null ? ', bias=false' : ''})`;
+    return `${name}([${k.join(', ')}], ${this.inChannels} => ${this.outChannels}${act}${optionsText(options, CONV_KEYS)}${this.bias === null ? ', bias=false' : ''})`;
   }
 }
 

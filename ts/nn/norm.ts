@@ -83,10 +83,12 @@ export class BatchNormLayer extends Layer {
   eps: number;
   momentum: number;
   mode: Mode = 'auto';
+  readonly channels: number;
 
   constructor(channels: number, σ: Activation, opts: BatchNormOptions) {
     super();
     const { dtype } = opts;
+    this.channels = channels;
     this.weight = opts.affine === false ? null : ones([channels], { dtype });
     this.bias = opts.affine === false ? null : zeros([channels], { dtype });
     this.runningMean = opts.trackStats === false ? null : zeros([channels], { dtype });
@@ -95,10 +97,6 @@ export class BatchNormLayer extends Layer {
     this.eps = checkEps('BatchNorm', opts.eps ?? 1e-5);
     this.momentum = opts.momentum ?? 0.1;
     if (typeof this.momentum !== 'number' || !(this.momentum >= 0 && this.momentum <= 1)) throw expected('BatchNorm', 'momentum', 'a number in [0, 1]', opts.momentum);
-  }
-
-  get channels(): number {
-    return (this.weight ?? this.runningMean ?? this.bias)?.shape[0] ?? 0;
   }
 
   trainable(): Record<string, unknown> {
@@ -136,7 +134,7 @@ export class BatchNormLayer extends Layer {
   override toString(): string {
     const act = this.σ === identity ? '' : `, ${functionName(this.σ)}`;
     const extra = [this.weight === null ? 'affine=false' : '', this.runningMean === null ? 'trackStats=false' : ''].filter(Boolean);
-    return `BatchNorm(${this.channels}${act}${extra.length ? `; ${extra.join(', ')}` : ''})`;
+    return `BatchNorm(${this.channels}${act}${extra.map((e) => `, ${e}`).join('')})`;
   }
 }
 
@@ -178,7 +176,8 @@ export class LayerNormLayer extends Layer {
 
   override toString(): string {
     const act = this.σ === identity ? '' : `, ${functionName(this.σ)}`;
-    return `LayerNorm([${this.shape.join(', ')}]${act}${this.weight === null ? '; affine=false' : ''})`;
+    const shape = this.shape.length === 1 ? String(this.shape[0]) : `[${this.shape.join(', ')}]`;
+    return `LayerNorm(${shape}${act}${this.weight === null ? ', affine=false' : ''})`;
   }
 }
 
@@ -224,7 +223,7 @@ export class GroupNormLayer extends Layer {
 
   override toString(): string {
     const act = this.σ === identity ? '' : `, ${functionName(this.σ)}`;
-    return `GroupNorm(${this.groups}, ${this.channels}${act}${this.weight === null ? '; affine=false' : ''})`;
+    return `GroupNorm(${this.groups}, ${this.channels}${act}${this.weight === null ? ', affine=false' : ''})`;
   }
 }
 
@@ -267,7 +266,7 @@ export class InstanceNormLayer extends Layer {
 
   override toString(): string {
     const act = this.σ === identity ? '' : `, ${functionName(this.σ)}`;
-    return `InstanceNorm(${this.channels}${act}${this.weight !== null ? '; affine=true' : ''})`;
+    return `InstanceNorm(${this.channels}${act}${this.weight !== null ? ', affine=true' : ''})`;
   }
 }
 

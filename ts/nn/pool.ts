@@ -6,6 +6,7 @@ import { reshape } from '../ops/movement.js';
 import { asTensor } from '../ops/operand.js';
 import { max, mean } from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
+import { optionsText } from './conv.js';
 import { Layer } from './layer.js';
 
 const listStr = (v: PerDim) => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
@@ -16,9 +17,20 @@ function spatialInput(layer: Layer, x: unknown): Tensor {
   return t;
 }
 
-function poolOptions(o: PoolOptions): string {
-  const parts = (['stride', 'pad', 'dilation'] as const).filter((k) => o[k] !== undefined).map((k) => `${k}=${JSON.stringify(o[k])}`);
-  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
+const POOL_KEYS = ['stride', 'pad', 'dilation'] as const;
+// the stride defaults to the window, so a given stride is always shown
+const poolOptions = (o: PoolOptions) => optionsText(o, POOL_KEYS, { pad: 0, dilation: 1 });
+
+/** A window or output size, checked when the layer is made: a positive integer, or 1 to 3 of them. */
+function sizes(op: string, arg: string, v: unknown): PerDim {
+  const ok = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1;
+  if (ok(v) || (Array.isArray(v) && v.length >= 1 && v.length <= 3 && v.every(ok))) return Array.isArray(v) ? v.slice() : (v as number);
+  throw expected(op, arg, 'a positive integer or 1 to 3 of them (one per spatial dim)', v);
+}
+
+function poolOpts(op: string, opts: unknown): PoolOptions {
+  if (opts === null || typeof opts !== 'object') throw expected(op, 'options', '{ stride, pad, dilation }', opts);
+  return { ...(opts as PoolOptions) };
 }
 
 /** The max of each window: `MaxPool([2, 2])` (stride = the window unless given). */
@@ -37,7 +49,7 @@ export class MaxPoolLayer extends Layer {
   }
 }
 export function MaxPool(k: PerDim, opts: PoolOptions = {}): MaxPoolLayer {
-  return new MaxPoolLayer(k, opts);
+  return new MaxPoolLayer(sizes('MaxPool', 'k', k), poolOpts('MaxPool', opts));
 }
 
 /** The mean of each window, padding counted as zeros: `MeanPool([2, 2])`. */
@@ -56,7 +68,7 @@ export class MeanPoolLayer extends Layer {
   }
 }
 export function MeanPool(k: PerDim, opts: PoolOptions = {}): MeanPoolLayer {
-  return new MeanPoolLayer(k, opts);
+  return new MeanPoolLayer(sizes('MeanPool', 'k', k), poolOpts('MeanPool', opts));
 }
 
 /** Mean pooling to a fixed output size per spatial dim. */
@@ -72,7 +84,7 @@ export class AdaptiveMeanPoolLayer extends Layer {
   }
 }
 export function AdaptiveMeanPool(outSize: PerDim): AdaptiveMeanPoolLayer {
-  return new AdaptiveMeanPoolLayer(outSize);
+  return new AdaptiveMeanPoolLayer(sizes('AdaptiveMeanPool', 'outSize', outSize));
 }
 
 /** Max pooling to a fixed output size per spatial dim. */
@@ -88,7 +100,7 @@ export class AdaptiveMaxPoolLayer extends Layer {
   }
 }
 export function AdaptiveMaxPool(outSize: PerDim): AdaptiveMaxPoolLayer {
-  return new AdaptiveMaxPoolLayer(outSize);
+  return new AdaptiveMaxPoolLayer(sizes('AdaptiveMaxPool', 'outSize', outSize));
 }
 
 /** The mean over all spatial dims, kept as size 1: [N, C, H, W] → [N, C, 1, 1] (Flux's GlobalMeanPool). */
@@ -148,7 +160,12 @@ export class UpsampleLayer extends Layer {
 }
 export function Upsample(opts: { scale: PerDim; mode?: 'nearest' | 'bilinear' }): UpsampleLayer {
   if (opts === null || typeof opts !== 'object') throw expected('Upsample', 'options', '{ scale, mode }', opts);
-  return new UpsampleLayer(opts);
+  if (opts.mode !== undefined && opts.mode !== 'nearest' && opts.mode !== 'bilinear') throw expected('Upsample', 'mode', "'nearest' or 'bilinear'", opts.mode);
+  const ok = (n: unknown) => typeof n === 'number' && n > 0 && Number.isFinite(n) && (opts.mode === 'bilinear' || Number.isInteger(n));
+  const { scale } = opts;
+  if (!(ok(scale) || (Array.isArray(scale) && scale.length >= 1 && scale.length <= 3 && scale.every(ok))))
+    throw expected('Upsample', 'scale', opts.mode === 'bilinear' ? 'a positive number or 1 to 3 of them' : 'a positive integer or 1 to 3 of them (nearest)', scale);
+  return new UpsampleLayer({ ...opts, scale: Array.isArray(scale) ? scale.slice() : scale });
 }
 
 /** `PixelShuffle(r)`: [N, C·r², H, W] → [N, C, H·r, W·r]. */
