@@ -57,3 +57,37 @@ test('a disposed device tensor is refused, and its freed handle too', async (t) 
   t.throws(() => a.add(1), { message: /disposed/ });
   t.throws(() => native.unary(handle, handle, 0), { instanceOf: RangeError, message: /freed/ });
 });
+
+test('gpu(CNN) moves conv weights and BatchNorm running statistics; a step on the device matches the CPU', (t) => {
+  const { Chain, Conv, BatchNorm, MaxPool, Flatten, Dense, relu, gpu, cpu, setup, update, Adam, gradient, logitCrossEntropy, randn, tensor, RNG } = fx;
+  const make = () => {
+    const rng = new RNG(8);
+    return Chain(Conv([3, 3], 1, 4, relu, { pad: 1, rng }), BatchNorm(4, relu), MaxPool([2, 2]), Flatten(), Dense(64, 3, undefined, { rng }));
+  };
+  const host = make();
+  const dev = gpu(make());
+  const bn = dev.layers[1];
+  t.is(dev.layers[0].weight.device, 'cuda');
+  t.is(bn.runningMean?.device, 'cuda');
+  t.is(bn.runningVar?.device, 'cuda');
+  const rng = new RNG(2);
+  const x = randn([6, 1, 8, 8], { rng });
+  const y = tensor([0, 1, 2, 0, 1, 2], { dtype: 'int32' });
+  const step = (m: ReturnType<typeof make>, xb: typeof x, yb: typeof y) => {
+    const s = setup(new Adam(0.01), m);
+    const [g] = gradient((mm: typeof m) => logitCrossEntropy(mm(xb), yb), m);
+    update(s, m, g);
+  };
+  step(host, x, y);
+  step(dev, x.to('cuda'), y.to('cuda'));
+  const back = cpu(dev);
+  for (const [a, b] of [
+    [back.layers[0].weight, host.layers[0].weight],
+    [back.layers[1].runningMean, host.layers[1].runningMean],
+    [back.layers[1].runningVar, host.layers[1].runningVar],
+    [back.layers[4].weight, host.layers[4].weight],
+  ] as const) {
+    const d = a!.sub(b!).abs().max().item();
+    t.true(d < 1e-6, `device and host differ by ${d}`);
+  }
+});
