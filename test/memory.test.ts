@@ -2,7 +2,7 @@
 // ops and of gradients stay flat); dispose() releases a tensor at once and later use
 // throws; tidy(fn) disposes what fn created except what it returns (or a tape still needs).
 import test from 'ava';
-import { FluxionError, RNG, type Tensor, dispose, gradient, memory, params, randn, tensor, tidy, zeros } from '../ts/index.js';
+import { FluxionError, RNG, type Tensor, customRule, dispose, emptyCache, gradient, memory, params, randn, tensor, tidy, zeros } from '../ts/index.js';
 import { close } from './helpers.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -257,4 +257,32 @@ test('a view of a disposed tensor refuses to be read instead of showing reused s
   for (let i = 0; i < 10; i++) mk([[9, 9], [9, 9]]).mul(1); // same-size allocations
   t.throws(() => view.toArray(), { message: /toArray: the tensor of shape \[2, 2\] was disposed/ });
   t.throws(() => view.add(1), { message: /was disposed/ });
+});
+
+test.serial('gradient releases its backward temporaries at once; the gradients it returns stay whole', (t) => {
+  emptyCache();
+  const r = new RNG(3);
+  const W = randn([64, 64], { rng: r });
+  const v = randn([4096], { rng: r });
+  const x = randn([128, 64], { rng: r });
+  // the cotangents of the intermediates (tanh, matmul, the reshape) are released into the pool
+  const loss = (w: Tensor, u: Tensor) => x.matmul(w).tanh().mul(2).add(1).sin().mul(u.reshape([64, 64]).sum(0)).sum();
+  const [gw, gu] = gradient(loss, W, v) as Tensor[];
+  t.true(memory().cpu.pooledBytes > 0);
+  // gu is a view (reshape back of the sum's gradient) of a buffer made in the pass: still readable
+  t.deepEqual(gu.shape, [4096]);
+  const again = gradient(loss, W, v) as Tensor[];
+  t.deepEqual(Array.from(gw.data()), Array.from(again[0].data()));
+  t.deepEqual(Array.from(gu.data()), Array.from(again[1].data()));
+  // a user's backward rule may keep the cotangent it was given: nothing is released then
+  let kept: Tensor | null = null;
+  const keep = customRule('keep', (a: Tensor) => a.mul(1), (g: Tensor) => {
+    kept = g;
+    return [g.mul(1)];
+  });
+  emptyCache();
+  gradient((w: Tensor) => keep(x.matmul(w).tanh().mul(2).add(1).sin().cos().exp()).sum(), W);
+  t.false((kept as Tensor | null)?.disposed ?? true);
+  t.is((kept as unknown as Tensor).shape.length, 2);
+  t.true(Number.isFinite((kept as unknown as Tensor).sum().item()));
 });

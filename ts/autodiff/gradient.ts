@@ -6,10 +6,11 @@ import { GradientError, expected } from '../errors.js';
 import { stack } from '../ops/movement.js';
 import { reshape } from '../ops/movement.js';
 import { Tensor } from '../tensor.js';
+import { tidy } from '../memory.js';
 import { collect, fmapstructure } from '../tree.js';
 import { backward } from './backward.js';
 import { Grads, Params } from './params.js';
-import { type Node, type Tape, ignoreDerivatives, isRecording, isTracked, popTape, pushTape, record, releaseTape, watch } from './tape.js';
+import { type Node, type Tape, ignoreDerivatives, isRecording, isTracked, noteUserRule, popTape, pushTape, record, releaseTape, watch } from './tape.js';
 
 export { ignoreDerivatives } from './tape.js';
 
@@ -88,9 +89,14 @@ interface Run {
   grads: unknown[] | Grads;
 }
 
+// Below this many recorded ops the pass is too small for releasing its temporaries to pay.
+const RELEASE_FROM_NODES = 8;
+
 function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
   if (typeof f !== 'function') throw expected(op, 'f', 'a function', f);
   const implicit = args.length === 1 && args[0] instanceof Params;
+  // Whether an enclosing gradient records this one's backward pass (a higher order)
+  const nested = isRecording();
   const tape = pushTape();
   try {
     const w = implicit ? watchParams(tape, args[0] as Params) : watchArgs(tape, args);
@@ -101,21 +107,28 @@ function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
       popTape(tape);
     }
     const loss = lossOf(op, val);
-    if (loss !== null) backward(tape, loss);
-    const leafGrad = leafGrads(w.leaves, new Set());
-    let grads: unknown[] | Grads;
-    if (implicit) {
-      const ps = args[0] as Params;
-      grads = new Grads(ps, new Map([...ps].map((p) => [p, leafGrad(p)])));
-    } else {
-      grads = args.map((a, i) => {
+    const pass = (): unknown[] | Grads => {
+      if (loss !== null) backward(tape, loss);
+      const leafGrad = leafGrads(w.leaves, new Set());
+      if (implicit) {
+        const ps = args[0] as Params;
+        return new Grads(ps, new Map([...ps].map((p) => [p, leafGrad(p)])));
+      }
+      return args.map((a, i) => {
         if (typeof a === 'number') {
           const g = leafGrad(w.args[i] as Tensor);
           return g === null ? null : isTracked(g) ? g : g.item(); // stays a tensor only when an outer gradient needs it
         }
         return mirror(a, leafGrad);
       });
-    }
+    };
+    // The cotangents of the intermediate values are made and used up inside the backward pass;
+    // nothing outside can reach them but through the gradients returned, so their storage is
+    // released as soon as the pass ends (reused by the next step at once, instead of waiting
+    // for the garbage collector, with fresh memory from the OS meanwhile). Not when an outer
+    // gradient records the pass (its tape holds them), nor when a user's backward rule ran
+    // (its code may have kept what it was given).
+    const grads = nested || tape.userRules || tape.nodes.length < RELEASE_FROM_NODES ? pass() : tidy(pass);
     return { val, grads };
   } finally {
     popTape(tape);
@@ -252,7 +265,8 @@ export function customRule<A extends Tensor[]>(
     let out = ignoreDerivatives(() => forward(...inputs));
     if (!(out instanceof Tensor)) throw expected(name, 'the value of forward', 'a Tensor', out, GradientError);
     if (inputs.includes(out)) out = out.detach(); // a fresh identity for the tape
-    if (isRecording())
+    if (isRecording()) {
+      noteUserRule();
       record(name, out, inputs, (g, ins, y) => {
         const gs = backwardRule(g, y, ...(ins as A));
         if (!Array.isArray(gs) || gs.length !== ins.length)
@@ -269,6 +283,7 @@ export function customRule<A extends Tensor[]>(
           return () => v;
         });
       });
+    }
     return out;
   };
 }

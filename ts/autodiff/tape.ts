@@ -41,6 +41,8 @@ function links(t: Tensor): AdLink | null {
 
 export class Tape {
   recording = true;
+  /** A user's backward rule (customRule) recorded here: its code may keep the cotangents it is given. */
+  userRules = false;
   readonly nodes: Node[] = [];
   readonly watched: Tensor[] = [];
   constructor(readonly level: number) {}
@@ -52,6 +54,11 @@ export const active: Tape[] = [];
 // global switch: a `gradient` called inside it opens a fresh tape that must still record
 // (gradgradcheck's finite differences differentiate f inside ignoreDerivatives).
 let hidden = 0;
+
+/** Marks the recording tapes as holding a user's backward rule. */
+export function noteUserRule(): void {
+  for (let k = hidden; k < active.length; k++) active[k].userRules = true;
+}
 
 /** True when some tape records: ops then check their inputs. */
 export function isRecording(): boolean {

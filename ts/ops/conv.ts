@@ -13,7 +13,7 @@ import { meta } from '../backend/meta.js';
 import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { matmul } from './matmul.js';
-import { reshape, transpose } from './movement.js';
+import { permute, reshape, transpose } from './movement.js';
 import { max, mean } from './reduce.js';
 import { asTensor, binaryOperands, floatOperand } from './operand.js';
 import { registerOp } from './registry.js';
@@ -30,9 +30,18 @@ registerOp({ name: 'meanPool', family: 'nn', kernels: ['im2col', 'reduce:sum'], 
 const im2colK = kernel('im2col');
 const col2imK = kernel('col2im');
 
-function putWindows(N: number, C: number, w: Windows): void {
+/**
+ * How im2col lays out its columns. 'windows': [N, C·∏K, L], each sample's windows (PyTorch's
+ * unfold; pooling reduces over the ∏K dim). 'batch': [C·∏K, N·L], the batch inside every row, so
+ * that a convolution over the whole batch is one large GEMM and its weight gradient another
+ * (rather than N small ones).
+ */
+type Layout = 'windows' | 'batch';
+
+function putWindows(N: number, C: number, w: Windows, layout: Layout): void {
   let p = 0;
   meta[p++] = w.nd;
+  meta[p++] = layout === 'windows' ? 0 : 1;
   meta[p++] = N;
   meta[p++] = C;
   for (let d = 0; d < w.nd; d++) {
@@ -47,25 +56,26 @@ function putWindows(N: number, C: number, w: Windows): void {
 
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
-/** im2col: x [N, C, ...S] → [N, C·∏K, L] with L = ∏O; the backward rule is fold. */
-function im2col(x: Tensor, w: Windows, padValue: number): Tensor {
+/** im2col: x [N, C, ...S] → columns in the layout, L = ∏O; the backward rule is col2im. */
+function im2col(x: Tensor, w: Windows, padValue: number, layout: Layout = 'windows'): Tensor {
   const [N, C] = x.shape;
   const c = contiguous(x);
-  const out = empty([N, C * prod(w.K), prod(w.O)], x.dtype, x.device);
-  putWindows(N, C, w);
+  const CK = C * prod(w.K);
+  const L = prod(w.O);
+  const out = empty(layout === 'windows' ? [N, CK, L] : [CK, N * L], x.dtype, x.device);
+  putWindows(N, C, w, layout);
   im2colK(raw(out), raw(c), padValue);
-  if (isRecording()) record('unfold', out, [x], (g) => [() => col2im(g, w, C)]);
+  if (isRecording()) record('unfold', out, [x], (g) => [() => col2im(g, w, N, C, layout)]);
   return out;
 }
 
-/** col2im: [N, C·∏K, L] → [N, C, ...S], summing where windows overlap; the backward rule is im2col. */
-function col2im(col: Tensor, w: Windows, C: number): Tensor {
-  const N = col.shape[0];
+/** col2im: columns in the layout → [N, C, ...S], summing where windows overlap; the backward rule is im2col. */
+function col2im(col: Tensor, w: Windows, N: number, C: number, layout: Layout = 'windows'): Tensor {
   const c = contiguous(col);
   const out = empty([N, C, ...w.S], col.dtype, col.device, true);
-  putWindows(N, C, w);
+  putWindows(N, C, w, layout);
   col2imK(raw(out), raw(c));
-  if (isRecording()) record('fold', out, [col], (g) => [() => im2col(g, w, 0)]);
+  if (isRecording()) record('fold', out, [col], (g) => [() => im2col(g, w, 0, layout)]);
   return out;
 }
 
@@ -99,7 +109,7 @@ export function fold(cols: Tensor, outputSize: readonly number[], k: PerDim, opt
   const w = windows('fold', outputSize, K, opts);
   if (t.ndim !== 3 || t.shape[1] % prod(K) !== 0 || t.shape[2] !== prod(w.O))
     throw new ShapeError(`fold: expected cols of shape [N, C·${prod(K)}, ${prod(w.O)}] for output ${shapeStr(outputSize)}, got ${shapeStr(t.shape)}`);
-  return col2im(t, w, t.shape[1] / prod(K));
+  return col2im(t, w, t.shape[0], t.shape[1] / prod(K));
 }
 
 export interface ConvOptions extends WindowOptions {
@@ -132,9 +142,10 @@ export function conv(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
   const K = wt.shape.slice(2);
   const win = windows('conv', t.shape.slice(2), K, opts);
   const CK = (C / G) * prod(K);
-  const cols = reshape(im2col(t, win, 0), [N, G, CK, prod(win.O)]);
-  const y = matmul(reshape(wt, [G, O / G, CK]), cols); // [N, G, O/G, L]
-  return reshape(y, [N, O, ...win.O]);
+  const L = prod(win.O);
+  const cols = reshape(im2col(t, win, 0, 'batch'), [G, CK, N * L]);
+  const y = matmul(reshape(wt, [G, O / G, CK]), cols); // [G, O/G, N·L]: one GEMM per group
+  return reshape(permute(reshape(y, [O, N, L]), [1, 0, 2]), [N, O, ...win.O]);
 }
 
 export interface ConvTransposeOptions extends ConvOptions {
@@ -173,8 +184,10 @@ export function convTranspose(x: Tensor, w: Tensor, opts: ConvTransposeOptions =
   // the conv from the output grid to x's grid, whose adjoint this is
   const win: Windows = { nd, S: out, K, O: S, stride, lo: pads.map((p) => p[0]), hi: pads.map((p) => p[1]), dilation };
   const CK = (O / G) * prod(K);
-  const cols = matmul(transpose(reshape(wt, [G, C / G, CK])), reshape(t, [N, G, C / G, prod(S)])); // [N, G, CK, L]
-  return col2im(reshape(cols, [N, G * CK, prod(S)]), win, O);
+  const L = prod(S);
+  const xs = reshape(permute(reshape(t, [N, C, L]), [1, 0, 2]), [G, C / G, N * L]);
+  const cols = matmul(transpose(reshape(wt, [G, C / G, CK])), xs); // [G, CK, N·L]
+  return col2im(reshape(cols, [G * CK, N * L]), win, N, O, 'batch');
 }
 
 export interface PoolOptions {

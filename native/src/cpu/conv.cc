@@ -4,7 +4,8 @@
 //   im2col: col[n, c, k..., o...] = x[n, c, o·stride − padLo + k·dilation]   (padValue outside)
 //   col2im: x[n, c, p...] += col[n, c, k..., o...] for every (k, o) that reads p   (the adjoint)
 // so that a convolution is one GEMM over the columns, and the gradient of each is the other.
-// Geometry in the metadata: nd, N, C, then per dim S, K, O, stride, padLo, dilation.
+// The columns come in two layouts (windows.h): [N, C, K..., O...] and [C, K..., N, O...].
+// Geometry in the metadata: nd, layout, N, C, then per dim S, K, O, stride, padLo, dilation.
 #include <algorithm>
 
 #include "../kernels.h"
@@ -15,48 +16,71 @@
 namespace flx {
 namespace {
 
-// One (n, c) plane. The last dim's loop is the inner one: a contiguous run of the output row.
+// The outputs o in [lo, hi) of one row whose source o·stride + first lies inside [0, S).
+inline void inside_range(int64_t first, int64_t stride, int64_t S, int64_t O, int64_t& lo, int64_t& hi) {
+  lo = first >= 0 ? 0 : std::min<int64_t>(O, (-first + stride - 1) / stride);
+  hi = first >= S ? 0 : std::min<int64_t>(O, (S - first + stride - 1) / stride);
+  if (hi < lo) hi = lo;
+}
+
+// One row of outputs along the innermost spatial dim: padding outside [lo, hi), the source run
+// inside it (contiguous when the stride is 1, so the copy or the sum vectorises). The range
+// depends only on the window offset, so the caller computes it once per offset: two integer
+// divisions per row of 14 outputs cost more than the copy.
+template <class T, bool Scatter>
+inline void row(T* src, T* dst, int64_t O, int64_t first, int64_t stride, int64_t lo, int64_t hi, T pad_value) {
+  if constexpr (Scatter) {
+    if (stride == 1) {
+      T* p = src + first;
+      for (int64_t o = lo; o < hi; ++o) p[o] = wrap_add(p[o], dst[o]);
+    } else {
+      for (int64_t o = lo; o < hi; ++o) src[o * stride + first] = wrap_add(src[o * stride + first], dst[o]);
+    }
+  } else {
+    for (int64_t o = 0; o < lo; ++o) dst[o] = pad_value;
+    if (stride == 1) {
+      const T* p = src + first;
+      for (int64_t o = lo; o < hi; ++o) dst[o] = p[o];
+    } else {
+      for (int64_t o = lo; o < hi; ++o) dst[o] = src[o * stride + first];
+    }
+    for (int64_t o = hi; o < O; ++o) dst[o] = pad_value;
+  }
+}
+
+// One (n, c) plane: x points at the plane, col at its first column entry; consecutive window
+// offsets are k_step apart, and within one the rows of outputs are contiguous.
 template <class T, bool Scatter>
 void plane(const Geometry& g, T* x, T* col, T pad_value) {
   const int nd = g.nd;
-  const int64_t K1 = nd > 1 ? g.K[1] : 1, K2 = nd > 2 ? g.K[2] : 1;
-  const int64_t O1 = nd > 1 ? g.O[1] : 1;
-  const int64_t S1 = nd > 1 ? g.S[1] : 1, S2 = nd > 2 ? g.S[2] : 1;
-  // the innermost spatial dim (nd - 1) runs over o; the others are fixed per row
-  const int last = nd - 1;
-  const int64_t Olast = g.O[last], Slast = g.S[last];
-  T* out = col;
-  for (int64_t k0 = 0; k0 < g.K[0]; ++k0)
-    for (int64_t k1 = 0; k1 < K1; ++k1)
-      for (int64_t k2 = 0; k2 < K2; ++k2) {
-        const int64_t klast = nd == 1 ? k0 : nd == 2 ? k1 : k2;
-        for (int64_t o0 = 0; o0 < (nd > 1 ? g.O[0] : 1); ++o0)
-          for (int64_t o1 = 0; o1 < (nd > 2 ? O1 : 1); ++o1) {
-            // the fixed outer source rows
-            bool inside = true;
-            int64_t base = 0;
-            if (nd > 1) {
-              const int64_t p0 = source(g, 0, o0, k0);
-              inside = inside && p0 >= 0 && p0 < g.S[0];
-              base = p0 * S1 * S2;
+  // pad every geometry to three dims, the missing outer ones of size 1
+  const int sh = 3 - nd;
+  int64_t S[3] = {1, 1, 1}, K[3] = {1, 1, 1}, O[3] = {1, 1, 1}, st[3] = {1, 1, 1}, pad[3] = {0, 0, 0}, dil[3] = {1, 1, 1};
+  for (int d = 0; d < nd; ++d) {
+    S[d + sh] = g.S[d], K[d + sh] = g.K[d], O[d + sh] = g.O[d];
+    st[d + sh] = g.stride[d], pad[d + sh] = g.pad[d], dil[d + sh] = g.dil[d];
+  }
+  const int64_t kstep = g.k_step();
+  int64_t kk = 0;
+  for (int64_t k0 = 0; k0 < K[0]; ++k0)
+    for (int64_t k1 = 0; k1 < K[1]; ++k1)
+      for (int64_t k2 = 0; k2 < K[2]; ++k2, ++kk) {
+        T* out = col + kk * kstep;
+        const int64_t first = k2 * dil[2] - pad[2];
+        int64_t lo, hi;
+        inside_range(first, st[2], S[2], O[2], lo, hi);
+        for (int64_t o0 = 0; o0 < O[0]; ++o0) {
+          const int64_t p0 = o0 * st[0] - pad[0] + k0 * dil[0];
+          const bool in0 = p0 >= 0 && p0 < S[0];
+          for (int64_t o1 = 0; o1 < O[1]; ++o1, out += O[2]) {
+            const int64_t p1 = o1 * st[1] - pad[1] + k1 * dil[1];
+            if (!(in0 && p1 >= 0 && p1 < S[1])) {
+              if constexpr (!Scatter) std::fill(out, out + O[2], pad_value);
+              continue;
             }
-            if (nd > 2) {
-              const int64_t p1 = source(g, 1, o1, k1);
-              inside = inside && p1 >= 0 && p1 < S1;
-              base += p1 * S2;
-            }
-            T* row = out;
-            out += Olast;
-            for (int64_t o = 0; o < Olast; ++o) {
-              const int64_t p = source(g, last, o, klast);
-              const bool ok = inside && p >= 0 && p < Slast;
-              if constexpr (Scatter) {
-                if (ok) x[base + p] += row[o];
-              } else {
-                row[o] = ok ? x[base + p] : pad_value;
-              }
-            }
+            row<T, Scatter>(x + (p0 * S[1] + p1) * S[2], out, O[2], first, st[2], lo, hi, pad_value);
           }
+        }
       }
 }
 
@@ -65,13 +89,16 @@ void run(const Geometry& g, T* x, T* col, T pad_value) {
   const int64_t planes = g.N * g.C, S = g.plane(), KL = g.window() * g.outputs();
   // each (n, c) plane is one task: planes never share memory, so col2im's sums need no locks
   parallel_for(planes, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(KL, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) plane<T, Scatter>(g, x + i * S, col + i * KL, pad_value);
+    for (int64_t i = b; i < e; ++i) {
+      const int64_t n = i / g.C, c = i - n * g.C;
+      plane<T, Scatter>(g, x + i * S, col + g.col_start(n, c), pad_value);
+    }
   });
 }
 
 }  // namespace
 
-// im2col(col, x, padValue): col [N, C, K..., O...] from x [N, C, S...], both contiguous.
+// im2col(col, x, padValue): col [N, C, K..., O...] (or layout 1) from x [N, C, S...], both contiguous.
 void im2col_cpu(Call& c) {
   const Buf col = c.buf(0, "col"), x = c.buf(1, "x");
   const double pad_value = c.num(2, "padValue");

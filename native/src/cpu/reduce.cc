@@ -168,6 +168,10 @@ void reduce_general(const ReduceArgs& r, int64_t nout, T* out, const T* x, doubl
     it.for_range(0, it.numel(), [&](const int64_t* o, int64_t n, const int64_t* s) {
       if (s[0] == 1 && s[1] == 1) {
         accumulate_row<T, Acc>(n, pa + o[0], x + o[1]);
+      } else if (s[0] == 0 && s[1] == 1) {
+        // a contiguous run into one accumulator (the sum over N and H·W of a bias gradient
+        // [N, C, H·W]): folded in lanes first, rather than one dependent add per element
+        pa[o[0]] = Acc::step(pa[o[0]], run_contiguous<T, Acc>(x + o[1], n));
       } else {
         for (int64_t i = 0; i < n; ++i) pa[o[0] + i * s[0]] = Acc::step(pa[o[0] + i * s[0]], double(x[o[1] + i * s[1]]));
       }

@@ -1,5 +1,5 @@
-// im2col / col2im on the device: the CUDA twins of cpu/conv.cc over the same geometry
-// (windows.h). im2col runs a thread per column entry; col2im a thread per grid position,
+// im2col / col2im on the device: the CUDA twins of cpu/conv.cc over the same geometry and
+// column layouts (windows.h). im2col runs a thread per column entry; col2im a thread per grid position,
 // which gathers the entries that read it (no atomics: the sums are in a fixed order).
 #include "../kernels.h"
 #include "../scalar_ops.h"
@@ -38,7 +38,9 @@ __global__ void im2col_kernel(Geometry g, int64_t total, T* col, const T* x, T p
       ok = ok && p >= 0 && p < g.S[d];
       pos = pos * g.S[d] + p;
     }
-    col[e] = ok ? x[plane * S + pos] : pad_value;
+    // e runs in layout 0's order; layout 1 puts the same entry elsewhere
+    const int64_t n = plane / g.C, c = plane - n * g.C;
+    col[g.col_start(n, c) + (r / L) * g.k_step() + r % L] = ok ? x[plane * S + pos] : pad_value;
   }
 }
 
@@ -52,6 +54,8 @@ __global__ void col2im_kernel(Geometry g, int64_t total, T* x, const T* col) {
   }
   for (int64_t e = grid_first(); e < total; e += grid_step()) {
     const int64_t plane = e / S;
+    const T* pcol = col + g.col_start(plane / g.C, plane % g.C);
+    const int64_t kstep = g.k_step();
     int64_t p[3];
     unravel(e - plane * S, g.nd, g.S, p);
     T acc = T(0);
@@ -65,7 +69,7 @@ __global__ void col2im_kernel(Geometry g, int64_t total, T* x, const T* col) {
         ok = t >= 0 && t % g.stride[d] == 0 && t / g.stride[d] < g.O[d];
         oflat = oflat * g.O[d] + t / g.stride[d];
       }
-      if (ok) acc = wrap_add(acc, col[(plane * K + kk) * L + oflat]);
+      if (ok) acc = wrap_add(acc, pcol[kk * kstep + oflat]);
     }
     x[e] = wrap_add(x[e], acc);
   }
