@@ -37,3 +37,30 @@ test('--resume continues from the checkpoint with losses identical to an uninter
   t.is(a.length, 36);
   t.deepEqual(b, a);
 });
+
+test('--model cnn: the LeNet-style network reaches at least 98% held-out accuracy and writes its own curve and checkpoint', (t) => {
+  const out = mkdtempSync(path.join(tmpdir(), 'fluxion-demo-cnn-'));
+  const t0 = performance.now();
+  const log = demo(['--model', 'cnn', '--out', out]);
+  const seconds = (performance.now() - t0) / 1000;
+  const acc = Number(/held-out accuracy: ([\d.]+)%/.exec(log)?.[1]);
+  t.log(`${log.trim().split('\n').slice(-2).join(' | ')} (${seconds.toFixed(1)} s)`);
+  t.regex(log, /Conv\(\[5, 5\], 1 => 16, relu, pad=2\), MaxPool\(\[2, 2\]\)/);
+  t.true(acc >= 98, `accuracy ${acc}%`);
+  t.true(readFileSync(path.join(out, 'loss-cnn.svg'), 'utf8').startsWith('<svg'));
+  t.true(existsSync(path.join(out, 'mnist-cnn.safetensors')));
+  t.is(JSON.parse(readFileSync(path.join(out, 'losses-cnn.json'), 'utf8')).length, 6 * 125);
+});
+
+test('--model cnn --resume continues the scheduled run with losses identical to an uninterrupted one', (t) => {
+  const small = ['--model', 'cnn', '--train', '640', '--test', '200', '--seed', '5'];
+  const straight = mkdtempSync(path.join(tmpdir(), 'fluxion-cnn-straight-'));
+  demo([...small, '--epochs', '2', '--out', straight]);
+  const resumed = mkdtempSync(path.join(tmpdir(), 'fluxion-cnn-resumed-'));
+  demo([...small, '--epochs', '2', '--stop-after', '1', '--out', resumed]); // the rate schedule spans both epochs
+  demo([...small, '--epochs', '2', '--out', resumed, '--resume']);
+  const a = JSON.parse(readFileSync(path.join(straight, 'losses-cnn.json'), 'utf8'));
+  const b = JSON.parse(readFileSync(path.join(resumed, 'losses-cnn.json'), 'utf8'));
+  t.is(a.length, 20);
+  t.deepEqual(b, a);
+});
