@@ -12,11 +12,12 @@ import type { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { identity } from './activations.js';
 import { type Initializer, glorotUniform } from './init.js';
-import { Layer, functionName } from './layer.js';
+import { Layer, functionName, optionsText } from './layer.js';
 import { paramDtype } from './layers.js';
 
 type Activation = (x: Tensor) => Tensor;
 
+/** Options of `Conv` and `ConvTranspose`: the op's (stride, pad, dilation, groups) and how the layer is made. */
 export interface ConvLayerOptions extends ConvOptions {
   /** false for no bias (default: zeros). */
   bias?: boolean;
@@ -37,19 +38,6 @@ function kernelSize(op: string, k: unknown): number[] {
 function channels(op: string, arg: string, n: unknown): number {
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw expected(op, arg, 'a positive integer', n);
   return n;
-}
-
-const DEFAULTS: Record<string, unknown> = { stride: 1, pad: 0, dilation: 1, groups: 1, outputPad: 0 };
-
-/** Flux-style options after the positional arguments, `stride=2, pad=1`, leaving out defaults (`keys` in order). */
-export function optionsText(o: object, keys: readonly string[], defaults: Record<string, unknown> = DEFAULTS): string {
-  const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v));
-  const parts: string[] = [];
-  for (const key of keys) {
-    const v = (o as Record<string, unknown>)[key];
-    if (v !== undefined && v !== defaults[key]) parts.push(`${key}=${show(v)}`);
-  }
-  return parts.length > 0 ? `, ${parts.join(', ')}` : '';
 }
 
 const CONV_KEYS = ['stride', 'pad', 'dilation', 'groups', 'outputPad'] as const;

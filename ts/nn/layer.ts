@@ -82,3 +82,16 @@ export function testMode<M>(model: M): M {
 export function isActive(mode: Mode): boolean {
   return mode === 'auto' ? isRecording() : mode;
 }
+
+const OPTION_DEFAULTS: Record<string, unknown> = { stride: 1, pad: 0, dilation: 1, groups: 1, outputPad: 0 };
+
+/** Flux-style options after the positional arguments, `stride=2, pad=1`, leaving out defaults (`keys` in order). */
+export function optionsText(o: object, keys: readonly string[], defaults: Record<string, unknown> = OPTION_DEFAULTS): string {
+  const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(', ')}]` : typeof v === 'string' ? `'${v}'` : String(v));
+  const parts: string[] = [];
+  for (const key of keys) {
+    const v = (o as Record<string, unknown>)[key];
+    if (v !== undefined && v !== defaults[key]) parts.push(`${key}=${show(v)}`);
+  }
+  return parts.length > 0 ? `, ${parts.join(', ')}` : '';
+}

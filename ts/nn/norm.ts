@@ -20,6 +20,7 @@ import { paramDtype } from './layers.js';
 
 type Activation = (x: Tensor) => Tensor;
 
+/** Options shared by the normalisation layers. */
 export interface NormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -62,6 +63,7 @@ function setState(target: Tensor, value: Tensor): void {
   target._root()._version++;
 }
 
+/** Options of `BatchNorm`. */
 export interface BatchNormOptions extends NormOptions {
   /** Weight of the batch in the running averages (default 0.1, PyTorch's). */
   momentum?: number;

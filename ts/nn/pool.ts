@@ -6,8 +6,7 @@ import { reshape } from '../ops/movement.js';
 import { asTensor } from '../ops/operand.js';
 import { max, mean } from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
-import { optionsText } from './conv.js';
-import { Layer } from './layer.js';
+import { Layer, optionsText } from './layer.js';
 
 const listStr = (v: PerDim) => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 
@@ -48,6 +47,7 @@ export class MaxPoolLayer extends Layer {
     return `MaxPool(${listStr(this.k)}${poolOptions(this.opts)})`;
   }
 }
+/** `MaxPool(k, { stride = k, pad, dilation })`: the max of each window, Flux's MaxPool (padding counts as −∞). */
 export function MaxPool(k: PerDim, opts: PoolOptions = {}): MaxPoolLayer {
   return new MaxPoolLayer(sizes('MaxPool', 'k', k), poolOpts('MaxPool', opts));
 }
@@ -67,6 +67,7 @@ export class MeanPoolLayer extends Layer {
     return `MeanPool(${listStr(this.k)}${poolOptions(this.opts)})`;
   }
 }
+/** `MeanPool(k, { stride = k, pad, dilation })`: the mean of each window, padding counted as zeros (Flux's MeanPool, PyTorch's AvgPool default). */
 export function MeanPool(k: PerDim, opts: PoolOptions = {}): MeanPoolLayer {
   return new MeanPoolLayer(sizes('MeanPool', 'k', k), poolOpts('MeanPool', opts));
 }
@@ -83,6 +84,7 @@ export class AdaptiveMeanPoolLayer extends Layer {
     return `AdaptiveMeanPool(${listStr(this.outSize)})`;
   }
 }
+/** `AdaptiveMeanPool(outSize)`: mean pooling to a fixed output size (PyTorch's AdaptiveAvgPool windows). */
 export function AdaptiveMeanPool(outSize: PerDim): AdaptiveMeanPoolLayer {
   return new AdaptiveMeanPoolLayer(sizes('AdaptiveMeanPool', 'outSize', outSize));
 }
@@ -99,6 +101,7 @@ export class AdaptiveMaxPoolLayer extends Layer {
     return `AdaptiveMaxPool(${listStr(this.outSize)})`;
   }
 }
+/** `AdaptiveMaxPool(outSize)`: max pooling to a fixed output size. */
 export function AdaptiveMaxPool(outSize: PerDim): AdaptiveMaxPoolLayer {
   return new AdaptiveMaxPoolLayer(sizes('AdaptiveMaxPool', 'outSize', outSize));
 }
@@ -113,6 +116,7 @@ export class GlobalMeanPoolLayer extends Layer {
     return 'GlobalMeanPool()';
   }
 }
+/** `GlobalMeanPool()`: [N, C, ...spatial] → [N, C, 1, ...], the mean over every spatial dim. */
 export function GlobalMeanPool(): GlobalMeanPoolLayer {
   return new GlobalMeanPoolLayer();
 }
@@ -127,6 +131,7 @@ export class GlobalMaxPoolLayer extends Layer {
     return 'GlobalMaxPool()';
   }
 }
+/** `GlobalMaxPool()`: [N, C, ...spatial] → [N, C, 1, ...], the max over every spatial dim. */
 export function GlobalMaxPool(): GlobalMaxPoolLayer {
   return new GlobalMaxPoolLayer();
 }
@@ -142,6 +147,7 @@ export class FlattenLayer extends Layer {
     return 'Flatten()';
   }
 }
+/** `Flatten()`: [N, ...] → [N, product of the rest], e.g. between convolutions and a Dense layer. */
 export function Flatten(): FlattenLayer {
   return new FlattenLayer();
 }
@@ -158,6 +164,7 @@ export class UpsampleLayer extends Layer {
     return `Upsample(${this.opts.mode ?? 'nearest'}, scale=${listStr(this.opts.scale)})`;
   }
 }
+/** `Upsample({ scale, mode })`: repeats ('nearest', integer scales) or interpolates ('bilinear') the spatial dims. */
 export function Upsample(opts: { scale: PerDim; mode?: 'nearest' | 'bilinear' }): UpsampleLayer {
   if (opts === null || typeof opts !== 'object') throw expected('Upsample', 'options', '{ scale, mode }', opts);
   if (opts.mode !== undefined && opts.mode !== 'nearest' && opts.mode !== 'bilinear') throw expected('Upsample', 'mode', "'nearest' or 'bilinear'", opts.mode);
@@ -180,6 +187,7 @@ export class PixelShuffleLayer extends Layer {
     return `PixelShuffle(${this.r})`;
   }
 }
+/** `PixelShuffle(r)`: [N, C·r², H, W] → [N, C, H·r, W·r] (sub-pixel convolution's rearrangement). */
 export function PixelShuffle(r: number): PixelShuffleLayer {
   if (!Number.isInteger(r) || r < 1) throw expected('PixelShuffle', 'r', 'a positive integer', r);
   return new PixelShuffleLayer(r);

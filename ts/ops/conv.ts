@@ -112,6 +112,7 @@ export function fold(cols: Tensor, outputSize: readonly number[], k: PerDim, opt
   return col2im(t, w, t.shape[0], t.shape[1] / prod(K));
 }
 
+/** Options of `conv` (and the windows': stride, pad, dilation): `groups` splits the channels into that many independent convolutions. */
 export interface ConvOptions extends WindowOptions {
   groups?: number;
 }
@@ -148,6 +149,7 @@ export function conv(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
   return reshape(permute(reshape(y, [O, N, L]), [1, 0, 2]), [N, O, ...win.O]);
 }
 
+/** Options of `convTranspose`: conv's, and `outputPad`. */
 export interface ConvTransposeOptions extends ConvOptions {
   /** Extra size added to one side of each output dim (PyTorch's output_padding): smaller than the stride or the dilation. */
   outputPad?: PerDim;
@@ -190,6 +192,7 @@ export function convTranspose(x: Tensor, w: Tensor, opts: ConvTransposeOptions =
   return col2im(reshape(cols, [G * CK, N * L]), win, N, O, 'batch');
 }
 
+/** Options of `maxPool` and `meanPool`. */
 export interface PoolOptions {
   /** Default: the window size (windows side by side). */
   stride?: PerDim;

@@ -7,6 +7,7 @@ export type PerDim = number | readonly number[];
 /** Padding: a number (both sides, every dim), one per dim, one [lo, hi] pair per dim, or 'same'. */
 export type Padding = number | readonly number[] | readonly (readonly [number, number])[] | 'same';
 
+/** Where a grid's windows sit: `stride` and `dilation` (a number or one per spatial dim) and `pad` (see Padding). */
 export interface WindowOptions {
   stride?: PerDim;
   pad?: Padding;
@@ -25,6 +26,7 @@ export interface Windows {
   dilation: number[];
 }
 
+/** A positive integer. */
 export function positive(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 1;
 }
