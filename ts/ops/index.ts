@@ -6,6 +6,7 @@ import * as binary from './binary.js';
 import * as cast from './cast.js';
 import * as conv from './conv.js';
 import * as grid from './grid.js';
+import * as indexing from './indexing.js';
 import * as inplace from './inplace.js';
 import * as matmul from './matmul.js';
 import { type MethodsOf, installMethods } from './methods.js';
@@ -16,7 +17,7 @@ import * as reduce from './reduce.js';
 import * as unary from './unary.js';
 import * as where from './where.js';
 
-const METHODS = { ...binary, ...pow, ...unary, ...where, ...reduce, ...movement, ...matmul, ...cast, ...inplace, ...optim, ...conv, ...grid };
+const METHODS = { ...binary, ...pow, ...unary, ...where, ...reduce, ...movement, ...matmul, ...cast, ...inplace, ...optim, ...conv, ...grid, ...indexing };
 installMethods(METHODS);
 
 type Methods = MethodsOf<typeof METHODS>;
@@ -39,6 +40,7 @@ export * from './matmul.js';
 export * from './cast.js';
 export * from './conv.js';
 export * from './grid.js';
+export * from './indexing.js';
 export { addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill } from './inplace.js';
 export { sgdStep, adamStep } from './optim.js';
 export { opRegistry, type OpInfo } from './registry.js';

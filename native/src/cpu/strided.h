@@ -106,6 +106,14 @@ Strided<N> read_strided_meta(Call& c, const Buf* bufs, const char* const* names)
     read_strides(m, it.ndim, &it.offset[k], it.strides[k]);
     check_bounds(c.name(names[k]), it.ndim, it.shape, it.offset[k], it.strides[k], bufs[k].len);
   }
+  // The first view is written. A stride of 0 there would write one element again and again:
+  // never what an op means, and with a size near 2^53 a loop that never ends inside a buffer
+  // of one element (the bounds hold), which the native fuzzer found.
+  bool empty = false;
+  for (int d = 0; d < it.ndim; ++d) empty = empty || it.shape[d] == 0;
+  for (int d = 0; d < it.ndim && !empty; ++d)
+    FLX_CHECK(it.strides[0][d] == 0 && it.shape[d] > 1, range,
+              std::string(c.kernel()) + ": the output view repeats elements (stride 0)");
   return it;
 }
 

@@ -44,14 +44,23 @@ int64_t volume(const IndexArgs& a, int64_t m, const char* kernel) {
   return mul_size(mul_size(a.outer, m, kernel), a.inner, kernel);
 }
 
+// k shared positions or one per element (as cpu/movement.cc); the values were validated by
+// TypeScript, and the kernels skip any out of range rather than read outside x.
+bool index_form(const Buf& idx, const IndexArgs& a, int64_t each, const char* kernel) {
+  FLX_CHECK(idx.dtype != DType::i32 || (idx.len != a.k && idx.len != each), type,
+            std::string(kernel) + ": indices must be an Int32Array of k or outer·k·inner positions");
+  return idx.len != a.k;
+}
+
 // out [outer, k, inner] = x [outer, n, inner] at idx; an out-of-range index (TypeScript has
 // validated them already) reads as 0 instead of reading outside x.
+// `each`: one index per element (PyTorch's gather) instead of k shared ones.
 template <class T>
-__global__ void gather_kernel(IndexArgs a, int64_t total, const int32_t* idx, T* out, const T* x) {
+__global__ void gather_kernel(IndexArgs a, bool each, int64_t total, const int32_t* idx, T* out, const T* x) {
   for (int64_t e = grid_first(); e < total; e += grid_step()) {
     const int64_t r = e / a.inner, i = e - r * a.inner;
     const int64_t o = r / a.k, j = r - o * a.k;
-    const int32_t id = idx[j];
+    const int32_t id = each ? idx[e] : idx[j];
     out[e] = (id >= 0 && id < a.n) ? x[(o * a.n + id) * a.inner + i] : T(0);
   }
 }
@@ -59,11 +68,11 @@ __global__ void gather_kernel(IndexArgs a, int64_t total, const int32_t* idx, T*
 // out [outer, n, inner] += g [outer, k, inner] at idx, with atomics (indices may repeat).
 // Out-of-range indices are skipped.
 template <class T>
-__global__ void scatter_add_kernel(IndexArgs a, int64_t total, const int32_t* idx, T* out, const T* g) {
+__global__ void scatter_add_kernel(IndexArgs a, bool each, int64_t total, const int32_t* idx, T* out, const T* g) {
   for (int64_t e = grid_first(); e < total; e += grid_step()) {
     const int64_t r = e / a.inner, i = e - r * a.inner;
     const int64_t o = r / a.k, j = r - o * a.k;
-    const int32_t id = idx[j];
+    const int32_t id = each ? idx[e] : idx[j];
     if (id >= 0 && id < a.n) atomicAdd(out + (o * a.n + id) * a.inner + i, g[e]);
   }
 }
@@ -108,12 +117,12 @@ void gather_cuda(Call& c) {
   FLX_CHECK(x.len != volume(a, a.n, "gather") || out.len != volume(a, a.k, "gather"), range,
             "gather: lengths do not match the sizes");
   FLX_CHECK(x.dtype != out.dtype, type, "gather: dtypes differ");
-  FLX_CHECK(idx.dtype != DType::i32 || idx.len != a.k, type, "index: indices must be an Int32Array of length k");
+  const bool each = index_form(idx, a, out.len, "gather");
   cudaStream_t s = stream("gather");
   if (out.len == 0) return;
   with_dtype(x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    gather_kernel<T><<<grid_for(out.len), kThreads, 0, s>>>(a, out.len, idx.as<int32_t>(), out.as<T>(), x.as<T>());
+    gather_kernel<T><<<grid_for(out.len), kThreads, 0, s>>>(a, each, out.len, idx.as<int32_t>(), out.as<T>(), x.as<T>());
   });
   check_launch("gather");
 }
@@ -126,12 +135,12 @@ void scatterAdd_cuda(Call& c) {
   FLX_CHECK(out.len != volume(a, a.n, "scatterAdd") || g.len != volume(a, a.k, "scatterAdd"), range,
             "scatterAdd: lengths do not match the sizes");
   FLX_CHECK(g.dtype != out.dtype, type, "scatterAdd: dtypes differ");
-  FLX_CHECK(idx.dtype != DType::i32 || idx.len != a.k, type, "index: indices must be an Int32Array of length k");
+  const bool each = index_form(idx, a, g.len, "scatterAdd");
   cudaStream_t s = stream("scatterAdd");
   if (g.len == 0) return;
   with_dtype(g.dtype, [&](auto tag) {
     using T = decltype(tag);
-    scatter_add_kernel<T><<<grid_for(g.len), kThreads, 0, s>>>(a, g.len, idx.as<int32_t>(), out.as<T>(), g.as<T>());
+    scatter_add_kernel<T><<<grid_for(g.len), kThreads, 0, s>>>(a, each, g.len, idx.as<int32_t>(), out.as<T>(), g.as<T>());
   });
   check_launch("scatterAdd");
 }
