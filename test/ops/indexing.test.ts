@@ -26,7 +26,9 @@ test('multinomial: frequencies follow the weights, seeds repeat, draws without r
   const draws = multinomial(w, 50_000, { replacement: true, rng: new RNG(3) }).data();
   const freq = [0, 0, 0, 0];
   for (const v of draws) freq[v]++;
-  [0.1, 0.2, 0, 0.7].forEach((p, i) => t.true(Math.abs(freq[i] / draws.length - p) < 0.01, `category ${i}: ${freq[i] / draws.length} vs ${p}`));
+  [0.1, 0.2, 0, 0.7].forEach((p, i) => {
+    t.true(Math.abs(freq[i] / draws.length - p) < 0.01, `category ${i}: ${freq[i] / draws.length} vs ${p}`);
+  });
   t.deepEqual(Array.from(multinomial(w, 5, { replacement: true, rng: new RNG(9) }).data()), Array.from(multinomial(w, 5, { replacement: true, rng: new RNG(9) }).data()));
   // without replacement: every row's draws are distinct, and zero weights are never drawn
   const p = rand([200, 6], { rng: new RNG(1) }).mul(tensor([1, 1, 0, 1, 1, 1]));
