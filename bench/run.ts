@@ -378,7 +378,7 @@ async function main(): Promise<void> {
           .filter(([k]) => k.startsWith('lastLoss'))
           .map(([k, v]) => `${r.peer}${k.slice('lastLoss'.length) ? ` ${k.slice('lastLoss'.length)}` : ''} ${v}${Number.isFinite(Number(v)) ? '' : ' ✗ not finite'}`),
       );
-    if (losses.length) notes.push(`${w.id} loss of the last timed step: ${losses.join(', ')}.`);
+    if (losses.length) notes.push(`${w.id} training loss at the end of its timing (the last step's; Fluxion: the mean over its last repetition's steps): ${losses.join(', ')}.`);
   }
   for (const r of all)
     if (r.extra?.value !== undefined && r.workload.startsWith('scalar')) {
