@@ -15,7 +15,7 @@ export interface Job {
   peer: PeerId;
   /** Intra-op threads (Fluxion setNumThreads; PyTorch set_num_threads + OpenBLAS). */
   threads: number;
-  /** PyTorch: thread counts for the MLP step rows (always 1 and 2). */
+  /** PyTorch: thread counts for the MLP step and CNN rows (always 1 and 2). */
   stepThreads?: number[];
   /** Most timed repetitions per cell. */
   reps: number;
@@ -47,7 +47,7 @@ export interface Result {
   status: 'ok' | 'missing' | 'error';
   reason?: string;
   stats?: Stats;
-  /** Thread count used (MLP step rows of PyTorch carry one result per count: `byThreads`). */
+  /** Thread count used (MLP step and CNN rows of PyTorch carry one result per count: `byThreads`). */
   threads?: number;
   byThreads?: Record<string, Stats>;
   /** Workload-specific numbers (RSS, checks of the computed value). */

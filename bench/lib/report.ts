@@ -2,7 +2,7 @@
 // Every ratio in the table is Fluxion's time divided by the peer's time: below 1× Fluxion
 // is faster, 0.5× means it takes half the time.
 import type { Result, Stats } from './protocol.js';
-import { type PeerId, STEP_FLOP_PER_SAMPLE, type Workload } from './workloads.js';
+import { type PeerId, STEP_FLOP_PER_SAMPLE, type Workload, gemmGflop } from './workloads.js';
 
 export type ResultMap = Map<string, Map<PeerId, Result>>;
 
@@ -70,7 +70,12 @@ export function statsOf(ctx: Context, id: string, peer: PeerId): Stats | null {
   return r?.status === 'ok' && r.stats ? r.stats : null;
 }
 
-/** PyTorch's MLP step: per thread count, and the fastest. */
+/** Rows on which PyTorch runs at each of the job's step thread counts (`byThreads`): the MLP steps and the CNN rows. */
+export function byThreadsRow(w: Workload): boolean {
+  return w.group === 'step' || w.group === 'cnn';
+}
+
+/** PyTorch's result on a `byThreadsRow`: per thread count, and the fastest. */
 export function torchSteps(ctx: Context, id: string): { by: [string, Stats][]; best: [string, Stats] | null } {
   const r = ctx.results.get(id)?.get('torch');
   if (r?.status !== 'ok' || !r.byThreads) return { by: [], best: null };
@@ -79,17 +84,25 @@ export function torchSteps(ctx: Context, id: string): { by: [string, Stats][]; b
   return { by, best };
 }
 
+/** The GEMM FLOPs behind a row's floor: the MLP step formula, or the CNN row's listed products (null: no floor). */
+export function floorFlop(w: Workload): number | null {
+  if (w.group === 'step') return STEP_FLOP_PER_SAMPLE * Number(w.params.batch);
+  if (w.gemms?.length) return gemmGflop(w.gemms) * 1e9;
+  return null;
+}
+
 /**
- * The step's floor: its GEMM FLOPs at OpenBLAS's n = 2048 sgemm rate. The rate is the one the
+ * The row's floor: its GEMM FLOPs at OpenBLAS's n = 2048 sgemm rate. The rate is the one the
  * Python peer measured next to this row (same minute as the row's timings; the machine's speed
  * drifts over minutes), else the gemm-2048 row's.
  */
 export function floorMs(ctx: Context, w: Workload): number | null {
-  if (w.group !== 'step') return null;
+  const flop = floorFlop(w);
+  if (flop === null) return null;
   const near = Number(ctx.results.get(w.id)?.get('torch')?.extra?.floorGflops);
   const rate = Number.isFinite(near) && near > 0 ? near : ctx.floorRate?.gflops;
   if (rate === undefined) return null;
-  return (STEP_FLOP_PER_SAMPLE * Number(w.params.batch)) / (rate * 1e6);
+  return flop / (rate * 1e6);
 }
 
 function cell(ctx: Context, w: Workload, peer: PeerId): string {
@@ -100,7 +113,7 @@ function cell(ctx: Context, w: Workload, peer: PeerId): string {
 }
 
 function body(ctx: Context, w: Workload, peer: PeerId, r: Result): string {
-  if (w.group === 'step' && peer === 'torch') return torchSteps(ctx, w.id).by.map(([t, s]) => `${t}t: ${fmtStats(s, w.unit)}`).join(' · ');
+  if (byThreadsRow(w) && peer === 'torch') return torchSteps(ctx, w.id).by.map(([t, s]) => `${t}t: ${fmtStats(s, w.unit)}`).join(' · ');
   if (!r.stats) return '—';
   let s = fmtStats(r.stats, w.unit);
   if (w.group === 'gemm') s += ` · ${gflops(Number(w.params.n), r.stats.median).toFixed(0)} GF/s`;
@@ -118,7 +131,7 @@ function body(ctx: Context, w: Workload, peer: PeerId, r: Result): string {
 function ratioCell(ctx: Context, w: Workload, peer: PeerId): string {
   const f = statsOf(ctx, w.id, 'fluxion');
   if (!f) return '';
-  if (w.group === 'step' && peer === 'torch') {
+  if (byThreadsRow(w) && peer === 'torch') {
     const { best } = torchSteps(ctx, w.id);
     return best ? `${ratio(f.median, best[1].median)} (vs ${best[0]}t)` : '';
   }
@@ -227,6 +240,37 @@ export function targets(ctx: Context): TargetLine[] {
         };
       }),
   );
+  const CNN_STEPS = [
+    ['lenet-step-b64', 'LeNet b64'],
+    ['resblock-step-b16', 'ResNet block b16'],
+  ].filter(([id]) => sel(id));
+  add(
+    'CNN training steps (LeNet b64, ResNet block b16): ≤ 0.5× PyTorch (fastest thread setting)',
+    CNN_STEPS.map(([id, name]) => {
+      const best = torchSteps(ctx, id).best;
+      const fl = f(id);
+      return {
+        label: `${name} ${fl === null ? '?' : fmtTime(fl, 'ms')} vs ${best ? `${fmtTime(best[1].median, 'ms')} (${best[0]}t)` : '?'} =`,
+        value: div(fl, best ? best[1].median : null),
+        ok: (v: number) => v <= 0.5,
+        show: x,
+      };
+    }),
+  );
+  add(
+    'CNN training steps: ≤ 2× the GEMM floor',
+    CNN_STEPS.map(([id, name]) => {
+      const w = ctx.workloads.find((v) => v.id === id) as Workload;
+      const fl = f(id);
+      const floor = floorMs(ctx, w);
+      return {
+        label: `${name} ${fl === null ? '?' : fmtTime(fl, 'ms')} vs floor ${floor === null ? '?' : fmtTime(floor, 'ms')} =`,
+        value: div(fl, floor),
+        ok: (v: number) => v <= 2,
+        show: x,
+      };
+    }),
+  );
   add(
     'Small ops: ≤ 0.5× PyTorch µs/op',
     ['add-64', 'chain-fwd', 'chain-grad']
@@ -275,19 +319,25 @@ export function targets(ctx: Context): TargetLine[] {
   // The step targets in context: where half of PyTorch's time lies below the floor, no
   // implementation on this BLAS can meet the target here; and how far PyTorch itself is
   // from the floor at batch 1024.
-  /** Per optimiser at one batch size: PyTorch's fastest step and the floor, where both were measured. */
-  const againstFloor = (batch: number) =>
-    ['sgd', 'adam'].flatMap((o) => {
-      const id = `step-b${batch}-${o}`;
+  /** Per row (id, name): PyTorch's fastest time and the floor, where both were measured. */
+  const floorsOf = (rows: string[][]) =>
+    rows.flatMap(([id, name]) => {
       const w = ctx.workloads.find((v) => v.id === id);
       const best = torchSteps(ctx, id).best;
       const floor = w === undefined ? null : floorMs(ctx, w);
       const gemms = ctx.results.get(id)?.get('torch')?.extra?.gemmOnlyMs;
       if (best === null || floor === null) return [];
-      return [{ name: o === 'sgd' ? 'SGD' : 'Adam', torch: best[1].median, floor, gemms: gemms === undefined ? null : Number(gemms) }];
+      return [{ name, torch: best[1].median, floor, gemms: gemms === undefined ? null : Number(gemms) }];
     });
-  const b128Bound = (): string => {
-    const parts = againstFloor(128).flatMap(({ name, torch, floor, gemms }) => {
+  /** Per optimiser at one batch size. */
+  const againstFloor = (batch: number) =>
+    floorsOf([
+      [`step-b${batch}-sgd`, 'SGD'],
+      [`step-b${batch}-adam`, 'Adam'],
+    ]);
+  /** Where 0.5× PyTorch lies below the floor or below the row's GEMMs through OpenBLAS alone. */
+  const halfTorchBound = (rows: ReturnType<typeof floorsOf>): string => {
+    const parts = rows.flatMap(({ name, torch, floor, gemms }) => {
       const half = 0.5 * torch;
       if (half < floor) return [`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the floor (${fmtTime(floor, 'ms')})`];
       if (gemms !== null && half < gemms) return [`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the step's GEMMs alone through OpenBLAS (${fmtTime(gemms, 'ms')})`];
@@ -295,15 +345,17 @@ export function targets(ctx: Context): TargetLine[] {
     });
     return parts.length ? ` — out of reach on this BLAS: ${parts.join('; ')}` : '';
   };
-  const torchOverFloor = (): string => {
-    const parts = againstFloor(1024).map(({ name, torch, floor }) => `${name} ${(torch / floor).toFixed(2)}×`);
+  const torchOverFloor = (rows: ReturnType<typeof floorsOf>): string => {
+    const parts = rows.map(({ name, torch, floor }) => `${name} ${(torch / floor).toFixed(2)}×`);
     return parts.length ? ` (PyTorch at its fastest: ${parts.join(', ')} the floor)` : '';
   };
   for (const line of out) {
     if (line.target.startsWith('First-order')) line.detail += torchRatios('mlp-grad', 'mlp-fwd');
     if (line.target.startsWith('Second order')) line.detail += torchRatios('mlp-grad2', 'mlp-grad');
-    if (line.target.startsWith('MLP step, batch 128')) line.detail += b128Bound();
-    if (line.target.startsWith('MLP step, batch 1024')) line.detail += torchOverFloor();
+    if (line.target.startsWith('MLP step, batch 128')) line.detail += halfTorchBound(againstFloor(128));
+    if (line.target.startsWith('MLP step, batch 1024')) line.detail += torchOverFloor(againstFloor(1024));
+    if (line.target.startsWith('CNN training steps (')) line.detail += halfTorchBound(floorsOf(CNN_STEPS));
+    if (line.target.startsWith('CNN training steps:')) line.detail += torchOverFloor(floorsOf(CNN_STEPS));
   }
   return out;
 }

@@ -5,11 +5,17 @@
  * numpy: OpenBLAS called directly (the GEMM reference), in the Python child whose
  * environment lacks OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE. numpy-env and fluxion-noenv are
  * diagnostics shown in the notes: numpy with Fluxion's environment (GEMM rows), Fluxion
- * with the peers' one (GEMM, MLP gradient and MLP step rows).
+ * with the peers' one (GEMM, MLP gradient, MLP step and CNN rows).
  */
 export type PeerId = 'fluxion' | 'torch' | 'numpy' | 'numpy-env' | 'fluxion-noenv' | 'tfjs-cpu' | 'tfjs-wasm';
 
-export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'epoch' | 'memory';
+export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'epoch' | 'memory';
+
+/**
+ * One matrix product of a workload's GEMM formulation, as numpy times it: A [m, k] · B [k, n];
+ * `ta` / `tb` = 1 when that operand is stored transposed (the product reads a transposed view).
+ */
+export type Gemm = [m: number, k: number, n: number, ta: 0 | 1, tb: 0 | 1];
 
 export interface Workload {
   id: string;
@@ -22,6 +28,11 @@ export interface Workload {
   params: Record<string, number | string>;
   /** One line for the README / RESULTS notes. */
   measures: string;
+  /**
+   * The products of the workload's GEMM formulation (CNN rows): their FLOPs (Σ 2·m·k·n) at the
+   * n = 2048 sgemm rate are its floor, and numpy times them in these shapes ("its GEMMs").
+   */
+  gemms?: Gemm[];
 }
 
 export const MLP_SIZES = [784, 512, 512, 10] as const;
@@ -47,6 +58,41 @@ const step = (batch: number, opt: 'sgd' | 'adam'): Workload => ({
   params: { batch, opt, lr: opt === 'sgd' ? SGD_LR : ADAM_LR },
   measures: `One training step of the 784-512-512-10 ReLU MLP at batch ${batch}: forward, logit cross-entropy, backward, ${opt === 'sgd' ? 'SGD (Descent)' : 'Adam'} update, loss read back as a number.`,
 });
+
+/** GFLOP of a list of products, Σ 2·m·k·n / 1e9. */
+export const gemmGflop = (gs: readonly Gemm[]): number => gs.reduce((n, [m, k, q]) => n + 2 * m * k * q, 0) / 1e9;
+
+/**
+ * A convolution's products in the batch-inside im2col layout (cols [C·k², N·L], L = Hout·Wout):
+ * forward W [O, C·k²] · cols; weight gradient gY [O, N·L] · colsᵀ; input gradient Wᵀ · gY
+ * (before col2im), left out when the input needs no gradient. Each is 2·O·C·k²·N·L FLOP.
+ */
+function convGemms(o: { O: number; C: number; k: number; N: number; L: number }, pass: 'fwd' | 'step' | 'step-first'): Gemm[] {
+  const CK = o.C * o.k * o.k;
+  const NL = o.N * o.L;
+  const fwd: Gemm = [o.O, CK, NL, 0, 0];
+  if (pass === 'fwd') return [fwd];
+  const wgrad: Gemm = [o.O, NL, CK, 0, 1];
+  return pass === 'step-first' ? [fwd, wgrad] : [fwd, wgrad, [CK, o.O, NL, 1, 0]];
+}
+
+/** A Dense layer's products at batch b (weight [out, in]): forward x·Wᵀ, input gradient g·W, weight gradient gᵀ·x. */
+const denseGemms = (b: number, inF: number, outF: number): Gemm[] => [
+  [b, inF, outF, 0, 1],
+  [b, outF, inF, 0, 0],
+  [outF, b, inF, 1, 0],
+];
+
+const LENET_GEMMS: Gemm[] = [
+  ...convGemms({ O: 16, C: 1, k: 5, N: 64, L: 28 * 28 }, 'step-first'),
+  ...convGemms({ O: 32, C: 16, k: 5, N: 64, L: 14 * 14 }, 'step'),
+  ...denseGemms(64, 1568, 128),
+  ...denseGemms(64, 128, 10),
+];
+const RESBLOCK_CONV = { O: 64, C: 64, k: 3, N: 16, L: 32 * 32 };
+const RESBLOCK_GEMMS: Gemm[] = [...convGemms(RESBLOCK_CONV, 'step-first'), ...convGemms(RESBLOCK_CONV, 'step')];
+const CONV_FWD_GEMMS: Gemm[] = convGemms(RESBLOCK_CONV, 'fwd');
+const gf = (gs: Gemm[]) => `${gemmGflop(gs).toFixed(gemmGflop(gs) < 10 ? 3 : 1)} GFLOP`;
 
 const epoch = (opt: 'sgd' | 'adam'): Workload => ({
   id: `mnist-${opt}`,
@@ -129,6 +175,62 @@ export const WORKLOADS: Workload[] = [
   step(128, 'adam'),
   step(1024, 'sgd'),
   step(1024, 'adam'),
+  {
+    id: 'lenet-step-b64',
+    title: 'LeNet step b64 Adam',
+    group: 'cnn',
+    unit: 'ms',
+    params: { batch: 64, lr: ADAM_LR },
+    gemms: LENET_GEMMS,
+    measures:
+      'One training step of the LeNet-style MNIST network (Conv 5×5 1→16 relu pad 2, MaxPool 2, Conv 5×5 16→32 relu pad 2, MaxPool 2, Flatten, Dense 1568→128 relu, Dense 128→10) ' +
+      `on a random [64, 1, 28, 28] batch with integer labels: forward, logit cross-entropy, backward, Adam (1e-3), loss read back. Floor: ${gf(LENET_GEMMS)} = ` +
+      'each conv 2·O·C·k²·N·Hout·Wout for the forward and the same for the weight gradient, and for the input gradient except the first conv (its input needs none); ' +
+      'each Dense 2·b·in·out forward, weight and input gradient (as the MLP formula: both Dense layers have a layer before them). ' +
+      'PyTorch: the same nn.Sequential (Conv2d, ReLU, MaxPool2d, ..., Linear). TF.js: NHWC (its layout; filters [kh, kw, in, out]), optimizer.minimize with tf.train.adam.',
+  },
+  {
+    id: 'resblock-step-b16',
+    title: 'ResNet block step b16 Adam',
+    group: 'cnn',
+    unit: 'ms',
+    params: { batch: 16, channels: 64, size: 32, lr: ADAM_LR },
+    gemms: RESBLOCK_GEMMS,
+    measures:
+      'One training step of a ResNet basic block on x [16, 64, 32, 32]: h = relu(BN1(conv1(x))), out = relu(BN2(conv2(h)) + x), convs 3×3 64→64 pad 1 without bias, ' +
+      `BatchNorm(64) in training mode (batch statistics; running statistics updated), loss mean(out²), Adam (1e-3) on every parameter, loss read back. Floor: ${gf(RESBLOCK_GEMMS)} = ` +
+      '5 × 2·64·64·9·16·32·32 (forward and weight gradient of both convs, input gradient of conv2 only: x needs none). ' +
+      'TF.js: NHWC, tf.moments + tf.batchNorm, running statistics updated after the step, optimizer.minimize with tf.train.adam.',
+  },
+  {
+    id: 'conv-fwd',
+    title: 'conv 3×3 64→64 fwd b16',
+    group: 'cnn',
+    unit: 'ms',
+    params: { batch: 16, channels: 64, size: 32 },
+    gemms: CONV_FWD_GEMMS,
+    measures:
+      `conv(x, w, { pad: 1 }) forward alone, x [16, 64, 32, 32], w [64, 64, 3, 3], no bias, no gradient. Floor: ${gf(CONV_FWD_GEMMS)} = 2·O·C·k²·N·Hout·Wout ` +
+      '(the one GEMM W [64, 576] · cols [576, 16·1024]). TF.js: tf.conv2d in NHWC, "same" padding.',
+  },
+  {
+    id: 'maxpool-fwd',
+    title: 'maxPool 2×2 fwd [16,64,32,32]',
+    group: 'cnn',
+    unit: 'ms',
+    params: { batch: 16, channels: 64, size: 32 },
+    measures: 'maxPool of x [16, 64, 32, 32] over 2×2 windows, stride 2, forward alone, no gradient (no GEMM: no floor). TF.js: tf.maxPool in NHWC.',
+  },
+  {
+    id: 'batchnorm-step',
+    title: 'BatchNorm(64) fwd+bwd [16,64,32,32]',
+    group: 'cnn',
+    unit: 'ms',
+    params: { batch: 16, channels: 64, size: 32 },
+    measures:
+      'BatchNorm(64) in training mode on x [16, 64, 32, 32]: the gradient of sum(BN(x)) with respect to x, γ and β (forward with batch statistics and running-statistics update, then backward; no GEMM: no floor). ' +
+      'TF.js: tf.grads of tf.batchNorm with tf.moments, NHWC.',
+  },
   epoch('sgd'),
   epoch('adam'),
   {
@@ -145,7 +247,7 @@ export const WORKLOADS: Workload[] = [
 export function peersOf(w: Workload): PeerId[] {
   if (w.group === 'memory') return ['fluxion'];
   if (w.group === 'gemm') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'numpy', 'numpy-env', 'fluxion-noenv'];
-  if (w.group === 'mlp' || w.group === 'step') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'fluxion-noenv'];
+  if (w.group === 'mlp' || w.group === 'step' || w.group === 'cnn') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'fluxion-noenv'];
   return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm'];
 }
 

@@ -6,20 +6,29 @@
 import { readFileSync } from 'node:fs';
 import {
   Adam,
+  BatchNorm,
   Chain,
+  Conv,
   DataLoader,
   Dense,
   Descent,
+  Flatten,
+  MaxPool,
   RNG,
+  SkipConnection,
   type Tensor,
   add,
   backends,
   collect,
+  conv,
   gradient,
+  identity,
   logitCrossEntropy,
   matmul,
+  maxPool,
   mul,
   rand,
+  randn,
   relu,
   seed,
   setNumThreads,
@@ -64,6 +73,94 @@ function squaredNorm(g: unknown): Tensor {
 }
 
 const f = (x: Tensor) => x.mul(x).mul(3).add(x.mul(2)).add(1);
+
+// ---- CNN rows (same shapes and data conventions as torch_bench.py's)
+function lenet() {
+  seed(1);
+  return Chain(
+    Conv([5, 5], 1, 16, relu, { pad: 2 }),
+    MaxPool([2, 2]),
+    Conv([5, 5], 16, 32, relu, { pad: 2 }),
+    MaxPool([2, 2]),
+    Flatten(),
+    Dense(1568, 128, relu),
+    Dense(128, 10),
+  );
+}
+type LeNet = ReturnType<typeof lenet>;
+
+/** out = relu(BN2(conv2(relu(BN1(conv1(x))))) + x): a ResNet basic block, convs 3×3 without bias. */
+function resblock(c: number) {
+  seed(1);
+  const conv3 = () => Conv([3, 3], c, c, identity, { pad: 1, bias: false });
+  return Chain(SkipConnection(Chain(conv3(), BatchNorm(c, relu), conv3(), BatchNorm(c)), add), relu);
+}
+type ResBlock = ReturnType<typeof resblock>;
+
+/** An image batch [n, c, s, s] of uniform [0, 1) values. */
+function images(n: number, c: number, s: number): Tensor {
+  seed(2);
+  return rand([n, c, s, s]);
+}
+
+const lenetLoss = (m: LeNet, x: Tensor, y: Tensor) => logitCrossEntropy(m(x), y);
+const blockLoss = (m: ResBlock, x: Tensor) => {
+  const out = m(x) as Tensor;
+  return out.mul(out).mean();
+};
+
+function cnn(w: Workload, ok: (stats: Result['stats'], extra?: Result['extra']) => Result): Result {
+  const p = w.params;
+  const loop = (once: () => unknown) => (k: number) => {
+    for (let i = 0; i < k; i++) once();
+  };
+  switch (w.id) {
+    case 'lenet-step-b64': {
+      const n = Number(p.batch);
+      const model = lenet();
+      const state = setup(new Adam(Number(p.lr)), model);
+      const batch = [images(n, 1, 28), tensor(Int32Array.from({ length: n }, (_, i) => (i * 7) % 10), { shape: [n] })];
+      let last = Number.NaN;
+      const st = measure((k) => {
+        const h = train(lenetLoss, model, new Array(k).fill(batch), state, { progress: false });
+        last = h[h.length - 1].loss;
+      }, opts);
+      return ok(st, { lastLoss: Number(last.toPrecision(5)) });
+    }
+    case 'resblock-step-b16': {
+      const c = Number(p.channels);
+      const model = resblock(c);
+      const state = setup(new Adam(Number(p.lr)), model);
+      const batch = [images(Number(p.batch), c, Number(p.size))];
+      let last = Number.NaN;
+      const st = measure((k) => {
+        const h = train(blockLoss, model, new Array(k).fill(batch), state, { progress: false });
+        last = h[h.length - 1].loss;
+      }, opts);
+      return ok(st, { lastLoss: Number(last.toPrecision(5)) });
+    }
+    case 'conv-fwd': {
+      const c = Number(p.channels);
+      const x = images(Number(p.batch), c, Number(p.size));
+      seed(3);
+      const wt = randn([c, c, 3, 3]).mul(Math.sqrt(2 / (9 * c)));
+      return ok(measure(loop(() => tidy(() => void conv(x, wt, { pad: 1 }))), opts));
+    }
+    case 'maxpool-fwd': {
+      const x = images(Number(p.batch), Number(p.channels), Number(p.size));
+      return ok(measure(loop(() => tidy(() => void maxPool(x, [2, 2]))), opts));
+    }
+    case 'batchnorm-step': {
+      const c = Number(p.channels);
+      const bn = BatchNorm(c);
+      const x = images(Number(p.batch), c, Number(p.size));
+      // BatchNorm is active (batch statistics, running statistics updated) inside gradient
+      return ok(measure(loop(() => tidy(() => void gradient((m: typeof bn, v: Tensor) => (m(v) as Tensor).sum(), bn, x))), opts));
+    }
+    default:
+      return { workload: w.id, peer: job.peer, status: 'missing', reason: 'not a Fluxion workload' };
+  }
+}
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
@@ -150,6 +247,8 @@ function run(w: Workload): Result {
       const batch = batchOf(Number(p.batch));
       return ok(measure((k) => train(loss, model, new Array(k).fill(batch), state, { progress: false }), opts));
     }
+    case 'cnn':
+      return cnn(w, ok);
     case 'epoch': {
       const loader = new DataLoader(readMnist(), {
         batchSize: Number(p.batch),

@@ -109,6 +109,111 @@ function stepper(ps: T[], opt: TF.Optimizer) {
 
 const f = (x: T) => tf.add(tf.add(tf.mul(tf.mul(x, x), 3), tf.mul(x, 2)), 1);
 
+// ---- CNN rows, in TF.js's NHWC layout (filters [kh, kw, in, out])
+/** Glorot uniform over a conv filter [kh, kw, in, out] or a dense weight [in, out]. */
+function glorot(shape: number[], seed: number): TF.Variable {
+  const rf = shape.length === 4 ? shape[0] * shape[1] : 1;
+  const lim = Math.sqrt(6 / (shape[shape.length - 2] * rf + shape[shape.length - 1] * rf));
+  return tf.variable(tf.randomUniform(shape, -lim, lim, 'float32', seed));
+}
+
+/** BatchNorm state: γ, β (trained) and the running statistics (updated after each step). */
+interface BN {
+  gamma: TF.Variable;
+  beta: TF.Variable;
+  mean: TF.Variable;
+  variance: TF.Variable;
+}
+const bnOf = (c: number): BN => ({ gamma: tf.variable(tf.ones([c])), beta: tf.variable(tf.zeros([c])), mean: tf.variable(tf.zeros([c]), false), variance: tf.variable(tf.ones([c]), false) });
+
+/** Training-mode batch norm over N, H, W: the batch's mean and biased variance; both kept in `saved` for the running statistics. */
+function batchNormTrain(x: T, bn: BN, saved: T[]): T {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  saved.push(tf.keep(mean), tf.keep(variance));
+  return tf.batchNorm(x, mean, variance, bn.beta, bn.gamma, 1e-5);
+}
+
+/** PyTorch's running-statistics update (momentum 0.1, unbiased variance) from the saved batch statistics; disposes them. */
+function updateStats(bns: BN[], saved: T[], n: number): void {
+  tf.tidy(() => {
+    bns.forEach((bn, i) => {
+      bn.mean.assign(tf.add(tf.mul(bn.mean, 0.9), tf.mul(saved[2 * i], 0.1)));
+      bn.variance.assign(tf.add(tf.mul(bn.variance, 0.9), tf.mul(saved[2 * i + 1], (0.1 * n) / (n - 1))));
+    });
+  });
+  tf.dispose(saved.splice(0));
+}
+
+/** One unit of a CNN row. */
+function cnnOnce(w: Workload): () => unknown {
+  const p = w.params;
+  const vars = (...vs: TF.Variable[]) => vs;
+  if (w.id === 'lenet-step-b64') {
+    const n = Number(p.batch);
+    const [c1, c2, d1, d2] = [glorot([5, 5, 1, 16], 1), glorot([5, 5, 16, 32], 2), glorot([1568, 128], 3), glorot([128, 10], 4)];
+    const [b1, b2, b3, b4] = [16, 32, 128, 10].map((c) => tf.variable(tf.zeros([c])));
+    const opt = tf.train.adam(Number(p.lr));
+    const x = tf.randomUniform([n, 28, 28, 1], 0, 1, 'float32', 2);
+    const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i * 7) % 10), 'int32'), 10);
+    const logits = () => {
+      const convRelu = (v: T, k: T, b: T) => tf.relu(tf.add(tf.conv2d(v as TF.Tensor4D, k as TF.Tensor4D, 1, 'same'), b)) as TF.Tensor4D;
+      let h: T = tf.maxPool(convRelu(x, c1, b1), 2, 2, 'valid');
+      h = tf.maxPool(convRelu(h, c2, b2), 2, 2, 'valid');
+      const z = tf.relu(tf.add(tf.matMul(tf.reshape(h, [n, 1568]), d1), b3));
+      return tf.add(tf.matMul(z, d2), b4);
+    };
+    const ps = vars(c1, b1, c2, b2, d1, b3, d2, b4);
+    return () => {
+      const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, logits()) as TF.Scalar, true, ps) as TF.Scalar;
+      const v = l.dataSync()[0];
+      l.dispose();
+      return v;
+    };
+  }
+  if (w.id === 'resblock-step-b16') {
+    const [n, c, s] = [Number(p.batch), Number(p.channels), Number(p.size)];
+    const [w1, w2] = [glorot([3, 3, c, c], 1), glorot([3, 3, c, c], 2)];
+    const [bn1, bn2] = [bnOf(c), bnOf(c)];
+    const opt = tf.train.adam(Number(p.lr));
+    const x = tf.randomUniform([n, s, s, c], 0, 1, 'float32', 2) as TF.Tensor4D;
+    const saved: T[] = [];
+    const loss = () => {
+      const h = tf.relu(batchNormTrain(tf.conv2d(x, w1 as TF.Tensor4D, 1, 'same'), bn1, saved)) as TF.Tensor4D;
+      const out = tf.relu(tf.add(batchNormTrain(tf.conv2d(h, w2 as TF.Tensor4D, 1, 'same'), bn2, saved), x));
+      return tf.mean(tf.square(out)) as TF.Scalar;
+    };
+    const ps = vars(w1, bn1.gamma, bn1.beta, w2, bn2.gamma, bn2.beta);
+    return () => {
+      const l = opt.minimize(loss, true, ps) as TF.Scalar;
+      updateStats([bn1, bn2], saved, n * s * s);
+      const v = l.dataSync()[0];
+      l.dispose();
+      return v;
+    };
+  }
+  const [n, c, s] = [Number(p.batch), Number(p.channels), Number(p.size)];
+  const x = tf.randomUniform([n, s, s, c], 0, 1, 'float32', 2) as TF.Tensor4D;
+  if (w.id === 'conv-fwd') {
+    const wt = tf.mul(tf.randomNormal([3, 3, c, c], 0, 1, 'float32', 3), Math.sqrt(2 / (9 * c))) as TF.Tensor4D;
+    return () => tf.conv2d(x, wt, 1, 'same').dispose();
+  }
+  if (w.id === 'maxpool-fwd') return () => tf.maxPool(x, 2, 2, 'valid').dispose();
+  if (w.id === 'batchnorm-step') {
+    const bn = bnOf(c);
+    const saved: T[] = [];
+    const g = tf.grads((v: T, gamma: T, beta: T) => {
+      const { mean, variance } = tf.moments(v, [0, 1, 2]);
+      saved.push(tf.keep(mean), tf.keep(variance));
+      return tf.sum(tf.batchNorm(v, mean, variance, beta, gamma, 1e-5));
+    });
+    return () => {
+      tf.dispose(g([x, bn.gamma, bn.beta]));
+      updateStats([bn], saved, n * s * s);
+    };
+  }
+  throw new Error(`not a TF.js CNN workload: ${w.id}`);
+}
+
 function run(w: Workload): Result {
   if (unavailable !== null) return { workload: w.id, peer: job.peer, status: 'missing', reason: unavailable };
   const p = w.params;
@@ -166,6 +271,28 @@ function run(w: Workload): Result {
       const step = stepper(mlpParams(true), optimizer(p));
       const [x, y] = batchOf(Number(p.batch));
       return ok(measure(loop(() => step(x, y)), opts));
+    }
+    case 'cnn': {
+      // One step of the ResNet block in pure JavaScript took 285 s here (its 3×3 64→64 convs and their
+      // gradients run as scalar loops): past the orchestrator's 180 s per cell, which would end the child.
+      if (job.peer === 'tfjs-cpu' && w.id === 'resblock-step-b16')
+        return { workload: w.id, peer: job.peer, status: 'missing', reason: 'skipped: one step takes ~5 min in pure JS (285 s measured once), over the 180 s cell limit' };
+      try {
+        const once = cnnOnce(w);
+        let value: unknown;
+        const st = measure(
+          loop(() => {
+            value = once();
+          }),
+          opts,
+        );
+        return ok(st, typeof value === 'number' ? { lastLoss: Number(value.toPrecision(5)) } : undefined);
+      } catch (e) {
+        // e.g. tfjs-backend-wasm has no Conv2DBackpropFilter kernel (the conv weight gradient)
+        const reason = errorText(e);
+        if (/not registered for backend/i.test(reason)) return { workload: w.id, peer: job.peer, status: 'missing', reason: `${tf.getBackend()} backend: ${reason}` };
+        throw e;
+      }
     }
     case 'epoch': {
       if (!job.mnist) throw new Error('no MNIST data in the job');

@@ -212,10 +212,16 @@ def stepper(model, opt):
 def step_gemms(b):
     """The eight GEMMs of one MLP step, alone, through numpy (OpenBLAS direct): what the step
     would cost if nothing else took time. Weight-gradient products read a transposed operand."""
-    rng = np.random.default_rng(0)
     # (m, k, n, A transposed, B transposed): forward x·Wᵀ, input grads g·W, weight grads gᵀ·x
-    shapes = [(b, 784, 512, 0, 1), (b, 512, 512, 0, 1), (b, 512, 10, 0, 1),
-              (b, 10, 512, 0, 0), (10, b, 512, 1, 0), (b, 512, 512, 0, 0), (512, b, 512, 1, 0), (512, b, 784, 1, 0)]
+    return gemms_alone([(b, 784, 512, 0, 1), (b, 512, 512, 0, 1), (b, 512, 10, 0, 1),
+                        (b, 10, 512, 0, 0), (10, b, 512, 1, 0), (b, 512, 512, 0, 0), (512, b, 512, 1, 0), (512, b, 784, 1, 0)])
+
+
+def gemms_alone(shapes):
+    """numpy timing the products (m, k, n, A transposed, B transposed) one after the other:
+    A [m, k] · B [k, n], an operand marked transposed stored the other way round and read
+    through a transposed view (as BLAS gets it with a transpose flag)."""
+    rng = np.random.default_rng(0)
     mats = []
     for m, k, n, ta, tb in shapes:
         a = rng.random((k, m), dtype=np.float32).T if ta else rng.random((m, k), dtype=np.float32)
@@ -247,6 +253,115 @@ def sgemm_rate_2048():
 
 def f(x):
     return x * x * 3 + x * 2 + 1
+
+
+# ---------------------------------------------------------------- CNN rows
+def lenet():
+    torch.manual_seed(1)
+    nn = torch.nn
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+class ResBlock(torch.nn.Module if torch is not None else object):
+    """out = relu(bn2(conv2(relu(bn1(conv1(x))))) + x), convs 3×3 pad 1 without bias."""
+
+    def __init__(self, c):
+        super().__init__()
+        nn = torch.nn
+        self.conv1 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(c)
+        self.conv2 = nn.Conv2d(c, c, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        h = F.relu(self.bn1(self.conv1(x)))
+        return F.relu(self.bn2(self.conv2(h)) + x)
+
+
+def images(n, c, s):
+    torch.manual_seed(2)
+    return torch.rand(n, c, s, s)
+
+
+def cnn_once(w):
+    """A fresh model / data for the row and the function one unit runs (returning the loss on steps)."""
+    p = w["params"]
+    wid = w["id"]
+    if wid == "lenet-step-b64":
+        n = int(p["batch"])
+        model = lenet()
+        opt = torch.optim.Adam(model.parameters(), lr=float(p["lr"]))
+        x = images(n, 1, 28)
+        y = torch.tensor([(i * 7) % 10 for i in range(n)], dtype=torch.long)
+        return stepper(model, opt), (x, y)
+    if wid == "resblock-step-b16":
+        c = int(p["channels"])
+        torch.manual_seed(1)
+        model = ResBlock(c).train()
+        opt = torch.optim.Adam(model.parameters(), lr=float(p["lr"]))
+        x = images(int(p["batch"]), c, int(p["size"]))
+
+        def step(x):
+            opt.zero_grad(set_to_none=True)
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step, (x,)
+    c = int(p["channels"])
+    x = images(int(p["batch"]), c, int(p["size"]))
+    if wid == "conv-fwd":
+        torch.manual_seed(3)
+        wt = torch.randn(c, c, 3, 3) * math.sqrt(2 / (9 * c))
+
+        def fwd(x):
+            with torch.no_grad():
+                F.conv2d(x, wt, padding=1)
+        return fwd, (x,)
+    if wid == "maxpool-fwd":
+        def pool(x):
+            with torch.no_grad():
+                F.max_pool2d(x, 2)
+        return pool, (x,)
+    if wid == "batchnorm-step":
+        bn = torch.nn.BatchNorm2d(c).train()
+        params = [bn.weight, bn.bias]
+
+        def bnstep(x):
+            v = x.detach().requires_grad_()
+            torch.autograd.grad(bn(v).sum(), [v, *params])
+        return bnstep, (x,)
+    raise RuntimeError("not a PyTorch CNN workload: " + wid)
+
+
+def cnn_rows(w):
+    """A CNN row, like the MLP steps: PyTorch at each of the job's step thread counts (a fresh
+    model each), then the row's GEMMs alone through numpy and numpy's n = 2048 sgemm rate (the
+    floor's), at the job's thread count, when the row lists GEMMs."""
+    by = {}
+    last = {}
+    for n in job.get("stepThreads") or [job["threads"]]:
+        set_threads(n)
+        once, args = cnn_once(w)
+        out = [None]
+
+        def run(k):
+            for _ in range(k):
+                out[0] = once(*args)
+        by[str(n)] = measure(run)
+        if isinstance(out[0], float):
+            last[str(n)] = out[0]
+    set_threads(job["threads"])
+    extra = {}
+    if w.get("gemms"):
+        extra["gemmOnlyMs"] = gemms_alone([tuple(g) for g in w["gemms"]])["median"]
+        extra["floorGflops"] = sgemm_rate_2048()
+    for n, v in last.items():
+        extra["lastLoss" + n + "t"] = round(v, 5) if math.isfinite(v) else str(v)  # NaN is not JSON
+    return {"byThreads": by, "extra": extra}
 
 
 def torch_run(w):
@@ -341,6 +456,8 @@ def torch_run(w):
         set_threads(job["threads"])
         extra = {"gemmOnlyMs": step_gemms(int(p["batch"]))["median"], "floorGflops": sgemm_rate_2048()}
         return None, {"byThreads": by, "extra": extra}
+    if g == "cnn":
+        return None, cnn_rows(w)
     if g == "epoch":
         m = job.get("mnist")
         if not m:
@@ -390,7 +507,7 @@ def handle(w):
     try:
         st, extra = torch_run(w)
         r = {"workload": wid, "peer": "torch", "status": "ok", "threads": job["threads"]}
-        if w["group"] == "step":
+        if w["group"] in ("step", "cnn"):
             r["byThreads"] = extra["byThreads"]
             r["extra"] = extra["extra"]
         else:
