@@ -14,10 +14,11 @@ import { MOVEMENT_CASES } from './cases/movement.js';
 import { OPTIM_CASES } from './cases/optim.js';
 import { VISION_CASES } from './cases/vision.js';
 import { INDEXING_CASES } from './cases/indexing.js';
+import { SEQUENCE_CASES } from './cases/sequence.js';
 
 export * from './cases/spec.js';
 
-export const CASES: readonly OpCase[] = [...ELEMENTWISE_CASES, ...REDUCE_CASES, ...LINALG_CASES, ...MOVEMENT_CASES, ...OPTIM_CASES, ...VISION_CASES, ...INDEXING_CASES];
+export const CASES: readonly OpCase[] = [...ELEMENTWISE_CASES, ...REDUCE_CASES, ...LINALG_CASES, ...MOVEMENT_CASES, ...OPTIM_CASES, ...VISION_CASES, ...INDEXING_CASES, ...SEQUENCE_CASES];
 
 // ---- input construction ---------------------------------------------------------------
 

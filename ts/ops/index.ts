@@ -41,6 +41,8 @@ export * from './cast.js';
 export * from './conv.js';
 export * from './grid.js';
 export * from './indexing.js';
+// the recurrent time loops are functions only: `xg.lstmSequence(...)` would read oddly
+export * from './recurrent.js';
 export { addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill } from './inplace.js';
 export { sgdStep, adamStep } from './optim.js';
 export { opRegistry, type OpInfo } from './registry.js';
