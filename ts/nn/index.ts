@@ -8,3 +8,5 @@ export * from './losses.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './norm.js';
+export * from './recurrent.js';
+export * from './attention.js';

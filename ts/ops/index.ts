@@ -41,6 +41,7 @@ export * from './cast.js';
 export * from './conv.js';
 export * from './grid.js';
 export * from './indexing.js';
+export * from './attention.js';
 // the recurrent time loops are functions only: `xg.lstmSequence(...)` would read oddly
 export * from './recurrent.js';
 export { addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill } from './inplace.js';

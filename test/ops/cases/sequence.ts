@@ -111,6 +111,92 @@ const RECURRENT: OpCase[] = [
     ref: (x, h, w) => loop(x, R.map(h, Math.abs), null, R.map(ref04(w), Math.abs), null, 1, rnnCell((v) => Math.max(0, v)), false),
     tol: 'accumulate',
   },
+  {
+    name: 'lstmStep [2,4·3] → (h, c)',
+    op: 'lstmStep',
+    fn: (g, c) => flx.lstmStep(g, c),
+    inputs: [I([2, 12]), I([2, 3])],
+    ref: (g, c) => {
+      const H = 3;
+      const hs: number[] = [];
+      const cs: number[] = [];
+      for (let n = 0; n < 2; n++) {
+        const x = Array.from(g.data.slice(n * 4 * H, (n + 1) * 4 * H));
+        const [h2, c2] = lstmCell(x, new Array(4 * H).fill(0), [], Array.from(c.data.slice(n * H, (n + 1) * H)));
+        hs.push(...h2);
+        cs.push(...c2);
+      }
+      return [R.arr([2, H], hs), R.arr([2, H], cs)];
+    },
+  },
+  {
+    name: 'gruStep [3,2·3], a broadcast hidden projection',
+    op: 'gruStep',
+    fn: (x, hg, h) => flx.gruStep(x, hg, h),
+    inputs: [I([3, 6]), I([1, 6]), I([3, 2], 'strided')],
+    ref: (x, hg, h) => {
+      const H = 2;
+      const out: number[] = [];
+      for (let n = 0; n < 3; n++) {
+        const xs = Array.from(x.data.slice(n * 3 * H, (n + 1) * 3 * H));
+        out.push(...gruCell(xs, Array.from(hg.data), Array.from(h.data.slice(n * H, (n + 1) * H)), [])[0]);
+      }
+      return R.arr([3, H], out);
+    },
+  },
 ];
 
-export const SEQUENCE_CASES: OpCase[] = [...RECURRENT];
+/** softmax(q kᵀ · scale, masked) v over the last two dims, leading dims equal (or broadcast 1). */
+function refAttention(q: R.Arr, k: R.Arr, v: R.Arr, allowed: (i: number, j: number, lead: number) => boolean, scale?: number): R.Arr {
+  const [Lq, d] = q.shape.slice(-2);
+  const [Lk, dv] = v.shape.slice(-2);
+  const lead = q.data.length / (Lq * d);
+  const s = scale ?? 1 / Math.sqrt(d);
+  const out: number[] = [];
+  for (let b = 0; b < lead; b++)
+    for (let i = 0; i < Lq; i++) {
+      const w = Array.from({ length: Lk }, (_, j) => {
+        if (!allowed(i, j, b)) return Number.NEGATIVE_INFINITY;
+        let dot = 0;
+        for (let e = 0; e < d; e++) dot += q.data[(b * Lq + i) * d + e] * k.data[(b * Lk + j) * d + e];
+        return dot * s;
+      });
+      const m = Math.max(...w);
+      const ex = w.map((x) => Math.exp(x - m));
+      const tot = ex.reduce((a, x) => a + x, 0);
+      for (let e = 0; e < dv; e++) out.push(ex.reduce((acc, x, j) => acc + (x / tot) * v.data[(b * Lk + j) * dv + e], 0));
+    }
+  return R.arr([...q.shape.slice(0, -1), dv], out);
+}
+
+// a fixed mask [2, 1, 3, 4] (broadcast over 2 heads): every row keeps at least one key
+const MASK = [1, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 0, 0, 1, 0, 1, 1, 0, 1, 1, 0, 0, 1];
+
+const ATTENTION: OpCase[] = [
+  {
+    name: 'dotProductAttention [2,3,4]·[2,5,4]·[2,5,3]',
+    op: 'dotProductAttention',
+    fn: (q, k, v) => flx.dotProductAttention(q, k, v),
+    inputs: [I([2, 3, 4]), I([2, 5, 4]), I([2, 5, 3])],
+    ref: (q, k, v) => refAttention(q, k, v, () => true),
+    tol: 'accumulate',
+  },
+  {
+    name: 'dotProductAttention causal, scale 0.5, transposed k',
+    op: 'dotProductAttention',
+    fn: (q, k, v) => flx.dotProductAttention(q, k.transpose(), v, { causal: true, scale: 0.5 }),
+    inputs: [I([4, 3]), I([3, 4], 'transposed'), I([4, 2])],
+    ref: (q, k, v) => refAttention(q, R.transpose(k), v, (i, j) => j <= i, 0.5),
+    tol: 'accumulate',
+  },
+  {
+    name: 'dotProductAttention with a mask broadcast over heads [2,2,3,2]',
+    op: 'dotProductAttention',
+    fn: (q, k, v) => flx.dotProductAttention(q, k, v, { mask: flx.tensor(MASK, { shape: [2, 1, 3, 4], dtype: 'int32', device: q.device as 'cpu' }) }),
+    inputs: [I([2, 2, 3, 2]), I([2, 2, 4, 2], 'strided'), I([2, 2, 4, 3])],
+    ref: (q, k, v) => refAttention(q, k, v, (i, j, lead) => MASK[(Math.floor(lead / 2) * 3 + i) * 4 + j] === 1),
+    tol: 'accumulate',
+  },
+];
+
+export const SEQUENCE_CASES: OpCase[] = [...RECURRENT, ...ATTENTION];
