@@ -16,11 +16,11 @@
 namespace flx {
 namespace rnn {
 
-// The activations the cells use. Devices may substitute their own (the CPU's vectorisable
-// float versions, cpu/vecmath.h); this default is the elementwise ops' own.
+// The activations the cells use: the elementwise ops' own (vecmath.h's fm::, branch-free and
+// vectorisable for float32 on the host), so a cell computes what its ops would.
 struct StdMath {
-  template <class T> static FLX_HD T sig(T x) { return un::sigmoid()(x); }
-  template <class T> static FLX_HD T tanh(T x) { return std::tanh(x); }
+  template <class T> static FLX_HD T sig(T x) { return fm::sigmoid(x); }
+  template <class T> static FLX_HD T tanh(T x) { return fm::tanh(x); }
 };
 
 // Offsets of the per-step blocks.

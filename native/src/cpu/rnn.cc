@@ -10,39 +10,31 @@
 #include "../rnn_cells.h"
 #include "parallel.h"
 #include "simd.h"
-#include "vecmath.h"
 
 namespace flx {
 namespace {
-
-// The float activations as branch-free code (vecmath.h), so each sample's row of hidden units
-// below compiles to SIMD; float64 keeps the library functions.
-struct VecMath {
-  template <class T> static T sig(T x) { return vec::sigmoid(x); }
-  template <class T> static T tanh(T x) { return vec::tanh(x); }
-};
 
 // One sample's hidden units, j = 0..H-1 in order: unit-stride in every buffer. The rows are
 // parameters so that __restrict holds (the buffers never overlap), which lets the loop vectorise.
 template <class T>
 FLX_MULTIVERSION void lstm_fwd_row(int64_t H, const T* __restrict x, const T* __restrict r, const T* __restrict cprev, T* __restrict h,
                                    T* __restrict c, T* __restrict a) {
-  for (int64_t j = 0; j < H; ++j) rnn::lstm_fwd_unit<T, VecMath>(H, j, x, r, cprev, h, c, a);
+  for (int64_t j = 0; j < H; ++j) rnn::lstm_fwd_unit<T>(H, j, x, r, cprev, h, c, a);
 }
 template <class T>
 FLX_MULTIVERSION void lstm_bwd_row(int64_t H, T* __restrict d, T* __restrict dc, const T* __restrict gh, const T* __restrict gc,
                                    const T* __restrict a, const T* __restrict c, const T* __restrict cprev) {
-  for (int64_t j = 0; j < H; ++j) rnn::lstm_bwd_unit<T, VecMath>(H, j, d, dc, gh, gc, a, c, cprev);
+  for (int64_t j = 0; j < H; ++j) rnn::lstm_bwd_unit<T>(H, j, d, dc, gh, gc, a, c, cprev);
 }
 template <class T>
 FLX_MULTIVERSION void gru_fwd_row(int64_t H, const T* __restrict x, const T* __restrict r, const T* __restrict hprev, T* __restrict h,
                                   T* __restrict a) {
-  for (int64_t j = 0; j < H; ++j) rnn::gru_fwd_unit<T, VecMath>(H, j, x, r, hprev, h, a);
+  for (int64_t j = 0; j < H; ++j) rnn::gru_fwd_unit<T>(H, j, x, r, hprev, h, a);
 }
 template <class T>
 FLX_MULTIVERSION void gru_bwd_row(int64_t H, T* __restrict dx, T* __restrict dr, T* __restrict dh, const T* __restrict gh,
                                   const T* __restrict a, const T* __restrict hprev) {
-  for (int64_t j = 0; j < H; ++j) rnn::gru_bwd_unit<T, VecMath>(H, j, dx, dr, dh, gh, a, hprev);
+  for (int64_t j = 0; j < H; ++j) rnn::gru_bwd_unit<T>(H, j, dx, dr, dh, gh, a, hprev);
 }
 
 template <class T>
