@@ -1,4 +1,5 @@
 export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { FileDataLoader, type FileDataLoaderOptions, type LoaderState } from './streaming.js';
 export {
   train,
   trainAsync,
