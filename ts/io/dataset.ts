@@ -9,7 +9,7 @@
 // memory; each shard is written to a temporary file and renamed into place when complete.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ARRAY_TYPE, BYTES_PER_ELEMENT, type DType, type TypedArray } from '../dtype.js';
+import { BYTES_PER_ELEMENT, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, describe, expected, shapeStr } from '../errors.js';
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -202,8 +202,11 @@ function writeFully(fd: number, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, Math.min(bytes.length - off, 2 ** 30));
 }
 
+function fieldsStr(fs: { name: string; dtype: DType; rowShape: number[] }[]): string {
+  return fs.map((f) => `${f.name}: ${f.dtype} rows ${shapeStr(f.rowShape)}`).join(', ');
+}
 function describeFields(structure: string, fs: { name: string; dtype: DType; rowShape: number[] }[]): string {
-  return `${structure} of ${fs.map((f) => `${f.name}: ${f.dtype} rows ${shapeStr(f.rowShape)}`).join(', ')}`;
+  return `${structure} of ${fieldsStr(fs)}`;
 }
 
 /** Writes `data` (tensors sharing their first dim) to a folder of safetensors shards in one call. */
@@ -265,17 +268,12 @@ export function openDataset(op: string, source: string): DatasetLayout {
     if (layout === null) {
       const structure = ours && (meta.structure === 'tensor' || meta.structure === 'array') ? meta.structure : 'object';
       layout = { structure, fields, shards: [], count: 0, recordBytes: fields.reduce((n, f) => n + f.rowBytes, 0) };
-    } else if (describeFields('', fields) !== describeFields('', layout.fields))
-      throw new CheckpointError(`${op}: the shards of ${source} differ: ${files[0]} holds ${describeFields('', layout.fields)}, ${file} holds ${describeFields('', fields)}`);
+    } else if (fieldsStr(fields) !== fieldsStr(layout.fields))
+      throw new CheckpointError(`${op}: the shards of ${source} differ: ${files[0]} holds ${fieldsStr(layout.fields)}, ${file} holds ${fieldsStr(fields)}`);
     layout.shards.push(shard);
     layout.count += shard.rows;
   }
   const l = layout as DatasetLayout;
   if (l.count === 0) throw new ArgumentError(`${op}: ${source} holds no observations`);
   return l;
-}
-
-/** @internal A typed array over a field's bytes. */
-export function typedView(dtype: DType, bytes: Uint8Array): TypedArray {
-  return new ARRAY_TYPE[dtype](bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength / BYTES_PER_ELEMENT[dtype]) as TypedArray;
 }

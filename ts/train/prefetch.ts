@@ -18,10 +18,12 @@ export type Block = readonly [shard: number, start: number, rows: number];
 const MAX_READ = 2 ** 30; // readSync moves at most 2^31 − 1 bytes a call
 
 /** Reads a window's blocks on this thread: for each field, its rows of every block, in block order. */
-export function readWindow(layout: DatasetLayout, fd: (shard: number) => number, blocks: readonly Block[]): Uint8Array[] {
+export function readWindow(layout: DatasetLayout, fd: (shard: number) => number, blocks: readonly Block[], reuse: Uint8Array[] | null = null): Uint8Array[] {
   const total = blocks.reduce((n, b) => n + b[2], 0);
   return layout.fields.map((f, i) => {
-    const buf = new Uint8Array(total * f.rowBytes);
+    // a finished window's buffer when it has the size (fresh pages cost a fault each)
+    const old = reuse?.[i];
+    const buf = old !== undefined && old.byteLength === total * f.rowBytes ? old : new Uint8Array(total * f.rowBytes);
     let at = 0;
     for (const [s, start, rows] of blocks) {
       const n = rows * f.rowBytes;
@@ -48,14 +50,20 @@ const fd = (s) => {
   if (f === undefined) { f = fs.openSync(files[s], 'r'); fds.set(s, f); }
   return f;
 };
+const free = rowBytes.map(() => []); // finished windows' buffers, sent back for reuse
 port.on('message', (req) => {
+  if (req.recycle) {
+    req.recycle.forEach((b, i) => { if (free[i].length < 4) free[i].push(b); });
+    return;
+  }
   let reply;
   const transfer = [];
   try {
     let total = 0;
     for (const b of req.blocks) total += b[2];
     const buffers = rowBytes.map((rb, i) => {
-      const buf = new Uint8Array(total * rb);
+      const j = free[i].findIndex((b) => b.byteLength === total * rb);
+      const buf = j >= 0 ? new Uint8Array(free[i].splice(j, 1)[0]) : new Uint8Array(total * rb);
       let at = 0;
       for (const [s, start, rows] of req.blocks) {
         const n = rows * rb;
@@ -128,6 +136,13 @@ export class Prefetcher {
       this.pending.push(key);
       this.port.postMessage({ id: key, blocks });
     }
+  }
+
+  /** Hands a finished window's buffers back to the worker, to read later windows into. */
+  recycle(buffers: Uint8Array[]): void {
+    if (!buffers.every((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength)) return;
+    const raw = buffers.map((b) => b.buffer as ArrayBuffer);
+    this.port.postMessage({ recycle: raw }, raw);
   }
 
   /** Whether window `key` is here (taking in whatever replies have come). */

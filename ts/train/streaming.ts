@@ -13,8 +13,9 @@
 // batch } (`state`), and setting it resumes mid-run, or mid-epoch, without replaying
 // anything before it.
 import { ArgumentError, expected } from '../errors.js';
-import { type DatasetLayout, openDataset, typedView } from '../io/dataset.js';
-import { tensor } from '../creation.js';
+import { empty } from '../backend/index.js';
+import type { TypedArray } from '../dtype.js';
+import { type DatasetLayout, openDataset } from '../io/dataset.js';
 import { RNG } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { type Block, Prefetcher, ShardFiles, readWindow } from './prefetch.js';
@@ -140,6 +141,7 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
       this.position = k + 1 === this.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: k + 1 };
       yield batch;
     }
+    if (cur.data !== null) this.finished(cur.data);
     if (this.position.epoch === epoch) this.position = { epoch: epoch + 1, batch: 0 }; // an epoch without batches
   }
 
@@ -149,6 +151,8 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
     const cur = this.locate(plan, this.position.batch * this.batchSize);
     let k = this.position.batch;
     const finish = (): IteratorResult<D> => {
+      if (cur.data !== null) this.finished(cur.data);
+      cur.data = null;
       if (this.position.epoch === epoch) this.position = { epoch: epoch + 1, batch: 0 };
       return { done: true, value: undefined };
     };
@@ -242,10 +246,16 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
   /** Gathers the next `rows` rows from the cursor into one batch of tensors. */
   private assemble(epoch: number, plan: Plan, cur: Cursor, rows: number, window: (w: number) => Uint8Array[]): D {
     const { fields } = this.layout;
-    const outs = fields.map((f) => new Uint8Array(rows * f.rowBytes));
+    // rows are gathered straight into the tensors' storage (reused from disposed batches)
+    const tensors = fields.map((f) => empty([rows, ...f.rowShape], f.dtype, 'cpu'));
+    const outs = tensors.map((t) => {
+      const a = t._buf as TypedArray;
+      return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    });
     for (let filled = 0; filled < rows; ) {
       const size = plan.before[cur.w + 1] - plan.before[cur.w];
       if (cur.row >= size) {
+        if (cur.data !== null) this.finished(cur.data);
         cur.w++;
         cur.row = 0;
         cur.data = null;
@@ -271,7 +281,6 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
       filled += take;
       cur.row += take;
     }
-    const tensors = fields.map((f, i) => tensor(typedView(f.dtype, outs[i]), { shape: [rows, ...f.rowShape] }));
     const { structure } = this.layout;
     if (structure === 'tensor') return tensors[0] as D;
     if (structure === 'array') return tensors as D;
@@ -281,6 +290,19 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
   // ------------------------------------------------------------------ reading windows
 
   private readonly arrivedEarly = new Map<string, Uint8Array[]>();
+  /** The buffers of the last finished window, to read the next one into. */
+  private spare: Uint8Array[] | null = null;
+
+  private finished(data: Uint8Array[]): void {
+    if (this.prefetcher !== null) this.prefetcher.recycle(data);
+    else this.spare = data;
+  }
+
+  private readHere(epoch: number, w: number): Uint8Array[] {
+    const spare = this.spare;
+    this.spare = null;
+    return readWindow(this.layout, this.files.fd, this.plan(epoch).windows[w], spare);
+  }
 
   private key(epoch: number, w: number): string {
     return `${epoch}:${w}`;
@@ -326,13 +348,13 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
       if (this.prefetch > 0) this.startPrefetch(epoch, w, false);
       return early;
     }
-    if (this.prefetch === 0) return readWindow(this.layout, this.files.fd, this.plan(epoch).windows[w]);
+    if (this.prefetch === 0) return this.readHere(epoch, w);
     this.startPrefetch(epoch, w, true);
     return (this.prefetcher as Prefetcher).takeSync(key);
   }
 
   private async windowAsync(epoch: number, w: number): Promise<Uint8Array[]> {
-    if (this.prefetch === 0) return readWindow(this.layout, this.files.fd, this.plan(epoch).windows[w]);
+    if (this.prefetch === 0) return this.readHere(epoch, w);
     this.startPrefetch(epoch, w, true);
     return (this.prefetcher as Prefetcher).takeAsync(this.key(epoch, w));
   }
