@@ -150,7 +150,7 @@ for (const mode of ['train', 'trainAsync'] as const)
     const { dir, val } = regressionData();
     const epochs = 5;
     type Fit = (loss: (m: Model, x: Tensor, y: Tensor) => Tensor, model: Model, data: FileDataLoader<[Tensor, Tensor]>, opt: ReturnType<typeof setup>, o: object) => Promise<EpochInfo[]>;
-    const fit = (mode === 'train' ? (l, m, d, o, x) => Promise.resolve(train(l, m, d, o, x)) : (l, m, d, o, x) => trainAsync(l, m, d, o, x)) as Fit;
+    const runWith = (mode === 'train' ? (l, m, d, o, x) => Promise.resolve(train(l, m, d, o, x)) : (l, m, d, o, x) => trainAsync(l, m, d, o, x)) as Fit;
     const opts = (extra: object) => ({
       progress: false as const,
       schedule: SCHED,
@@ -160,7 +160,7 @@ for (const mode of ['train', 'trainAsync'] as const)
     });
     const whole = job(dir, 1);
     const expected: number[] = [];
-    const h = await fit(whole.loss, whole.model, whole.loader, whole.opt, opts({ epochs, callbacks: { onStep: (s: { loss: number }) => void expected.push(s.loss) } }));
+    const h = await runWith(whole.loss, whole.model, whole.loader, whole.opt, opts({ epochs, callbacks: { onStep: (s: { loss: number }) => void expected.push(s.loss) } }));
     t.is(expected.length, 25, '5 steps of 2 batches per epoch (the ninth batch alone)');
     whole.loader.close();
 
@@ -168,7 +168,7 @@ for (const mode of ['train', 'trainAsync'] as const)
     const file = path.join(tmp('ckpt'), 'run.safetensors');
     const first = job(dir, 1);
     const losses: number[] = [];
-    await fit(first.loss, first.model, first.loader, first.opt, opts({
+    await runWith(first.loss, first.model, first.loader, first.opt, opts({
       epochs,
       callbacks: {
         onStep: (s: { loss: number }) => void losses.push(s.loss),
@@ -187,7 +187,7 @@ for (const mode of ['train', 'trainAsync'] as const)
     t.deepEqual(extra, { epoch: 2, step: 10, data: { epoch: 2, batch: 0 } });
     r.loader.state = extra.data;
     const rest: number[] = [];
-    const hr = await fit(r.loss, r.model, r.loader, r.opt, opts({ epochs: epochs - extra.epoch, startEpoch: extra.epoch, startStep: extra.step, callbacks: { onStep: (s: { loss: number }) => void rest.push(s.loss) } }));
+    const hr = await runWith(r.loss, r.model, r.loader, r.opt, opts({ epochs: epochs - extra.epoch, startEpoch: extra.epoch, startStep: extra.step, callbacks: { onStep: (s: { loss: number }) => void rest.push(s.loss) } }));
     r.loader.close();
     t.deepEqual([...losses, ...rest], expected);
     t.deepEqual(hr[hr.length - 1].validation, h[h.length - 1].validation);
@@ -197,7 +197,7 @@ for (const mode of ['train', 'trainAsync'] as const)
     const wrong = job(dir, 99);
     loadState(file, wrong.model, wrong.opt);
     const other: number[] = [];
-    await fit(wrong.loss, wrong.model, wrong.loader, wrong.opt, opts({ epochs: 1, startEpoch: 2, startStep: 10, callbacks: { onStep: (s: { loss: number }) => void other.push(s.loss) } }));
+    await runWith(wrong.loss, wrong.model, wrong.loader, wrong.opt, opts({ epochs: 1, startEpoch: 2, startStep: 10, callbacks: { onStep: (s: { loss: number }) => void other.push(s.loss) } }));
     wrong.loader.close();
     t.notDeepEqual(other, expected.slice(10, 15));
     rmSync(dir, { recursive: true });
