@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import {
-  Adam, Chain, DataLoader, DatasetWriter, Dense, type EpochInfo, FileDataLoader, RNG, type Tensor, arange, collect, loadState, metrics, mse, randn, relu, saveState, schedules,
+  Adam, AsyncDataLoader, Chain, DataLoader, DatasetWriter, Dense, type EpochInfo, FileDataLoader, RNG, type Tensor, arange, collect, loadState, metrics, mse, randn, relu, saveState, schedules,
   setup, tensor, train, trainAsync, writeDataset,
 } from '../../ts/index.js';
 
@@ -278,4 +278,92 @@ test('train reads a FileDataLoader synchronously; an async-only source is for tr
   const asyncOnly = { [Symbol.asyncIterator]: () => b.loader[Symbol.asyncIterator]() };
   t.throws(() => train(a.loss, a.model, asyncOnly as never, a.opt, { progress: false }), { message: /use trainAsync/ });
   rmSync(dir, { recursive: true });
+});
+
+/** Observation i: x = [i, −i], y = i (an int32 scalar), after a little wait, as a network would give them. */
+function observations(n: number) {
+  return async function* (): AsyncGenerator<[Tensor, Tensor]> {
+    for (let i = 0; i < n; i++) {
+      if (i % 16 === 0) await new Promise((r) => setTimeout(r, 1));
+      yield [tensor([i, -i]), tensor(i, { dtype: 'int32' })];
+    }
+  };
+}
+const labelsOf = async (l: AsyncIterable<[Tensor, Tensor]>) => {
+  const out: number[][] = [];
+  for await (const [, y] of l) out.push(rowsOf(y));
+  return out;
+};
+
+test('AsyncDataLoader: batches of a stream, shuffled through a buffer from a seed and the epoch; resumable', async (t) => {
+  const n = 70;
+  const plain = new AsyncDataLoader<[Tensor, Tensor]>(observations(n), { batchSize: 16 });
+  const first = await (async () => {
+    for await (const b of plain) return b;
+  })();
+  t.deepEqual(first?.[0].shape, [16, 2]);
+  t.deepEqual(rowsOf(first?.[0] as Tensor).slice(0, 4), [0, -0, 1, -1]);
+  const make = (seed = 1) => new AsyncDataLoader<[Tensor, Tensor]>(() => observations(n)(), { batchSize: 16, shuffle: true, buffer: 20, seed });
+  const a = make();
+  const e0 = await labelsOf(a);
+  const e1 = await labelsOf(a);
+  t.deepEqual(e0.map((b) => b.length), [16, 16, 16, 16, 6]);
+  for (const e of [e0, e1]) t.deepEqual([...e.flat()].sort((p, q) => p - q), Array.from({ length: n }, (_, i) => i));
+  t.notDeepEqual(e0, e1);
+  t.deepEqual(a.state, { epoch: 2, batch: 0 });
+  t.deepEqual(await labelsOf(make()), e0);
+  t.notDeepEqual(await labelsOf(make(2)), e0);
+  const r = make();
+  r.state = { epoch: 1, batch: 3 };
+  t.deepEqual(await labelsOf(r), e1.slice(3));
+  // one stream is one epoch
+  const once = new AsyncDataLoader(observations(5)());
+  t.is((await labelsOf(once as never)).length, 5);
+  await t.throwsAsync(labelsOf(once as never), { message: /AsyncDataLoader: the source gave no observations in epoch 2; .*pass a function epoch => stream/ });
+  t.throws(() => new AsyncDataLoader(3 as never), { message: /AsyncDataLoader: expected source to be an async iterable of observations/ });
+  t.throws(() => new AsyncDataLoader(observations(1)(), { buffer: 0 }), { message: /expected buffer to be a positive integer/ });
+});
+
+test('AsyncDataLoader trains with trainAsync (resumed exactly from its state); train refuses it and says to use trainAsync', async (t) => {
+  const rng = new RNG(3);
+  const X = randn([40, 3], { rng, dtype: 'float64' });
+  const Y = X.matmul(tensor([[1], [-1], [2]], { dtype: 'float64' }));
+  const source = () =>
+    (async function* () {
+      for (let i = 0; i < 40; i++) yield [X.slice(0, i, i + 1).reshape([3]), Y.slice(0, i, i + 1).reshape([1])] as [Tensor, Tensor];
+    })();
+  const setupRun = (init: number) => {
+    const model = Dense(3, 1, undefined, { dtype: 'float64', rng: new RNG(init) });
+    return { model, opt: setup(new Adam(0.05), model), loader: new AsyncDataLoader<[Tensor, Tensor]>(source, { batchSize: 8, shuffle: true, buffer: 12, seed: 5 }) };
+  };
+  const loss = (m: ReturnType<typeof setupRun>['model'], x: Tensor, y: Tensor) => mse(m(x), y);
+  const whole = setupRun(1);
+  const expected: number[] = [];
+  await trainAsync(loss, whole.model, whole.loader, whole.opt, { epochs: 4, progress: false, schedule: SCHED, startStep: 0, accumulate: 2, callbacks: { onStep: (s) => void expected.push(s.loss) } });
+  t.is(expected.length, 12);
+  t.true(expected[11] < expected[0]);
+  const first = setupRun(1);
+  const losses: number[] = [];
+  const file = path.join(tmp('ckpt'), 'async.safetensors');
+  await trainAsync(loss, first.model, first.loader, first.opt, {
+    epochs: 4,
+    progress: false,
+    schedule: SCHED,
+    startStep: 0,
+    accumulate: 2,
+    callbacks: {
+      onStep: (s) => void losses.push(s.loss),
+      onEpoch: (e) => {
+        saveState(file, first.model, first.opt, { step: e.globalStep, data: first.loader.state });
+        return e.epoch === 1 ? 'stop' : undefined;
+      },
+    },
+  });
+  const r = setupRun(7);
+  const { extra } = loadState(file, r.model, r.opt) as { extra: { step: number; data: { epoch: number; batch: number } } };
+  r.loader.state = extra.data;
+  const rest: number[] = [];
+  await trainAsync(loss, r.model, r.loader, r.opt, { epochs: 3, startEpoch: 1, startStep: extra.step, progress: false, schedule: SCHED, accumulate: 2, callbacks: { onStep: (s) => void rest.push(s.loss) } });
+  t.deepEqual([...losses, ...rest], expected);
+  t.throws(() => train(loss, r.model, r.loader as never, r.opt, { progress: false }), { message: /train: the data is an async iterable \(streamed\): use trainAsync/ });
 });

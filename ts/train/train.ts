@@ -427,12 +427,10 @@ export async function trainAsync<M>(
     throw Object.assign(new Error('trainAsync: aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
   };
   aborted();
+  const isAsync = typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
   for (let epoch = run.start; epoch < run.start + run.epochs && !run.stopped; epoch++) {
     run.startEpoch(epoch);
-    const it =
-      typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
-        ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-        : (data as Iterable<unknown>)[Symbol.iterator]();
+    const it = isAsync ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (data as Iterable<unknown>)[Symbol.iterator]();
     for (;;) {
       await yieldToEventLoop();
       aborted();
@@ -441,7 +439,10 @@ export async function trainAsync<M>(
       const { value: pending, tensors } = capture(() => it.next());
       const next = await pending;
       if (next.done) break;
-      run.batch(next.value, tensors);
+      // an async loader may make tensors in next() that it keeps for later batches (the
+      // observations in a shuffle buffer): of those, only the batch's are released with the step
+      const inBatch = isAsync ? new Set(collect(next.value)) : null;
+      run.batch(next.value, inBatch ? tensors.filter((t) => inBatch.has(t)) : tensors);
       if (run.stopped) {
         await it.return?.();
         break;
