@@ -53,7 +53,7 @@ const fd = (s) => {
 const free = rowBytes.map(() => []); // finished windows' buffers, sent back for reuse
 port.on('message', (req) => {
   if (req.recycle) {
-    req.recycle.forEach((b, i) => { if (free[i].length < 4) free[i].push(b); });
+    req.recycle.forEach((b, i) => { if (free[i].length < 1) free[i].push(b); });
     return;
   }
   let reply;

@@ -27,7 +27,7 @@ export interface FileDataLoaderOptions {
   seed?: number;
   /** Keep the last, smaller batch (default true). */
   partial?: boolean;
-  /** Rows held in memory for shuffling: a window (default: as many as fit in 64 MiB, at least one batch). */
+  /** Rows held in memory for shuffling: a window (default: as many as fit in 32 MiB, at least one batch). */
   buffer?: number;
   /** Consecutive rows read at once, the unit the block order shuffles (default: buffer / 64, between 1 and 1024). */
   blockRows?: number;
@@ -96,7 +96,7 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
     if (typeof this.shuffle !== 'boolean') throw expected(op, 'shuffle', 'a boolean', opts.shuffle);
     this.partial = opts.partial ?? true;
     this.seed = int('seed', opts.seed, 0, 0);
-    const fit = Math.floor((64 * 2 ** 20) / Math.max(1, this.layout.recordBytes));
+    const fit = Math.floor((32 * 2 ** 20) / Math.max(1, this.layout.recordBytes));
     this.buffer = int('buffer', opts.buffer, 1, Math.max(this.batchSize, fit));
     if (this.buffer > 2 ** 24) throw expected(op, 'buffer', 'at most 2^24 rows', this.buffer);
     this.blockRows = Math.min(int('blockRows', opts.blockRows, 1, Math.min(1024, Math.max(1, Math.floor(this.buffer / 64)))), this.buffer);
