@@ -81,6 +81,28 @@ test('shuffle: each epoch a permutation of all rows, a new one per epoch, the sa
   rmSync(dir, { recursive: true });
 });
 
+test('shuffled rows of every width keep their observation together (rows gathered word by word and by copies)', (t) => {
+  const dir = tmp('ds');
+  const n = 40;
+  const wide = arange(0, n * 30, 1, { dtype: 'float64' }).reshape([n, 30]); // 240-byte rows
+  const y = tensor(Array.from({ length: n }, (_, i) => i), { dtype: 'int32' });
+  writeDataset(dir, { wide, y }, { rowsPerShard: 11 });
+  for (const prefetch of [0, 1]) {
+    const l = new FileDataLoader<{ wide: Tensor; y: Tensor }>(dir, { batchSize: 6, shuffle: true, seed: 8, buffer: 13, blockRows: 3, prefetch });
+    const seen: number[] = [];
+    for (const b of l) {
+      const w = rowsOf(b.wide);
+      for (const [i, label] of rowsOf(b.y).entries()) {
+        seen.push(label);
+        t.deepEqual(w.slice(30 * i, 30 * i + 30), Array.from({ length: 30 }, (_, k) => 30 * label + k));
+      }
+    }
+    t.deepEqual(seen.sort((p, q) => p - q), Array.from({ length: n }, (_, i) => i));
+    l.close();
+  }
+  rmSync(dir, { recursive: true });
+});
+
 test('prefetch in a worker thread, reading on the calling thread, and async iteration give the same batches', async (t) => {
   const { dir } = numbered(200, 23);
   const opts = { batchSize: 12, shuffle: true, seed: 5, buffer: 40, blockRows: 5 };

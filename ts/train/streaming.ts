@@ -272,7 +272,17 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
         const rb = f.rowBytes;
         const order = cur.order;
         if (order === null) dst.set(src.subarray(cur.row * rb, (cur.row + take) * rb), filled * rb);
-        else
+        else if (rb <= 64) {
+          // small rows (labels): word by word, cheaper than a subarray and a set per row
+          const w = rb >> 2;
+          const s32 = new Int32Array(src.buffer, src.byteOffset, src.byteLength >> 2);
+          const d32 = new Int32Array(dst.buffer, dst.byteOffset, dst.byteLength >> 2);
+          for (let j = 0; j < take; j++) {
+            const from = order[cur.row + j] * w;
+            const to = (filled + j) * w;
+            for (let k = 0; k < w; k++) d32[to + k] = s32[from + k];
+          }
+        } else
           for (let j = 0; j < take; j++) {
             const r = order[cur.row + j];
             dst.set(src.subarray(r * rb, (r + 1) * rb), (filled + j) * rb);
