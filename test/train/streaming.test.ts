@@ -127,6 +127,26 @@ test('prefetch in a worker thread, reading on the calling thread, and async iter
   rmSync(dir, { recursive: true });
 });
 
+test('a worker thread that stops is an error naming it, not a hang; close() and iterating again starts a new one', async (t) => {
+  const { dir } = numbered(100, 20);
+  const l = new FileDataLoader<[Tensor, Tensor]>(dir, { batchSize: 10, shuffle: true, seed: 1, buffer: 20, blockRows: 5, prefetch: 1 });
+  const want = epochOf(new FileDataLoader<[Tensor, Tensor]>(dir, { batchSize: 10, shuffle: true, seed: 1, buffer: 20, blockRows: 5, prefetch: 0 }));
+  const it = l[Symbol.iterator]();
+  it.next();
+  await (l as unknown as { prefetcher: { _kill(): Promise<number> } }).prefetcher._kill();
+  t.throws(
+    () => {
+      for (let i = 0; i < 10; i++) it.next();
+    },
+    { message: /FileDataLoader: the worker thread reading ahead stopped/ },
+  );
+  l.close();
+  l.state = { epoch: 0, batch: 0 };
+  t.deepEqual(epochOf(l), want);
+  l.close();
+  rmSync(dir, { recursive: true });
+});
+
 test('state: setting { epoch, batch } resumes the order exactly, mid-epoch too; an abandoned epoch keeps its position', (t) => {
   const { dir } = numbered(60, 9);
   const opts = { batchSize: 7, shuffle: true, seed: 2, buffer: 20, blockRows: 3 };

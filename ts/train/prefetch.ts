@@ -50,6 +50,8 @@ const fd = (s) => {
   if (f === undefined) { f = fs.openSync(files[s], 'r'); fds.set(s, f); }
   return f;
 };
+// slot 1 says the worker is gone (so a waiting loader stops waiting and reports it)
+process.on('exit', () => { Atomics.store(flag, 1, 1); Atomics.add(flag, 0, 1); Atomics.notify(flag, 0); });
 const free = rowBytes.map(() => []); // finished windows' buffers, sent back for reuse
 port.on('message', (req) => {
   if (req.recycle) {
@@ -103,7 +105,8 @@ type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; valu
 export class Prefetcher {
   private readonly worker: Worker;
   private readonly port: MessagePort;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
+  /** [replies sent, worker gone] */
+  private readonly flag = new Int32Array(new SharedArrayBuffer(8));
   private readonly pending: string[] = [];
   private readonly arrived = new Map<string, Uint8Array[]>();
   private wanted = new Set<string>();
@@ -122,6 +125,12 @@ export class Prefetcher {
         rowBytes: layout.fields.map((f) => f.rowBytes),
       },
       transferList: [port2],
+    });
+    // noticed when the event loop runs (a thread blocked in Atomics.wait learns it from slot 1,
+    // which the worker sets when it exits on its own)
+    this.worker.on('exit', () => {
+      Atomics.store(this.flag, 1, 1);
+      Atomics.add(this.flag, 0, 1);
     });
     this.worker.unref(); // a loader left open does not keep the process alive
     this.port.unref();
@@ -187,6 +196,15 @@ export class Prefetcher {
       return got;
     }
     if (!this.pending.includes(key)) throw new FluxionError(`FileDataLoader: window ${key} was never asked for (an internal error)`);
+    if (Atomics.load(this.flag, 1) !== 0) {
+      this.drain(); // a reply sent just before it ended
+      const last = this.arrived.get(key);
+      if (last !== undefined) {
+        this.arrived.delete(key);
+        return last;
+      }
+      throw new FluxionError('FileDataLoader: the worker thread reading ahead stopped (out of memory, or terminated); close() the loader, or pass prefetch: 0');
+    }
     return null;
   }
 
@@ -198,6 +216,11 @@ export class Prefetcher {
       if (r.error !== undefined) throw new FluxionError(`FileDataLoader: reading the dataset failed: ${r.error}`);
       if (this.wanted.has(r.id)) this.arrived.set(r.id, (r.buffers as ArrayBuffer[]).map((b) => new Uint8Array(b)));
     }
+  }
+
+  /** @internal Ends the worker as a crash would (tests). */
+  _kill(): Promise<number> {
+    return this.worker.terminate();
   }
 
   close(): void {

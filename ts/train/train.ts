@@ -7,7 +7,9 @@
 //
 // `train` runs synchronously; `trainAsync` runs the same loop, yielding to the event loop
 // between steps (a server stays responsive), stops on an AbortSignal, and takes async
-// iterables of batches (streamed data). Both share the Run below, step for step.
+// iterables of batches (streamed data). Both share the Run below, step for step. Loaders:
+// DataLoader (in memory) and FileDataLoader (from disk, read synchronously, or awaited in
+// trainAsync) work with both; AsyncDataLoader and other async-only sources with trainAsync.
 import { withGradient } from '../autodiff/gradient.js';
 import { ArgumentError, FluxionError, expected } from '../errors.js';
 import { capture, dispose, tidy } from '../memory.js';
