@@ -79,6 +79,8 @@ test('a 2 GB dataset on disk streams through training with RSS under 400 MB', (t
     const shards = ROWS / SHARD;
     const written = performance.now();
     const writePeak = peak;
+    (globalThis as { gc?: () => void }).gc?.(); // the writer's garbage is not the loader's memory
+    peak = 0;
 
     const loader = new FileDataLoader<[Tensor, Tensor]>(dir, { batchSize: 1024, shuffle: true, seed: 7, prefetch: 1 });
     t.is(loader.count, ROWS);
@@ -111,9 +113,10 @@ test('a 2 GB dataset on disk streams through training with RSS under 400 MB', (t
     loader.close();
     t.is(steps, 40);
     t.log(
-      `${shards} shards, ${(bytes / 2 ** 30).toFixed(2)} GiB written in ${((written - t0) / 1000).toFixed(1)} s, read in ${((performance.now() - written) / 1000).toFixed(1)} s; peak RSS ${(peak / 2 ** 20).toFixed(0)} MB (${(writePeak / 2 ** 20).toFixed(0)} MB while writing, ${(base / 2 ** 20).toFixed(0)} MB at the start)`,
+      `${shards} shards, ${(bytes / 2 ** 30).toFixed(2)} GiB written in ${((written - t0) / 1000).toFixed(1)} s, read in ${((performance.now() - written) / 1000).toFixed(1)} s; peak RSS ${(peak / 2 ** 20).toFixed(0)} MB while streaming, ${(writePeak / 2 ** 20).toFixed(0)} MB while writing, ${(base / 2 ** 20).toFixed(0)} MB at the start`,
     );
-    t.true(peak < 400 * 2 ** 20, `peak RSS ${(peak / 2 ** 20).toFixed(0)} MB`);
+    t.true(writePeak < 400 * 2 ** 20, `peak RSS while writing ${(writePeak / 2 ** 20).toFixed(0)} MB`);
+    t.true(peak < 400 * 2 ** 20, `peak RSS while streaming ${(peak / 2 ** 20).toFixed(0)} MB`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

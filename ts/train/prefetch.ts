@@ -18,12 +18,21 @@ export type Block = readonly [shard: number, start: number, rows: number];
 const MAX_READ = 2 ** 30; // readSync moves at most 2^31 − 1 bytes a call
 
 /** Reads a window's blocks on this thread: for each field, its rows of every block, in block order. */
-export function readWindow(layout: DatasetLayout, fd: (shard: number) => number, blocks: readonly Block[], reuse: Uint8Array[] | null = null): Uint8Array[] {
+export function readWindow(
+  layout: DatasetLayout,
+  fd: (shard: number) => number,
+  blocks: readonly Block[],
+  capacity: number,
+  reuse: Uint8Array[] | null = null,
+): Uint8Array[] {
   const total = blocks.reduce((n, b) => n + b[2], 0);
   return layout.fields.map((f, i) => {
-    // a finished window's buffer when it has the size (fresh pages cost a fault each)
+    // Windows differ in size (blocks at shard ends are shorter), so each buffer holds the
+    // largest (`capacity` rows) and a finished window's buffer is read into again: fresh
+    // pages cost a fault each, and dropped buffers pile up until a collection.
     const old = reuse?.[i];
-    const buf = old !== undefined && old.byteLength === total * f.rowBytes ? old : new Uint8Array(total * f.rowBytes);
+    const n = total * f.rowBytes;
+    const buf = old !== undefined && old.buffer.byteLength >= n ? new Uint8Array(old.buffer, 0, n) : new Uint8Array(new ArrayBuffer(capacity * f.rowBytes), 0, n);
     let at = 0;
     for (const [s, start, rows] of blocks) {
       const n = rows * f.rowBytes;
@@ -43,7 +52,7 @@ export function readWindow(layout: DatasetLayout, fd: (shard: number) => number,
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const { port, flag, files, starts, rowBytes } = workerData;
+const { port, flag, files, starts, rowBytes, capacity } = workerData;
 const fds = new Map();
 const fd = (s) => {
   let f = fds.get(s);
@@ -63,9 +72,12 @@ port.on('message', (req) => {
   try {
     let total = 0;
     for (const b of req.blocks) total += b[2];
+    const lengths = [];
     const buffers = rowBytes.map((rb, i) => {
-      const j = free[i].findIndex((b) => b.byteLength === total * rb);
-      const buf = j >= 0 ? new Uint8Array(free[i].splice(j, 1)[0]) : new Uint8Array(total * rb);
+      // every buffer holds the largest window, so a finished one always fits the next
+      const raw = free[i].length > 0 ? free[i].pop() : new ArrayBuffer(capacity * rb);
+      const buf = new Uint8Array(raw, 0, total * rb);
+      lengths.push(total * rb);
       let at = 0;
       for (const [s, start, rows] of req.blocks) {
         const n = rows * rb;
@@ -77,10 +89,10 @@ port.on('message', (req) => {
         }
         at += n;
       }
-      transfer.push(buf.buffer);
-      return buf.buffer;
+      transfer.push(raw);
+      return raw;
     });
-    reply = { id: req.id, buffers };
+    reply = { id: req.id, buffers, lengths };
   } catch (e) {
     reply = { id: req.id, error: String((e && e.message) || e) };
   }
@@ -93,6 +105,7 @@ port.on('message', (req) => {
 interface Reply {
   id: string;
   buffers?: ArrayBuffer[];
+  lengths?: number[];
   error?: string;
 }
 
@@ -111,7 +124,8 @@ export class Prefetcher {
   private readonly arrived = new Map<string, Uint8Array[]>();
   private wanted = new Set<string>();
 
-  constructor(layout: DatasetLayout) {
+  /** `capacity`: the most rows a window has. */
+  constructor(layout: DatasetLayout, capacity: number) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.worker = new Worker(WORKER_SOURCE, {
@@ -123,6 +137,7 @@ export class Prefetcher {
         files: layout.shards.map((s) => s.file),
         starts: layout.shards.map((s) => s.starts),
         rowBytes: layout.fields.map((f) => f.rowBytes),
+        capacity,
       },
       transferList: [port2],
     });
@@ -149,7 +164,7 @@ export class Prefetcher {
 
   /** Hands a finished window's buffers back to the worker, to read later windows into. */
   recycle(buffers: Uint8Array[]): void {
-    if (!buffers.every((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength)) return;
+    if (!buffers.every((b) => b.byteOffset === 0)) return;
     const raw = buffers.map((b) => b.buffer as ArrayBuffer);
     this.port.postMessage({ recycle: raw }, raw);
   }
@@ -214,7 +229,8 @@ export class Prefetcher {
       const i = this.pending.indexOf(r.id);
       if (i >= 0) this.pending.splice(i, 1);
       if (r.error !== undefined) throw new FluxionError(`FileDataLoader: reading the dataset failed: ${r.error}`);
-      if (this.wanted.has(r.id)) this.arrived.set(r.id, (r.buffers as ArrayBuffer[]).map((b) => new Uint8Array(b)));
+      const lengths = r.lengths as number[];
+      if (this.wanted.has(r.id)) this.arrived.set(r.id, (r.buffers as ArrayBuffer[]).map((b, i) => new Uint8Array(b, 0, lengths[i])));
     }
   }
 

@@ -311,7 +311,7 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
   private readHere(epoch: number, w: number): Uint8Array[] {
     const spare = this.spare;
     this.spare = null;
-    return readWindow(this.layout, this.files.fd, this.plan(epoch).windows[w], spare);
+    return readWindow(this.layout, this.files.fd, this.plan(epoch).windows[w], this.buffer, spare);
   }
 
   private key(epoch: number, w: number): string {
@@ -346,7 +346,7 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
 
   /** Has the worker read the windows after window `w` (and `w` itself, unless it is already here). */
   private startPrefetch(epoch: number, w: number, withSelf: boolean): void {
-    if (this.prefetcher === null) this.prefetcher = new Prefetcher(this.layout);
+    if (this.prefetcher === null) this.prefetcher = new Prefetcher(this.layout, this.buffer);
     this.prefetcher.want(this.ahead(epoch, w).slice(withSelf ? 0 : 1));
   }
 
