@@ -10,7 +10,15 @@ import {
   setup, tensor, train, trainAsync, writeDataset,
 } from '../../ts/index.js';
 
-const tmp = (name: string) => mkdtempSync(path.join(tmpdir(), `fluxion-${name}-`));
+const made: string[] = [];
+const tmp = (name: string) => {
+  const dir = mkdtempSync(path.join(tmpdir(), `fluxion-${name}-`));
+  made.push(dir);
+  return dir;
+};
+test.after.always(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 const rowsOf = (t: Tensor) => Array.from(t.data());
 
 /** 50 observations: x [50, 3] (row i holds 3i, 3i+1, 3i+2) and labels y = i, written in shards of 7. */
