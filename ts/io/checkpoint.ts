@@ -363,14 +363,16 @@ function parseJSON(op: string, file: string, what: string, text: string): unknow
 
 const isPlainObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-interface Layout {
+/** @internal */
+export interface Layout {
   dtype: DType;
   shape: number[];
   begin: number;
   end: number;
 }
 
-interface Opened {
+/** @internal A safetensors file whose header was checked (datasets read their shards through it). */
+export interface Opened {
   fd: number;
   file: string;
   op: string;
@@ -407,8 +409,8 @@ function readEntry(ck: Opened, name: string, e: Layout): Float32Array | Float64A
   return arr;
 }
 
-/** Opens a checkpoint and checks its header; the caller closes `fd`. */
-function openCheckpoint(file: string, op: string): Opened {
+/** @internal Opens a safetensors file and checks its header; the caller closes `fd`. */
+export function openCheckpoint(file: string, op: string): Opened {
   if (typeof file !== 'string' || file === '') throw expected(op, 'file', 'a file path', file);
   let fd: number;
   try {
