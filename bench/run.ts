@@ -49,7 +49,7 @@ const HELP = `Usage: npm run bench -- [options]
   --only a,b       run workloads whose id contains one of the substrings
   --reps N         at most N timed repetitions per cell (default 7)
   --threads 1|2    intra-op threads: Fluxion setNumThreads, PyTorch set_num_threads + OpenBLAS
-                   (default: all ${os.availableParallelism()} cores); PyTorch's MLP step and CNN rows always run at 1 and 2
+                   (default: all ${os.availableParallelism()} cores); PyTorch's MLP step, CNN and sequence rows always run at 1 and 2
   --budget-ms MS   time budget per cell; slow peers get fewer repetitions (default 2000)
   --json FILE      write all results (every sample) as JSON
   --keep-blas-env  run Fluxion with OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE when the environment sets
@@ -232,7 +232,7 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   if (ws.some((w) => floorFlop(w) !== null) && !ws.some((w) => w.id === 'gemm-2048')) {
     ws = WORKLOADS.filter((w) => w.id === 'gemm-2048' || ws.includes(w));
-    notes.push('gemm-2048 was added to this run: the MLP step and CNN floors need the measured sgemm rate at n = 2048.');
+    notes.push('gemm-2048 was added to this run: the MLP step, CNN and sequence floors need the measured sgemm rate at n = 2048.');
   }
   const started = new Date();
   const t0 = performance.now();
@@ -369,8 +369,8 @@ async function main(): Promise<void> {
     );
   for (const r of all)
     if (r.status !== 'ok' && r.reason && r.reason.length > 70) notes.push(`${r.peer} / ${r.workload}: ${r.status} — ${r.reason}`);
-  // The CNN training steps' losses after their timed steps: finite, and close across peers (same architecture, fresh initialisations).
-  for (const w of ws.filter((v) => v.group === 'cnn')) {
+  // The CNN and sequence training steps' losses after their timed steps: finite, and close across peers (same architecture, fresh initialisations).
+  for (const w of ws.filter((v) => v.group === 'cnn' || v.group === 'seq')) {
     const losses = all
       .filter((r) => r.workload === w.id && r.status === 'ok' && r.extra)
       .flatMap((r) =>
@@ -388,7 +388,7 @@ async function main(): Promise<void> {
 
   const threadText = [
     `Fluxion: setNumThreads(${threads}) (elementwise kernels and OpenBLAS, ${flux.blas}).`,
-    `PyTorch: torch.set_num_threads(${threads}) plus openblas_set_num_threads(${threads}) through ctypes (PyTorch ${versions.torch} sends CPU GEMM to the same OpenBLAS as numpy); the MLP step and CNN rows run PyTorch at 1 and at 2 threads and show both ("1t", "2t"). The child runs with OMP_WAIT_POLICY=${torchEnv.OMP_WAIT_POLICY}${process.env.OMP_WAIT_POLICY ? ' (from the environment)' : ': with OpenMP\'s default spinning, its idle workers compete with OpenBLAS\'s threads for the cores and PyTorch at 2 threads runs 2–3× slower here'}.`,
+    `PyTorch: torch.set_num_threads(${threads}) plus openblas_set_num_threads(${threads}) through ctypes (PyTorch ${versions.torch} sends CPU GEMM to the same OpenBLAS as numpy); the MLP step, CNN and sequence rows run PyTorch at 1 and at 2 threads and show both ("1t", "2t"). The child runs with OMP_WAIT_POLICY=${torchEnv.OMP_WAIT_POLICY}${process.env.OMP_WAIT_POLICY ? ' (from the environment)' : ': with OpenMP\'s default spinning, its idle workers compete with OpenBLAS\'s threads for the cores and PyTorch at 2 threads runs 2–3× slower here'}.`,
     `numpy ("OpenBLAS direct"): the same OpenBLAS pool, ${threads} threads. The Python child runs with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE removed from its environment (both together; they are ${blasEnv.length ? blasEnv.join(', ') : 'not set'} here and Fluxion keeps them), so OpenBLAS picks its own kernel (${String(torch?.openblasCore ?? '?')}).`,
     `TF.js: cpu backend is single-threaded JavaScript; wasm backend ${wasm ? `${wasm.simd ? 'with SIMD' : 'without SIMD'}, ${wasm.multithread ? `${wasm.wasmThreads} threads` : '1 thread (no multithreaded wasm in Node)'}` : 'not run'}.`,
   ];
@@ -445,7 +445,7 @@ ${r.threadText.map((t) => `- ${t}`).join('\n')}
 
 ## Results
 
-Median per unit (per op, call, step or epoch) over the repetitions; ±% is half the interquartile range relative to the median; "n=1, single run" marks a cell whose one run exceeded twice the per-cell time budget. **Ratios are Fluxion's time ÷ the peer's time**: below 1× Fluxion is faster. Reference: numpy's matmul (OpenBLAS called directly) for GEMM; for the MLP steps the floor, ${STEP_TEXT} at OpenBLAS's n = 2048 sgemm rate as numpy measured it next to each step row (the machine's speed drifts over minutes; shown in the cell), or else at ${r.floorRate ? `${r.floorRate.gflops.toFixed(0)} GFLOP/s (${r.floorRate.source})` : 'an unmeasured rate'}; "its GEMMs" is the time numpy takes for the step's eight matrix products of their actual shapes (thin ones, k = batch for the weight gradients), which OpenBLAS runs below its n = 2048 rate — the floor is a bound no implementation on this BLAS reaches. The CNN rows (LeNet step, ResNet block step, conv forward) have a floor of the same kind: the FLOPs of their convolutions as GEMMs (forward 2·O·C·k²·N·Hout·Wout per conv, the weight gradient the same, the input gradient the same except for the first layer's, Dense layers as in the MLP formula; each row's formula is in bench/README.md) at the same rate, and "its GEMMs" times those products in their im2col shapes (e.g. W [O, C·k²] · cols [C·k², N·Hout·Wout]).
+Median per unit (per op, call, step or epoch) over the repetitions; ±% is half the interquartile range relative to the median; "n=1, single run" marks a cell whose one run exceeded twice the per-cell time budget. **Ratios are Fluxion's time ÷ the peer's time**: below 1× Fluxion is faster. Reference: numpy's matmul (OpenBLAS called directly) for GEMM; for the MLP steps the floor, ${STEP_TEXT} at OpenBLAS's n = 2048 sgemm rate as numpy measured it next to each step row (the machine's speed drifts over minutes; shown in the cell), or else at ${r.floorRate ? `${r.floorRate.gflops.toFixed(0)} GFLOP/s (${r.floorRate.source})` : 'an unmeasured rate'}; "its GEMMs" is the time numpy takes for the step's eight matrix products of their actual shapes (thin ones, k = batch for the weight gradients), which OpenBLAS runs below its n = 2048 rate — the floor is a bound no implementation on this BLAS reaches. The CNN rows (LeNet step, ResNet block step, conv forward) have a floor of the same kind: the FLOPs of their convolutions as GEMMs (forward 2·O·C·k²·N·Hout·Wout per conv, the weight gradient the same, the input gradient the same except for the first layer's, Dense layers as in the MLP formula; each row's formula is in bench/README.md) at the same rate, and "its GEMMs" times those products in their im2col shapes (e.g. W [O, C·k²] · cols [C·k², N·Hout·Wout]). The sequence rows (LSTM step, transformer block step, attention forward and forward+backward) count their products the same way: Dense layers and input projections over all tokens, the recurrent product per time step, attention per (batch, head) pair (bench/README.md).
 
 ${r.table}
 

@@ -70,9 +70,9 @@ export function statsOf(ctx: Context, id: string, peer: PeerId): Stats | null {
   return r?.status === 'ok' && r.stats ? r.stats : null;
 }
 
-/** Rows on which PyTorch runs at each of the job's step thread counts (`byThreads`): the MLP steps and the CNN rows. */
+/** Rows on which PyTorch runs at each of the job's step thread counts (`byThreads`): the MLP steps, the CNN and the sequence rows. */
 export function byThreadsRow(w: Workload): boolean {
-  return w.group === 'step' || w.group === 'cnn';
+  return w.group === 'step' || w.group === 'cnn' || w.group === 'seq';
 }
 
 /** PyTorch's result on a `byThreadsRow`: per thread count, and the fastest. */
@@ -84,7 +84,7 @@ export function torchSteps(ctx: Context, id: string): { by: [string, Stats][]; b
   return { by, best };
 }
 
-/** The GEMM FLOPs behind a row's floor: the MLP step formula, or the CNN row's listed products (null: no floor). */
+/** The GEMM FLOPs behind a row's floor: the MLP step formula, or the CNN or sequence row's listed products (null: no floor). */
 export function floorFlop(w: Workload): number | null {
   if (w.group === 'step') return STEP_FLOP_PER_SAMPLE * Number(w.params.batch);
   if (w.gemms?.length) return gemmGflop(w.gemms) * 1e9;
@@ -275,6 +275,25 @@ export function targets(ctx: Context): TargetLine[] {
       };
     }),
   );
+  const SEQ_ROWS = [
+    ['lstm-step-b32', 'LSTM b32'],
+    ['transformer-step-b16', 'Transformer block b16'],
+    ['attention-fwd', 'attention fwd'],
+    ['attention-fwdbwd', 'attention fwd+bwd'],
+  ].filter(([id]) => sel(id));
+  add(
+    'Sequence models (LSTM step b32, transformer block step b16, attention fwd, attention fwd+bwd): ≤ 0.7× PyTorch (fastest thread setting)',
+    SEQ_ROWS.map(([id, name]) => {
+      const best = torchSteps(ctx, id).best;
+      const fl = f(id);
+      return {
+        label: `${name} ${fl === null ? '?' : fmtTime(fl, 'ms')} vs ${best ? `${fmtTime(best[1].median, 'ms')} (${best[0]}t)` : '?'} =`,
+        value: div(fl, best ? best[1].median : null),
+        ok: (v: number) => v <= 0.7,
+        show: x,
+      };
+    }),
+  );
   add(
     'Small ops: ≤ 0.5× PyTorch µs/op',
     ['add-64', 'chain-fwd', 'chain-grad']
@@ -339,12 +358,12 @@ export function targets(ctx: Context): TargetLine[] {
       [`step-b${batch}-sgd`, 'SGD'],
       [`step-b${batch}-adam`, 'Adam'],
     ]);
-  /** Where 0.5× PyTorch lies below the floor or below the row's GEMMs through OpenBLAS alone. */
-  const halfTorchBound = (rows: ReturnType<typeof floorsOf>): string => {
+  /** Where `share`× PyTorch (the target) lies below the floor or below the row's GEMMs through OpenBLAS alone. */
+  const torchShareBound = (rows: ReturnType<typeof floorsOf>, share = 0.5): string => {
     const parts = rows.flatMap(({ name, torch, floor, gemms }) => {
-      const half = 0.5 * torch;
-      if (half < floor) return [`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the floor (${fmtTime(floor, 'ms')})`];
-      if (gemms !== null && half < gemms) return [`${name}: 0.5× PyTorch = ${fmtTime(half, 'ms')}, below the step's GEMMs alone through OpenBLAS (${fmtTime(gemms, 'ms')})`];
+      const bound = share * torch;
+      if (bound < floor) return [`${name}: ${share}× PyTorch = ${fmtTime(bound, 'ms')}, below the floor (${fmtTime(floor, 'ms')})`];
+      if (gemms !== null && bound < gemms) return [`${name}: ${share}× PyTorch = ${fmtTime(bound, 'ms')}, below the row's GEMMs alone through OpenBLAS (${fmtTime(gemms, 'ms')})`];
       return [];
     });
     return parts.length ? ` — out of reach on this BLAS: ${parts.join('; ')}` : '';
@@ -363,10 +382,11 @@ export function targets(ctx: Context): TargetLine[] {
   for (const line of out) {
     if (line.target.startsWith('First-order')) line.detail += torchRatios('mlp-grad', 'mlp-fwd');
     if (line.target.startsWith('Second order')) line.detail += torchRatios('mlp-grad2', 'mlp-grad');
-    if (line.target.startsWith('MLP step, batch 128')) line.detail += halfTorchBound(againstFloor(128));
+    if (line.target.startsWith('MLP step, batch 128')) line.detail += torchShareBound(againstFloor(128));
     if (line.target.startsWith('MLP step, batch 1024')) line.detail += torchOverFloor(againstFloor(1024));
-    if (line.target.startsWith('CNN training steps (')) line.detail += halfTorchBound(floorsOf(CNN_STEPS));
+    if (line.target.startsWith('CNN training steps (')) line.detail += torchShareBound(floorsOf(CNN_STEPS));
     if (line.target.startsWith('CNN training steps:')) line.detail += torchOverFloor(floorsOf(CNN_STEPS));
+    if (line.target.startsWith('Sequence models')) line.detail += torchShareBound(floorsOf(SEQ_ROWS), 0.7) + torchOverFloor(floorsOf(SEQ_ROWS));
   }
   return out;
 }

@@ -5,11 +5,11 @@
  * numpy: OpenBLAS called directly (the GEMM reference), in the Python child whose
  * environment lacks OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE. numpy-env and fluxion-noenv are
  * diagnostics shown in the notes: numpy with Fluxion's environment (GEMM rows), Fluxion
- * with the peers' one (GEMM, MLP gradient, MLP step and CNN rows).
+ * with the peers' one (GEMM, MLP gradient, MLP step, CNN and sequence rows).
  */
 export type PeerId = 'fluxion' | 'torch' | 'numpy' | 'numpy-env' | 'fluxion-noenv' | 'tfjs-cpu' | 'tfjs-wasm';
 
-export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'epoch' | 'stream' | 'memory';
+export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'seq' | 'epoch' | 'stream' | 'memory';
 
 /**
  * One matrix product of a workload's GEMM formulation, as numpy times it: A [m, k] · B [k, n];
@@ -29,7 +29,7 @@ export interface Workload {
   /** One line for the README / RESULTS notes. */
   measures: string;
   /**
-   * The products of the workload's GEMM formulation (CNN rows): their FLOPs (Σ 2·m·k·n) at the
+   * The products of the workload's GEMM formulation (CNN and sequence rows): their FLOPs (Σ 2·m·k·n) at the
    * n = 2048 sgemm rate are its floor, and numpy times them in these shapes ("its GEMMs").
    */
   gemms?: Gemm[];
@@ -92,6 +92,56 @@ const LENET_GEMMS: Gemm[] = [
 const RESBLOCK_CONV = { O: 64, C: 64, k: 3, N: 16, L: 32 * 32 };
 const RESBLOCK_GEMMS: Gemm[] = [...convGemms(RESBLOCK_CONV, 'step-first'), ...convGemms(RESBLOCK_CONV, 'step')];
 const CONV_FWD_GEMMS: Gemm[] = convGemms(RESBLOCK_CONV, 'fwd');
+
+// ---- sequence rows: their products, as numpy times them and the floor counts them
+/** `n` copies of a list of products (per step, per head, per layer). */
+const repeat = (n: number, gs: Gemm[]): Gemm[] => Array.from({ length: n }, () => gs).flat();
+
+/**
+ * One LSTM layer over x [B, T, in] with hidden H, forward and backward, x needing no gradient:
+ * the input projection of every step at once (x [B·T, in] · W_ihᵀ [in, 4H]) and its weight
+ * gradient; per step h [B, H] · W_hhᵀ [H, 4H]; backward per step the gate gradients [B, 4H] ·
+ * W_hh to h_{t−1} (T − 1 of them: h₀ needs none) and W_hh's gradient over all steps at once
+ * (gatesᵀ [4H, B·T] · h [B·T, H]).
+ */
+function lstmGemms(B: number, T: number, inF: number, H: number): Gemm[] {
+  const G = 4 * H;
+  return [[B * T, inF, G, 0, 1], ...repeat(T, [[B, H, G, 0, 1]]), ...repeat(T - 1, [[B, G, H, 0, 0]]), [G, B * T, H, 1, 0], [G, B * T, inF, 1, 0]];
+}
+
+/**
+ * Attention per (batch, head) pair, q, k, v [L, d]: forward scores q · kᵀ and weights · v;
+ * backward the weights' gradient gO · vᵀ, v's weightsᵀ · gO, q's gS · k and k's gSᵀ · q.
+ * Counted in full: a causal mask leaves half the scores unused, which a blocked kernel can skip.
+ */
+function attentionGemms(pairs: number, L: number, d: number, pass: 'fwd' | 'step'): Gemm[] {
+  const fwd: Gemm[] = [
+    [L, d, L, 0, 1],
+    [L, L, d, 0, 0],
+  ];
+  const bwd: Gemm[] = [
+    [L, d, L, 0, 1],
+    [L, L, d, 1, 0],
+    [L, L, d, 0, 0],
+    [L, L, d, 1, 0],
+  ];
+  return repeat(pairs, pass === 'fwd' ? fwd : [...fwd, ...bwd]);
+}
+
+const LSTM_GEMMS: Gemm[] = lstmGemms(32, 64, 128, 256);
+/**
+ * A pre-norm block at B = 16, L = 128, dim 256, 4 heads: the four attention projections and the
+ * two MLP layers as Dense layers over the B·L tokens (every one needs its input gradient: the
+ * LayerNorms before them have parameters), and attention over 16·4 (batch, head) pairs.
+ */
+const TRANSFORMER_GEMMS: Gemm[] = [
+  ...repeat(4, denseGemms(16 * 128, 256, 256)),
+  ...denseGemms(16 * 128, 256, 1024),
+  ...denseGemms(16 * 128, 1024, 256),
+  ...attentionGemms(16 * 4, 128, 64, 'step'),
+];
+const ATTENTION_FWD_GEMMS: Gemm[] = attentionGemms(8 * 4, 256, 64, 'fwd');
+const ATTENTION_STEP_GEMMS: Gemm[] = attentionGemms(8 * 4, 256, 64, 'step');
 const gf = (gs: Gemm[]) => `${gemmGflop(gs).toFixed(gemmGflop(gs) < 10 ? 3 : 1)} GFLOP`;
 
 const epoch = (opt: 'sgd' | 'adam'): Workload => ({
@@ -231,6 +281,59 @@ export const WORKLOADS: Workload[] = [
       'BatchNorm(64) in training mode on x [16, 64, 32, 32]: the gradient of sum(BN(x)) with respect to x, γ and β (forward with batch statistics and running-statistics update, then backward; no GEMM: no floor). ' +
       'TF.js: tf.grads of tf.batchNorm with tf.moments, NHWC.',
   },
+  {
+    id: 'lstm-step-b32',
+    title: 'LSTM(128→256) step b32 seq64 Adam',
+    group: 'seq',
+    unit: 'ms',
+    params: { batch: 32, seq: 64, in: 128, hidden: 256, lr: ADAM_LR },
+    gemms: LSTM_GEMMS,
+    measures:
+      'One training step of one LSTM layer, in 128, hidden 256, batch first, on a random x [32, 64, 128] (uniform [0, 1)): every step\'s hidden state [32, 64, 256], loss mean(out²), backward, Adam (1e-3) on W_ih, W_hh and the biases, loss read back. ' +
+      `Floor: ${gf(LSTM_GEMMS)} = the input projection x [2048, 128] · W_ihᵀ and its weight gradient (2·2048·128·1024 each), 64 recurrent products h [32, 256] · W_hhᵀ [256, 1024] forward and 63 back to h (h₀ needs none), ` +
+      "W_hh's gradient over all steps (2·1024·2048·256); x needs no gradient. Fluxion: LSTM(128, 256) trained with train. PyTorch: nn.LSTM(128, 256, batch_first=True). " +
+      'TF.js: tf.layers.lstm({ units: 256, returnSequences: true }) applied inside optimizer.minimize with tf.train.adam (its gate order i, f, c, o and one bias: the same computation).',
+  },
+  {
+    id: 'transformer-step-b16',
+    title: 'Transformer block step b16 L128 d256',
+    group: 'seq',
+    unit: 'ms',
+    params: { batch: 16, seq: 128, dim: 256, heads: 4, mlp: 1024, lr: ADAM_LR },
+    gemms: TRANSFORMER_GEMMS,
+    measures:
+      'One training step of a pre-norm transformer block on a random x [16, 128, 256] (uniform [0, 1)): h = x + MHA(LN1(x), causal), out = h + MLP(LN2(h)), 4 heads of 64, MLP Dense 256→1024 gelu (tanh form), Dense 1024→256, ' +
+      `loss mean(out²), backward, Adam (1e-3) on every parameter, loss read back. Floor: ${gf(TRANSFORMER_GEMMS)} = the six Dense layers over the 2048 tokens (q, k, v, out 256→256, MLP 256→1024→256; forward, weight and input gradient, 2·2048·in·out each) ` +
+      'and attention per (batch, head) pair, 64 pairs: q·kᵀ and weights·v forward, four products backward (2·128·128·64 each), counted in full although the causal mask leaves half the scores unused. ' +
+      'Fluxion: LayerNorm(256), MultiHeadAttention(256, 4) called with { causal: true }, Chain(Dense(256, 1024, gelu), Dense(1024, 256)), trained with train. ' +
+      "PyTorch: nn.LayerNorm, nn.MultiheadAttention(256, 4, batch_first=True) with a boolean causal attn_mask and need_weights=False, nn.Linear + nn.GELU(approximate='tanh'). " +
+      'TF.js (no attention layer): the projections, heads, softmax(q·kᵀ/8 − 1e9 above the diagonal)·v and LayerNorm (tf.moments) written with tf ops, gelu in its tanh form, inside optimizer.minimize with tf.train.adam.',
+  },
+  {
+    id: 'attention-fwd',
+    title: 'attention fwd [8,4,256,64]',
+    group: 'seq',
+    unit: 'ms',
+    params: { batch: 8, heads: 4, seq: 256, d: 64 },
+    gemms: ATTENTION_FWD_GEMMS,
+    measures:
+      'softmax(q·kᵀ/√64)·v alone for q, k, v [8, 4, 256, 64] (random normal), no mask, forward, no gradient. ' +
+      `Floor: ${gf(ATTENTION_FWD_GEMMS)} = 32 (batch, head) pairs × 2 products of 2·256·256·64. Fluxion: dotProductAttention(q, k, v) inside tidy. ` +
+      'PyTorch (1.13 has no public F.scaled_dot_product_attention): F._scaled_dot_product_attention, the kernel its nn.MultiheadAttention calls, under no_grad; a newer PyTorch runs F.scaled_dot_product_attention. ' +
+      'TF.js: tf.softmax(tf.matMul(q, k, false, true)·(1/8))·v.',
+  },
+  {
+    id: 'attention-fwdbwd',
+    title: 'attention fwd+bwd [8,4,256,64]',
+    group: 'seq',
+    unit: 'ms',
+    params: { batch: 8, heads: 4, seq: 256, d: 64 },
+    gemms: ATTENTION_STEP_GEMMS,
+    measures:
+      'The gradient of sum(attention(q, k, v) · g) with respect to q, k and v, same shapes, g a fixed random normal [8, 4, 256, 64]: forward and backward. ' +
+      `Floor: ${gf(ATTENTION_STEP_GEMMS)} = 32 pairs × 6 products of 2·256·256·64 (2 forward, 4 backward). Fluxion: gradient((q, k, v) => dotProductAttention(q, k, v).mul(g).sum(), q, k, v) inside tidy. ` +
+      'PyTorch: torch.autograd.grad of (attention · g).sum() with respect to q, k, v (requires_grad inputs), attention as in the forward row. TF.js: tf.grads of the hand-written attention.',
+  },
   epoch('sgd'),
   epoch('adam'),
   {
@@ -257,7 +360,7 @@ export const WORKLOADS: Workload[] = [
 export function peersOf(w: Workload): PeerId[] {
   if (w.group === 'memory' || w.group === 'stream') return ['fluxion'];
   if (w.group === 'gemm') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'numpy', 'numpy-env', 'fluxion-noenv'];
-  if (w.group === 'mlp' || w.group === 'step' || w.group === 'cnn') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'fluxion-noenv'];
+  if (w.group === 'mlp' || w.group === 'step' || w.group === 'cnn' || w.group === 'seq') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'fluxion-noenv'];
   return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm'];
 }
 

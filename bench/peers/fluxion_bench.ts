@@ -16,7 +16,11 @@ import {
   Descent,
   FileDataLoader,
   Flatten,
+  LSTM,
+  Layer,
+  LayerNorm,
   MaxPool,
+  MultiHeadAttention,
   RNG,
   SkipConnection,
   type Tensor,
@@ -24,6 +28,8 @@ import {
   backends,
   collect,
   conv,
+  dotProductAttention,
+  gelu,
   gradient,
   identity,
   logitCrossEntropy,
@@ -166,6 +172,78 @@ function cnn(w: Workload, ok: (stats: Result['stats'], extra?: Result['extra']) 
   }
 }
 
+// ---- sequence rows (same shapes and data conventions as torch_bench.py's)
+/** A pre-norm transformer block: h = x + MHA(LN1(x), causal), out = h + MLP(LN2(h)), the MLP 4× wide with gelu. */
+class Block extends Layer {
+  norm1: Layer;
+  attention: Layer;
+  norm2: Layer;
+  mlp: Layer;
+  constructor(dim: number, heads: number, hidden: number) {
+    super();
+    this.norm1 = LayerNorm(dim);
+    this.attention = MultiHeadAttention(dim, heads);
+    this.norm2 = LayerNorm(dim);
+    this.mlp = Chain(Dense(dim, hidden, gelu), Dense(hidden, dim));
+  }
+  forward(x: Tensor): Tensor {
+    const h = x.add(this.attention(this.norm1(x), { causal: true }) as Tensor);
+    return h.add(this.mlp(this.norm2(h)) as Tensor);
+  }
+}
+
+/** mean(out²) of a model whose output is a tensor: the sequence rows' loss. */
+const meanSquare = (m: (x: Tensor) => unknown, x: Tensor) => {
+  const out = m(x) as Tensor;
+  return out.mul(out).mean();
+};
+
+function seq(w: Workload, ok: (stats: Result['stats'], extra?: Result['extra']) => Result): Result {
+  const p = w.params;
+  /** Trains `model` on the one batch [x] with Adam, as the CNN steps do; the last loss is reported. */
+  const steps = (model: Layer, x: Tensor) => {
+    const state = setup(new Adam(Number(p.lr)), model);
+    const batch = [x];
+    let last = Number.NaN;
+    const st = measure((k) => {
+      const h = train(meanSquare, model, new Array(k).fill(batch), state, { progress: false });
+      last = h[h.length - 1].loss;
+    }, opts);
+    return ok(st, { lastLoss: Number(last.toPrecision(5)) });
+  };
+  switch (w.id) {
+    case 'lstm-step-b32': {
+      seed(1);
+      const model = LSTM(Number(p.in), Number(p.hidden));
+      seed(2);
+      return steps(model, rand([Number(p.batch), Number(p.seq), Number(p.in)]));
+    }
+    case 'transformer-step-b16': {
+      seed(1);
+      const model = new Block(Number(p.dim), Number(p.heads), Number(p.mlp));
+      seed(2);
+      return steps(model, rand([Number(p.batch), Number(p.seq), Number(p.dim)]));
+    }
+    case 'attention-fwd':
+    case 'attention-fwdbwd': {
+      const shape = [Number(p.batch), Number(p.heads), Number(p.seq), Number(p.d)];
+      seed(2);
+      const [q, k, v, g] = [randn(shape), randn(shape), randn(shape), randn(shape)];
+      const once =
+        w.id === 'attention-fwd'
+          ? () => tidy(() => void dotProductAttention(q, k, v))
+          : () => tidy(() => void gradient((a: Tensor, b: Tensor, c: Tensor) => dotProductAttention(a, b, c).mul(g).sum(), q, k, v));
+      return ok(
+        measure((n) => {
+          for (let i = 0; i < n; i++) once();
+        }, opts),
+      );
+    }
+    default:
+      return { workload: w.id, peer: job.peer, status: 'missing', reason: 'not a Fluxion workload' };
+  }
+}
+
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -253,6 +331,8 @@ function run(w: Workload): Result {
     }
     case 'cnn':
       return cnn(w, ok);
+    case 'seq':
+      return seq(w, ok);
     case 'epoch': {
       const loader = new DataLoader(readMnist(), {
         batchSize: Number(p.batch),

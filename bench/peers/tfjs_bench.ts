@@ -214,6 +214,76 @@ function cnnOnce(w: Workload): () => unknown {
   throw new Error(`not a TF.js CNN workload: ${w.id}`);
 }
 
+// ---- sequence rows
+/** LayerNorm over the last axis (biased variance, eps 1e-5 as PyTorch's), then γ, β. */
+function layerNorm(x: T, gamma: T, beta: T): T {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), gamma), beta);
+}
+
+/** gelu, tanh form: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))). */
+const gelu = (x: T) => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), 0.044715)), Math.sqrt(2 / Math.PI)))));
+
+/** softmax(q kᵀ · scale + bias) v over the last two axes; `bias` (broadcast to the scores) masks with −1e9. */
+function attention(q: T, k: T, v: T, bias?: T): T {
+  let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(q.shape[q.shape.length - 1]));
+  if (bias) scores = tf.add(scores, bias);
+  return tf.matMul(tf.softmax(scores), v);
+}
+
+/** One unit of a sequence row. */
+function seqOnce(w: Workload): () => unknown {
+  const p = w.params;
+  /** One Adam step over `vars` with loss mean(out²), read back. */
+  const stepper = (forward: () => T, vars: TF.Variable[]) => {
+    const opt = tf.train.adam(Number(p.lr));
+    return () => {
+      const l = opt.minimize(() => tf.mean(tf.square(forward())) as TF.Scalar, true, vars) as TF.Scalar;
+      const v = l.dataSync()[0];
+      l.dispose();
+      return v;
+    };
+  };
+  if (w.id === 'lstm-step-b32') {
+    const x = tf.randomUniform([Number(p.batch), Number(p.seq), Number(p.in)], 0, 1, 'float32', 2);
+    // Glorot-uniform recurrent weights instead of the default orthogonal ones: that initialiser's QR
+    // of the [256, 1024] kernel ran over 250 s on the cpu backend before the first step (set-up, not
+    // timed, but past the 180 s cell limit); PyTorch and Fluxion draw uniform weights too.
+    const lstm = tf.layers.lstm({ units: Number(p.hidden), returnSequences: true, recurrentInitializer: 'glorotUniform' });
+    tf.tidy(() => void lstm.apply(x)); // builds the layer's weights before the optimiser sees them
+    return stepper(() => lstm.apply(x) as T, lstm.trainableWeights.map((v) => v.read() as TF.Variable));
+  }
+  if (w.id === 'transformer-step-b16') {
+    const [B, L, D, H, M] = [Number(p.batch), Number(p.seq), Number(p.dim), Number(p.heads), Number(p.mlp)];
+    const x = tf.randomUniform([B, L, D], 0, 1, 'float32', 2);
+    const [wq, wk, wv, wo, w1, w2] = [glorot([D, D], 1), glorot([D, D], 2), glorot([D, D], 3), glorot([D, D], 4), glorot([D, M], 5), glorot([M, D], 6)];
+    const [bq, bk, bv, bo, b1, b2] = [D, D, D, D, M, D].map((n) => tf.variable(tf.zeros([n])));
+    const [g1, g2] = [tf.variable(tf.ones([D])), tf.variable(tf.ones([D]))];
+    const [be1, be2] = [tf.variable(tf.zeros([D])), tf.variable(tf.zeros([D]))];
+    // −1e9 above the diagonal: query i attends to keys 0..i
+    const causal = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([L, L]), -1, 0)), -1e9));
+    const dense = (t: T, wt: T, b: T) => tf.add(tf.matMul(t, wt), b); // t [tokens, in]
+    /** [B·L, D] → [B, H, L, D/H]. */
+    const heads = (t: T) => tf.transpose(tf.reshape(t, [B, L, H, D / H]), [0, 2, 1, 3]);
+    const forward = () => {
+      const xt = tf.reshape(x, [B * L, D]);
+      const a = layerNorm(xt, g1, be1);
+      const y = attention(heads(dense(a, wq, bq)), heads(dense(a, wk, bk)), heads(dense(a, wv, bv)), causal);
+      const h = tf.add(xt, dense(tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * L, D]), wo, bo));
+      return tf.add(h, dense(gelu(dense(layerNorm(h, g2, be2), w1, b1)), w2, b2));
+    };
+    return stepper(forward, [wq, bq, wk, bk, wv, bv, wo, bo, g1, be1, g2, be2, w1, b1, w2, b2]);
+  }
+  const shape = [Number(p.batch), Number(p.heads), Number(p.seq), Number(p.d)];
+  const [q, k, v, g] = [2, 3, 4, 5].map((seed) => tf.randomNormal(shape, 0, 1, 'float32', seed));
+  if (w.id === 'attention-fwd') return () => attention(q, k, v).dispose();
+  if (w.id === 'attention-fwdbwd') {
+    const grads = tf.grads((a: T, b: T, c: T) => tf.sum(tf.mul(attention(a, b, c), g)));
+    return () => tf.dispose(grads([q, k, v]));
+  }
+  throw new Error(`not a TF.js sequence workload: ${w.id}`);
+}
+
 function run(w: Workload): Result {
   if (unavailable !== null) return { workload: w.id, peer: job.peer, status: 'missing', reason: unavailable };
   const p = w.params;
@@ -289,6 +359,23 @@ function run(w: Workload): Result {
         return ok(st, typeof value === 'number' ? { lastLoss: Number(value.toPrecision(5)) } : undefined);
       } catch (e) {
         // e.g. tfjs-backend-wasm has no Conv2DBackpropFilter kernel (the conv weight gradient)
+        const reason = errorText(e);
+        if (/not registered for backend/i.test(reason)) return { workload: w.id, peer: job.peer, status: 'missing', reason: `${tf.getBackend()} backend: ${reason}` };
+        throw e;
+      }
+    }
+    case 'seq': {
+      try {
+        const once = seqOnce(w);
+        let value: unknown;
+        const st = measure(
+          loop(() => {
+            value = once();
+          }),
+          opts,
+        );
+        return ok(st, typeof value === 'number' ? { lastLoss: Number(value.toPrecision(5)) } : undefined);
+      } catch (e) {
         const reason = errorText(e);
         if (/not registered for backend/i.test(reason)) return { workload: w.id, peer: job.peer, status: 'missing', reason: `${tf.getBackend()} backend: ${reason}` };
         throw e;

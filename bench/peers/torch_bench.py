@@ -337,15 +337,87 @@ def cnn_once(w):
     raise RuntimeError("not a PyTorch CNN workload: " + wid)
 
 
+# ---------------------------------------------------------------- sequence rows
+class Block(torch.nn.Module if torch is not None else object):
+    """A pre-norm transformer block: h = x + attn(ln1(x), causal), out = h + mlp(ln2(h))."""
+
+    def __init__(self, dim, heads, hidden, seq):
+        super().__init__()
+        nn = torch.nn
+        self.ln1 = nn.LayerNorm(dim)
+        self.attn = nn.MultiheadAttention(dim, heads, batch_first=True)
+        self.ln2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(approximate="tanh"), nn.Linear(hidden, dim))
+        # True above the diagonal: query i may not attend to key j > i
+        self.register_buffer("causal", torch.triu(torch.ones(seq, seq, dtype=torch.bool), 1))
+
+    def forward(self, x):
+        a = self.ln1(x)
+        h = x + self.attn(a, a, a, attn_mask=self.causal, need_weights=False)[0]
+        return h + self.mlp(self.ln2(h))
+
+
+def attention_fn():
+    """The fused attention PyTorch has: the public F.scaled_dot_product_attention (2.0 on), else
+    1.13's F._scaled_dot_product_attention, the C++ kernel its nn.MultiheadAttention calls."""
+    if hasattr(F, "scaled_dot_product_attention"):
+        return F.scaled_dot_product_attention, "F.scaled_dot_product_attention"
+    private = F._scaled_dot_product_attention
+    return (lambda q, k, v: private(q, k, v, None, 0.0, False, False)[0]), "F._scaled_dot_product_attention"
+
+
+def seq_once(w):
+    """A fresh model / data for a sequence row and the function one unit runs (returning the loss on steps)."""
+    p = w["params"]
+    wid = w["id"]
+    if wid in ("lstm-step-b32", "transformer-step-b16"):
+        torch.manual_seed(1)
+        if wid == "lstm-step-b32":
+            lstm = torch.nn.LSTM(int(p["in"]), int(p["hidden"]), batch_first=True)
+            model, width = (lambda x: lstm(x)[0]), int(p["in"])
+            params = list(lstm.parameters())
+        else:
+            block = Block(int(p["dim"]), int(p["heads"]), int(p["mlp"]), int(p["seq"])).train()
+            model, width = block, int(p["dim"])
+            params = list(block.parameters())
+        opt = torch.optim.Adam(params, lr=float(p["lr"]))
+        torch.manual_seed(2)
+        x = torch.rand(int(p["batch"]), int(p["seq"]), width)
+
+        def step(x):
+            opt.zero_grad(set_to_none=True)
+            loss = model(x).square().mean()
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step, (x,)
+    attention, _ = attention_fn()
+    torch.manual_seed(2)
+    shape = (int(p["batch"]), int(p["heads"]), int(p["seq"]), int(p["d"]))
+    q, k, v, g = (torch.randn(*shape) for _ in range(4))
+    if wid == "attention-fwd":
+        def fwd(q, k, v):
+            with torch.no_grad():
+                attention(q, k, v)
+        return fwd, (q, k, v)
+    if wid == "attention-fwdbwd":
+        qkv = [t.requires_grad_() for t in (q, k, v)]
+
+        def fwdbwd(q, k, v):
+            torch.autograd.grad((attention(q, k, v) * g).sum(), qkv)
+        return fwdbwd, tuple(qkv)
+    raise RuntimeError("not a PyTorch sequence workload: " + wid)
+
+
 def cnn_rows(w):
-    """A CNN row, like the MLP steps: PyTorch at each of the job's step thread counts (a fresh
-    model each), then the row's GEMMs alone through numpy and numpy's n = 2048 sgemm rate (the
-    floor's), at the job's thread count, when the row lists GEMMs."""
+    """A CNN or sequence row, like the MLP steps: PyTorch at each of the job's step thread counts
+    (a fresh model each), then the row's GEMMs alone through numpy and numpy's n = 2048 sgemm
+    rate (the floor's), at the job's thread count, when the row lists GEMMs."""
     by = {}
     last = {}
     for n in job.get("stepThreads") or [job["threads"]]:
         set_threads(n)
-        once, args = cnn_once(w)
+        once, args = (seq_once if w["group"] == "seq" else cnn_once)(w)
         out = [None]
 
         def run(k):
@@ -361,6 +433,8 @@ def cnn_rows(w):
         extra["floorGflops"] = sgemm_rate_2048()
     for n, v in last.items():
         extra["lastLoss" + n + "t"] = round(v, 5) if math.isfinite(v) else str(v)  # NaN is not JSON
+    if w["id"].startswith("attention"):
+        extra["attention"] = attention_fn()[1]
     return {"byThreads": by, "extra": extra}
 
 
@@ -456,7 +530,7 @@ def torch_run(w):
         set_threads(job["threads"])
         extra = {"gemmOnlyMs": step_gemms(int(p["batch"]))["median"], "floorGflops": sgemm_rate_2048()}
         return None, {"byThreads": by, "extra": extra}
-    if g == "cnn":
+    if g in ("cnn", "seq"):
         return None, cnn_rows(w)
     if g == "epoch":
         m = job.get("mnist")
@@ -507,7 +581,7 @@ def handle(w):
     try:
         st, extra = torch_run(w)
         r = {"workload": wid, "peer": "torch", "status": "ok", "threads": job["threads"]}
-        if w["group"] in ("step", "cnn"):
+        if w["group"] in ("step", "cnn", "seq"):
             r["byThreads"] = extra["byThreads"]
             r["extra"] = extra["extra"]
         else:
