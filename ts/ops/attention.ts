@@ -79,7 +79,8 @@ export function dotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: Atten
   if (vt.shape[vt.ndim - 2] !== Lk) throw new ShapeError(`dotProductAttention: k ${shapeStr(kt.shape)} and v ${shapeStr(vt.shape)} must have the same number of keys`);
   const scale = opts.scale ?? 1 / Math.sqrt(d);
   if (typeof scale !== 'number' || !Number.isFinite(scale)) throw expected('dotProductAttention', 'scale', 'a finite number', opts.scale);
-  let scores = mul(matmul(qt, transpose(kt)), scale); // [..., Lq, Lk]
+  // scaled on q ([..., Lq, d]) rather than on the scores ([..., Lq, Lk]): the smaller pass
+  let scores = matmul(mul(qt, scale), transpose(kt)); // [..., Lq, Lk]
   const bias = maskBias(qt, Lq, Lk, scores.shape.slice(), opts);
   if (bias !== null) scores = add(scores, bias);
   let weights = softmax(scores, -1);

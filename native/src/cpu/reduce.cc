@@ -231,6 +231,21 @@ void argmax_typed(const ReduceArgs& r, int dim, int32_t* out, const T* x) {
   });
 }
 
+// e^{p − mx} along a contiguous row, and a row scaled: SIMD loops (fm::exp is branch-free
+// for float32, vecmath.h); the sums over the row stay in double, in order, outside them.
+template <class T>
+FLX_MULTIVERSION void exp_shifted_row(int64_t n, T* __restrict q, const T* __restrict p, T mx) {
+  for (int64_t j = 0; j < n; ++j) q[j] = fm::exp(T(p[j] - mx));
+}
+template <class T>
+FLX_MULTIVERSION void scale_row(int64_t n, T* __restrict q, T s) {
+  for (int64_t j = 0; j < n; ++j) q[j] *= s;
+}
+template <class T>
+FLX_MULTIVERSION void log_shifted_row(int64_t n, T* __restrict q, const T* __restrict p, T mx, T lse) {
+  for (int64_t j = 0; j < n; ++j) q[j] = T(T(p[j] - mx) - lse);
+}
+
 // Numerically stable: subtract the max before exponentiating; sums in double.
 template <class T>
 void softmax_typed(bool log, int64_t outer, int64_t n, int64_t inner, T* out, const T* x) {
@@ -243,12 +258,17 @@ void softmax_typed(bool log, int64_t outer, int64_t n, int64_t inner, T* out, co
       for (int64_t j = 0; j < n; ++j) mx = bin::maximum()(mx, p[j * inner]);
       if (std::isinf(mx) && mx < 0) mx = 0;  // a row of -inf stays finite in the shift
       double sum = 0;
-      if (log) {
-        for (int64_t j = 0; j < n; ++j) sum += std::exp(double(p[j * inner] - mx));
+      if (inner == 1) {  // the usual case, a softmax over the last dim: unit-stride rows
+        exp_shifted_row<T>(n, q, p, mx);
+        for (int64_t j = 0; j < n; ++j) sum += double(q[j]);
+        if (log) log_shifted_row<T>(n, q, p, mx, T(std::log(sum)));
+        else scale_row<T>(n, q, T(1.0 / sum));
+      } else if (log) {
+        for (int64_t j = 0; j < n; ++j) sum += double(fm::exp(T(p[j * inner] - mx)));
         const T lse = T(std::log(sum));
         for (int64_t j = 0; j < n; ++j) q[j * inner] = p[j * inner] - mx - lse;
       } else {
-        for (int64_t j = 0; j < n; ++j) { T v = std::exp(p[j * inner] - mx); q[j * inner] = v; sum += v; }
+        for (int64_t j = 0; j < n; ++j) { T v = fm::exp(T(p[j * inner] - mx)); q[j * inner] = v; sum += v; }
         const T inv = T(1.0 / sum);
         for (int64_t j = 0; j < n; ++j) q[j * inner] *= inv;
       }
