@@ -15,3 +15,4 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './train/index.js';
 export { saveState, loadState, readSafetensors, CheckpointError, type LoadOptions } from './io/checkpoint.js';
+export * from './distributed/index.js';
