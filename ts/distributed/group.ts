@@ -53,14 +53,14 @@ function chooseLibrary(option: string | undefined): { flavour: 'openmpi' | 'mpic
     throw expected('initDistributed', 'library', "'openmpi', 'mpich', or the path of libmpi.so.40 or libmpich.so.12", given);
   }
   // Hydra (MPICH's mpiexec) sets PMI_RANK; Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE.
-  if (process.env.OMPI_COMM_WORLD_SIZE === undefined && process.env.PMI_RANK !== undefined) return { flavour: 'mpich', path: LIBRARIES.mpich };
+  if (!process.env.OMPI_COMM_WORLD_SIZE && process.env.PMI_RANK) return { flavour: 'mpich', path: LIBRARIES.mpich };
   return { flavour: 'openmpi', path: LIBRARIES.openmpi };
 }
 
 /** The world size the launcher announced, when it did (to catch a library that does not match the launcher). */
 function launcherSize(): number | undefined {
-  const s = process.env.OMPI_COMM_WORLD_SIZE ?? process.env.PMI_SIZE;
-  return s === undefined ? undefined : Number(s);
+  const s = process.env.OMPI_COMM_WORLD_SIZE || process.env.PMI_SIZE;
+  return s ? Number(s) : undefined;
 }
 
 /** This process's rank among those on its machine, from the launcher (0 when it says nothing). */

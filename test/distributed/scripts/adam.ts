@@ -8,22 +8,22 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  Adam, Chain, DataLoader, Dense, DistributedOptimizer, collectWithPaths, initDistributed, loadState, mse, randn, relu, saveState,
+  Adam, Chain, DataLoader, Dense, DistributedOptimizer, RNG, collectWithPaths, initDistributed, loadState, mse, randn, relu, saveState,
   gradient, setup, synchronize, train, update, type Tensor,
 } from '../../../ts/index.js';
 
 const [out, mode] = process.argv.slice(2);
-const alone = process.env.OMPI_COMM_WORLD_SIZE === undefined;
+const alone = !process.env.OMPI_COMM_WORLD_SIZE;
 const dist = alone ? null : initDistributed({ backend: 'mpi', timeout: 60 });
 const rank = dist?.rank ?? 0;
 const who = alone ? 'single' : `rank${rank}`;
 
 const N = 320;
-const x = randn([N, 8], { seed: 11 });
-const y = randn([N, 4], { seed: 12 });
+const x = randn([N, 8], { rng: new RNG(11) });
+const y = randn([N, 4], { rng: new RNG(12) });
 // A different initialisation on every rank: synchronize (or the checkpoint) must make them equal.
 const model = Chain(Dense(8, 16, relu), Dense(16, 4));
-for (const [, t] of collectWithPaths(model)) t.assign(randn(t.shape, { seed: 100 + t.size + (mode === 'resume' ? 50 + rank : rank) }));
+for (const [, t] of collectWithPaths(model)) t.assign(randn(t.shape, { rng: new RNG(100 + t.size + (mode === 'resume' ? 50 + rank : rank)) }));
 const rule = dist ? DistributedOptimizer(dist, new Adam(1e-2)) : new Adam(1e-2);
 const opt = setup(rule, model);
 if (dist && mode !== 'resume') synchronize(dist, model, { state: opt });
