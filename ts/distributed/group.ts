@@ -69,6 +69,9 @@ function localRank(): number {
   return r === undefined ? 0 : Number(r);
 }
 
+/** Buffers of collectives that timed out: the library may still write into them. */
+const abandoned: (Tensor | TypedArray)[] = [];
+
 /** Live groups, closed when the process exits normally (MPI wants every rank to finalise). */
 const open = new Set<Distributed>();
 let exitHook = false;
@@ -138,7 +141,7 @@ export class Distributed {
   /** Root's bytes into `bytes` on every rank (host memory; for small messages such as checks). @internal */
   _broadcastBytes(bytes: Uint8Array | TypedArray, root = 0): void {
     this.usable('broadcast');
-    this.run('broadcast', () => native.mpiBroadcast(bytes, root, this.nativeTimeout));
+    this.run('broadcast', () => native.mpiBroadcast(bytes, root, this.nativeTimeout), bytes as TypedArray);
   }
 
   /** Returns once every rank has called it. */
@@ -184,33 +187,42 @@ export class Distributed {
     t: Tensor,
     call: (data: TypedArray | null, handle: { buf: BigUint64Array; offset: number; count: number }) => void,
   ): void {
+    const none = { buf: new BigUint64Array(4), offset: 0, count: 0 };
     if (t.device === 'cuda' && this.backend === 'nccl') {
       const c = contiguous(t);
-      this.run(op, () => call(null, { buf: raw(c) as BigUint64Array, offset: c._offset, count: c.size }));
+      this.run(op, () => call(null, { buf: raw(c) as BigUint64Array, offset: c._offset, count: c.size }), c);
       if (c !== t) {
         copyInto(c, t);
         c.dispose();
       }
     } else if (t.device === 'cpu' && t.isContiguous) {
       const buf = t._buf as TypedArray;
-      this.run(op, () => call(buf.subarray(t._offset, t._offset + t.size), { buf: new BigUint64Array(4), offset: 0, count: 0 }));
+      this.run(op, () => call(buf.subarray(t._offset, t._offset + t.size), none), t);
     } else {
       // a strided view, or a CUDA tensor with the 'mpi' backend: through a host copy
       const host = empty(t.shape, t.dtype, 'cpu');
       copyInto(t, host);
-      this.run(op, () => call(host._buf as TypedArray, { buf: new BigUint64Array(4), offset: 0, count: 0 }));
+      this.run(op, () => call(host._buf as TypedArray, none), host);
       copyInto(host, t);
       host.dispose();
     }
     t._root()._version++;
   }
 
-  /** Runs a native collective; a failure breaks the group (its peers are no longer in step). */
-  private run(op: string, f: () => void): void {
+  /**
+   * Runs a native collective; a failure breaks the group (its peers are no longer in step).
+   * A collective past its deadline is still pending in the library, which may yet write into
+   * its buffer: that storage is kept alive and never reused (`memory`).
+   */
+  private run(op: string, f: () => void, memory?: Tensor | TypedArray): void {
     try {
       f();
     } catch (e) {
       const msg = (e as Error).message;
+      if (msg.startsWith('timeout:') && memory !== undefined) {
+        if (memory instanceof Tensor) memory._root()._markReadonly(); // read-only storage is never released
+        abandoned.push(memory);
+      }
       const limit = `${this.timeout} s`;
       this.state = 'broken';
       this.why = msg.startsWith('timeout:')
