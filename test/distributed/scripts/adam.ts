@@ -1,6 +1,7 @@
 // Run under `mpirun -np 2` (or alone for the one-process reference): 50 Adam steps on a fixed
 // problem, then every rank writes its parameters (bytes, base64) to <out>/<mode>-<who>.json.
 //   node adam.ts <out> update     each rank takes its half of one fixed batch; update() by hand
+//   node adam.ts <out> update64   the same in float64
 //   node adam.ts <out> train      train() over a DataLoader sharded across the ranks
 //   node adam.ts <out> first      train's first 2 epochs, then rank 0 saves a checkpoint
 //   node adam.ts <out> resume     every rank loads the checkpoint and trains the last 3 epochs
@@ -9,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   Adam, Chain, DataLoader, Dense, DistributedOptimizer, RNG, collectWithPaths, initDistributed, loadState, mse, randn, relu, saveState,
-  gradient, setup, synchronize, train, update, type Tensor,
+  f64, gradient, setup, synchronize, train, update, type Tensor,
 } from '../../../ts/index.js';
 
 const [out, mode] = process.argv.slice(2);
@@ -19,18 +20,19 @@ const rank = dist?.rank ?? 0;
 const who = alone ? 'single' : `rank${rank}`;
 
 const N = 320;
-const x = randn([N, 8], { rng: new RNG(11) });
-const y = randn([N, 4], { rng: new RNG(12) });
+const dtype = mode === 'update64' ? 'float64' : 'float32';
+const x = randn([N, 8], { rng: new RNG(11), dtype });
+const y = randn([N, 4], { rng: new RNG(12), dtype });
 // A different initialisation on every rank: synchronize (or the checkpoint) must make them equal.
-const model = Chain(Dense(8, 16, relu), Dense(16, 4));
-for (const [, t] of collectWithPaths(model)) t.assign(randn(t.shape, { rng: new RNG(100 + t.size + (mode === 'resume' ? 50 + rank : rank)) }));
+const model = dtype === 'float64' ? f64(Chain(Dense(8, 16, relu), Dense(16, 4))) : Chain(Dense(8, 16, relu), Dense(16, 4));
+for (const [, t] of collectWithPaths(model)) t.assign(randn(t.shape, { rng: new RNG(100 + t.size + (mode === 'resume' ? 50 + rank : rank)), dtype }));
 const rule = dist ? DistributedOptimizer(dist, new Adam(1e-2)) : new Adam(1e-2);
 const opt = setup(rule, model);
 if (dist && mode !== 'resume') synchronize(dist, model, { state: opt });
 const loss = (m: typeof model, xb: Tensor, yb: Tensor) => mse(m(xb), yb);
 const checkpoint = path.join(out, 'checkpoint.safetensors');
 
-if (mode === 'update') {
+if (mode === 'update' || mode === 'update64') {
   // one fixed batch of 64, split in halves across the ranks
   const [lo, hi] = dist ? [rank * 32, rank * 32 + 32] : [0, 64];
   const xb = x.slice(0, lo, hi);
