@@ -172,6 +172,14 @@ withMpi('a rank that never arrives makes the other fail with a DistributedError 
   t.regex(job.out, /DistributedError: allReduce on rank 0 of 2 waited 3 s and not every rank arrived/);
 });
 
+withMpi("a rank that throws an ordinary error ends the job at once, not after the others' deadline", (t) => {
+  const job = mpirun(script('fail.ts'), ['throw'], { timeout: 90 });
+  t.log(`ended after ${job.seconds.toFixed(1)} s`);
+  t.not(job.status, 0, job.out);
+  t.true(job.seconds < 30, job.out); // the deadline is 60 s
+  t.regex(job.out, /Error: a bug on rank 0/);
+});
+
 withMpi('using a Distributed after close() is an error on every rank', (t) => {
   const job = mpirun(script('fail.ts'), ['closed'], { timeout: 60 });
   t.not(job.status, 0, job.out);

@@ -282,8 +282,11 @@ export function initDistributed(opts: DistributedOptions): Distributed {
   if (!exitHook) {
     exitHook = true;
     // A normal exit closes what the program left open, so MPI does not report a rank that
-    // "exited without finalize". An exit after a failure leaves MPI as it is.
-    process.on('exit', () => {
+    // "exited without finalize". An exit after an error leaves MPI as it is: finalising would
+    // wait for ranks that may be waiting for this one, while an exit without it makes the
+    // launcher end the job at once.
+    process.on('exit', (code) => {
+      if (code !== 0) return;
       for (const g of open) if (g.active) g.close();
     });
   }
