@@ -70,7 +70,7 @@ function localRank(): number {
 }
 
 /** Buffers of collectives that timed out: the library may still write into them. */
-const abandoned: (Tensor | TypedArray)[] = [];
+const abandoned: (Tensor | ArrayBufferView)[] = [];
 
 /** Live groups, closed when the process exits normally (MPI wants every rank to finalise). */
 const open = new Set<Distributed>();
@@ -141,7 +141,7 @@ export class Distributed {
   /** Root's bytes into `bytes` on every rank (host memory; for small messages such as checks). @internal */
   _broadcastBytes(bytes: Uint8Array | TypedArray, root = 0): void {
     this.usable('broadcast');
-    this.run('broadcast', () => native.mpiBroadcast(bytes, root, this.nativeTimeout), bytes as TypedArray);
+    this.run('broadcast', () => native.mpiBroadcast(bytes, root, this.nativeTimeout), bytes);
   }
 
   /** Returns once every rank has called it. */
@@ -214,7 +214,7 @@ export class Distributed {
    * A collective past its deadline is still pending in the library, which may yet write into
    * its buffer: that storage is kept alive and never reused (`memory`).
    */
-  private run(op: string, f: () => void, memory?: Tensor | TypedArray): void {
+  private run(op: string, f: () => void, memory?: Tensor | ArrayBufferView): void {
     try {
       f();
     } catch (e) {
