@@ -30,13 +30,13 @@ interface Job {
 }
 
 /** `mpirun -np 2 node --import=tsx <script> ...args` (as root too: the flags Open MPI asks for then). */
-function mpirun(file: string, args: string[], opts: { launcher?: string; timeout?: number } = {}): Job {
+function mpirun(file: string, args: string[], opts: { launcher?: string; timeout?: number; env?: NodeJS.ProcessEnv } = {}): Job {
   const launcher = opts.launcher ?? 'mpirun';
   const flags = launcher === 'mpirun' ? ['--oversubscribe', '--allow-run-as-root'] : [];
   const start = Date.now();
   const r = spawnSync(launcher, [...flags, '-np', '2', process.execPath, '--import=tsx', file, ...args], {
     encoding: 'utf8',
-    env: process.env,
+    env: { ...process.env, ...opts.env },
     timeout: (opts.timeout ?? 240) * 1000,
   });
   return { status: r.status, signal: r.signal, out: `${r.stdout}\n${r.stderr}`, seconds: (Date.now() - start) / 1000 };
@@ -86,8 +86,8 @@ function tempDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'fluxion-dist-'));
 }
 
-withMpi('every collective on two ranks: sum, mean, max and min of each dtype in place, views, broadcast, barrier, and an error after close()', (t) => {
-  const job = mpirun(script('collectives.ts'), []);
+withMpi('every collective on two ranks: sum, mean, max and min of each dtype in place, views, device tensors, broadcast, barrier, and an error after close()', (t) => {
+  const job = mpirun(script('collectives.ts'), [], { env: { FLUXION_EMULATE_CUDA: '1' } });
   t.is(job.status, 0, job.out);
   const lines = job.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   t.is(lines.length, 2, job.out);
@@ -103,6 +103,7 @@ withMpi('every collective on two ranks: sum, mean, max and min of each dtype in 
     t.deepEqual(r['float64.mean'], [1.5, -3, 5]);
     t.deepEqual(r.view, [[0, 0, 0], [3, 3, 3]]);
     t.deepEqual(r.broadcast, [1, 1, 1]);
+    t.deepEqual(r.device, ['cuda', [1.5, 1]], 'a device tensor through host memory');
     t.regex(r.afterClose, /^DistributedError: barrier: this Distributed was closed/);
   }
 });

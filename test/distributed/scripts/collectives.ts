@@ -17,6 +17,12 @@ const base = zeros([2, 3]);
 base.T.slice(1, 1, 2).assign(rank + 1);
 dist.allReduce(base.T.slice(1, 1, 2));
 results.view = base.toArray();
+// a device tensor (the emulated device under FLUXION_EMULATE_CUDA=1) goes through host memory with 'mpi'
+if (process.env.FLUXION_EMULATE_CUDA === '1') {
+  const d = tensor([rank + 1, 2 * rank]).to('cuda');
+  dist.allReduce(d, 'mean');
+  results.device = [d.device, d.toArray()];
+}
 const b = tensor([rank, rank, rank]);
 dist.broadcast(b, size - 1);
 results.broadcast = b.toArray();
