@@ -69,7 +69,6 @@ export interface NativeModule {
   mpiBarrier(timeout: number): void;
   /** One user fewer; the last finalises MPI when `finalize`. */
   mpiClose(finalize: boolean): void;
-  mpiAbort(code: number): void;
   /** '' when NCCL can be used here, else why not. */
   ncclProblem(): string;
   ncclUniqueId(): Uint8Array;

@@ -181,16 +181,6 @@ napi_value MpiClose(napi_env env, napi_callback_info info) {
   });
 }
 
-// mpiAbort(code): MPI_Abort on the world (the launcher ends every rank).
-napi_value MpiAbort(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args a(env, info);
-    const int code = int(a.integer(0, "abort: code", 0, 255));
-    mpi_current("abort")->abort(code);
-    return undefined(env);
-  });
-}
-
 napi_value NcclProblem(napi_env env, napi_callback_info) {
   return guarded(env, [&] { return str(env, nccl_problem()); });
 }
@@ -273,7 +263,7 @@ napi_value NcclClose(napi_env env, napi_callback_info) {
 
 const NamedFn kFns[] = {
     {"mpiOpen", MpiOpen},           {"mpiAllReduce", MpiAllReduce},   {"mpiBroadcast", MpiBroadcast},
-    {"mpiBarrier", MpiBarrier},     {"mpiClose", MpiClose},           {"mpiAbort", MpiAbort},
+    {"mpiBarrier", MpiBarrier},     {"mpiClose", MpiClose},
     {"ncclProblem", NcclProblem},   {"ncclUniqueId", NcclUniqueId},   {"ncclOpen", NcclOpen},
     {"ncclAllReduce", NcclAllReduce}, {"ncclBroadcast", NcclBroadcast}, {"ncclClose", NcclClose},
 };

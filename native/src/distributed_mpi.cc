@@ -33,7 +33,6 @@ struct Fns {
   int (*Initialized)(int*) = nullptr;
   int (*Finalized)(int*) = nullptr;
   int (*Finalize)() = nullptr;
-  int (*Abort)(H, int) = nullptr;
   int (*Comm_rank)(H, int*) = nullptr;
   int (*Comm_size)(H, int*) = nullptr;
   int (*Comm_set_errhandler)(H, H) = nullptr;
@@ -191,7 +190,6 @@ class Engine final : public MpiEngine {
     f_.Finalized(&done);
     if (!done) check("MPI_Finalize", f_.Finalize());
   }
-  void abort(int code) override { f_.Abort(h_.comm_world, code); }
 
  private:
   // MPI_IN_PLACE: Open MPI's is (void*)1, MPICH's (void*)-1.
@@ -258,7 +256,6 @@ bool resolve(void* lib, Fns<H>& f, std::string& missing) {
   sym(f.Initialized, "MPI_Initialized");
   sym(f.Finalized, "MPI_Finalized");
   sym(f.Finalize, "MPI_Finalize");
-  sym(f.Abort, "MPI_Abort");
   sym(f.Comm_rank, "MPI_Comm_rank");
   sym(f.Comm_size, "MPI_Comm_size");
   sym(f.Comm_set_errhandler, "MPI_Comm_set_errhandler");

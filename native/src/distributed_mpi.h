@@ -26,7 +26,6 @@ class MpiEngine {
   virtual void broadcast(void* data, int64_t bytes, int root, double timeout_s, const char* what) = 0;
   virtual void barrier(double timeout_s, const char* what) = 0;
   virtual void finalize() = 0;
-  virtual void abort(int code) = 0;
 };
 
 // flavour "openmpi" or "mpich"; path what dlopen is given. Opens MPI once per process; later
