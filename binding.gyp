@@ -7,7 +7,7 @@
       "cflags_cc": [ "-std=c++17", "-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off", "-fexceptions" ],
       "cflags_cc!": [ "-fno-exceptions" ],
       "include_dirs": [ "/usr/include/x86_64-linux-gnu/openblas-pthread" ],
-      "libraries": [ "-L/usr/lib/x86_64-linux-gnu/openblas-pthread", "-lopenblas", "-Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-pthread" ]
+      "libraries": [ "-L/usr/lib/x86_64-linux-gnu/openblas-pthread", "-lopenblas", "-Wl,-rpath,/usr/lib/x86_64-linux-gnu/openblas-pthread", "-ldl" ]
     }
   ]
 }

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runDistributed } from './lib/distributed.js';
 import { formatProfile, summarizeProfile } from './lib/profile.js';
 import { type PeerSpec, PeerProcess } from './lib/peerproc.js';
 import type { Job, PeerMeta, Result, Stats } from './lib/protocol.js';
@@ -248,7 +249,7 @@ async function main(): Promise<void> {
   const torchEnv = { ...pyEnv, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
   const fluxEnv = unsetBlas ? pyEnv : env;
   if (unsetBlas) notes.push('Every peer ran without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (the same OpenBLAS kernel for all; --keep-blas-env keeps them for Fluxion).');
-  const mnist = ws.some((w) => w.group === 'epoch' || w.group === 'stream') ? writeMnist() : undefined;
+  const mnist = ws.some((w) => w.group === 'epoch' || w.group === 'stream' || w.id === 'dist-mnist-epoch') ? writeMnist() : undefined;
   const all: Result[] = [];
   const base = { threads, reps, budgetMs, mnist: mnist?.files };
 
@@ -276,6 +277,18 @@ async function main(): Promise<void> {
     }
     for (const w of ws) {
       log(`${w.id}:`);
+      if (w.group === 'distributed') {
+        await waitQuiet(`mpirun ${w.id}`);
+        const t = ticks();
+        const got = runDistributed(w, { reps, mnist: mnist?.files, python, root, env: fluxEnv, log });
+        const pct = othersPct(t, ticks());
+        for (const r of got) {
+          r.othersPct = pct === null ? null : Number(pct.toFixed(1));
+          progress(r, ws);
+        }
+        all.push(...got);
+        continue;
+      }
       for (const p of procs) {
         if (!wanted(p.spec, w)) continue;
         let got: Result[] = [];

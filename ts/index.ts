@@ -16,3 +16,4 @@ export * from './optim/index.js';
 export * from './train/index.js';
 export { saveState, loadState, readSafetensors, CheckpointError, type LoadOptions } from './io/checkpoint.js';
 export { DatasetWriter, writeDataset, type DatasetData, type DatasetWriterOptions } from './io/dataset.js';
+export * from './distributed/index.js';

@@ -58,6 +58,25 @@ export interface NativeModule {
   deviceSync(device: number): void;
   cudaGemm(backend: 'auto' | 'cublas' | 'own' | null, tf32: boolean | null): void;
   cudaGemmInfo(): { backend: string; active: string; cublas: string; tf32: boolean };
+  // Collectives across processes (native/src/distributed.cc); ts/distributed/ validates first.
+  // A collective past its deadline throws an Error whose message starts with 'timeout:'.
+  /** Loads and initialises MPI once per process (later calls share it). */
+  mpiOpen(flavour: 'openmpi' | 'mpich', path: string): { rank: number; size: number; library: string; version: string };
+  /** In place; op 0 sum, 1 max, 2 min; timeout in seconds (0: none). */
+  mpiAllReduce(data: TypedArray, op: number, timeout: number): void;
+  /** The root's bytes into every rank's array (any typed array, Uint8Array included). */
+  mpiBroadcast(data: TypedArray | Uint8Array, root: number, timeout: number): void;
+  mpiBarrier(timeout: number): void;
+  /** One user fewer; the last finalises MPI when `finalize`. */
+  mpiClose(finalize: boolean): void;
+  /** '' when NCCL can be used here, else why not. */
+  ncclProblem(): string;
+  ncclUniqueId(): Uint8Array;
+  ncclOpen(id: Uint8Array, size: number, rank: number, timeout: number): string;
+  /** In place on elements [offset, offset + count) of a CUDA buffer. */
+  ncclAllReduce(handle: BigUint64Array, offset: number, count: number, op: number, timeout: number): void;
+  ncclBroadcast(handle: BigUint64Array, offset: number, count: number, root: number, timeout: number): void;
+  ncclClose(): void;
 }
 
 export type NativeBinding = NativeKernels &

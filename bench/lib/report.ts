@@ -152,6 +152,15 @@ function referenceCells(ctx: Context, w: Workload): [string, string] {
     const c = `numpy ${fmtStats(r.stats, w.unit)} · ${gflops(Number(w.params.n), r.stats.median).toFixed(0)} GF/s${(r.othersPct ?? 0) >= 10 ? ' †' : ''}`;
     return [c, f ? ratio(f.median, r.stats.median) : ''];
   }
+  if (w.group === 'distributed') {
+    // the all-reduce against mpi4py; the 2-rank epoch against one process
+    const peer: PeerId = w.id === 'dist-allreduce-10m' ? 'mpi4py' : 'fluxion-1rank';
+    const r = ctx.results.get(w.id)?.get(peer);
+    if (!r) return ['—', ''];
+    if (r.status !== 'ok' || !r.stats) return [`${r.status} (${short(r.reason)})`, ''];
+    const name = peer === 'mpi4py' ? 'mpi4py' : `1 rank × ${r.threads ?? '?'} threads`;
+    return [`${name} ${fmtStats(r.stats, w.unit)}${(r.othersPct ?? 0) >= 10 ? ' †' : ''}`, f ? ratio(f.median, r.stats.median) : ''];
+  }
   const fl = floorMs(ctx, w);
   if (fl !== null) {
     const extra = ctx.results.get(w.id)?.get('torch')?.extra;
@@ -167,7 +176,8 @@ export const COLUMNS = ['Workload', 'Fluxion', 'PyTorch CPU', 'F ÷ PyTorch', 'T
 export function tableRows(ctx: Context): string[][] {
   return ctx.workloads.map((w) => {
     const [ref, refRatio] = referenceCells(ctx, w);
-    const peer = (p: PeerId) => (w.group === 'memory' || w.group === 'stream' ? ['— (Fluxion only)', ''] : [cell(ctx, w, p), ratioCell(ctx, w, p)]);
+    const only = w.group === 'memory' || w.group === 'stream' ? '— (Fluxion only)' : w.group === 'distributed' ? '— (reference column)' : null;
+    const peer = (p: PeerId) => (only !== null ? [only, ''] : [cell(ctx, w, p), ratioCell(ctx, w, p)]);
     return [w.title, cell(ctx, w, 'fluxion'), ...peer('torch'), ...peer('tfjs-cpu'), ...peer('tfjs-wasm'), ref, refRatio];
   });
 }
@@ -305,6 +315,18 @@ export function targets(ctx: Context): TargetLine[] {
         show: x,
       })),
   );
+  if (sel('dist-allreduce-10m')) {
+    const ref = statsOf(ctx, 'dist-allreduce-10m', 'mpi4py')?.median ?? null;
+    const fl = f('dist-allreduce-10m');
+    add('allReduce of 10M floats on 2 ranks: ≥ 0.9× the speed of mpi4py', [
+      {
+        label: `${fl === null ? '?' : fmtTime(fl, 'ms')} vs ${ref === null ? '?' : fmtTime(ref, 'ms')}: speed`,
+        value: div(ref, fl),
+        ok: (v: number) => v >= 0.9,
+        show: x,
+      },
+    ]);
+  }
   add(
     'GEMM: ≥ 0.95× OpenBLAS direct (GFLOP/s)',
     ctx.workloads

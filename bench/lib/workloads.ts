@@ -7,9 +7,10 @@
  * diagnostics shown in the notes: numpy with Fluxion's environment (GEMM rows), Fluxion
  * with the peers' one (GEMM, MLP gradient, MLP step, CNN and sequence rows).
  */
-export type PeerId = 'fluxion' | 'torch' | 'numpy' | 'numpy-env' | 'fluxion-noenv' | 'tfjs-cpu' | 'tfjs-wasm';
+export type PeerId = 'fluxion' | 'torch' | 'numpy' | 'numpy-env' | 'fluxion-noenv' | 'tfjs-cpu' | 'tfjs-wasm' | 'mpi4py' | 'fluxion-1rank';
 
-export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'seq' | 'epoch' | 'stream' | 'memory';
+/** 'distributed' rows run as mpirun jobs (bench/lib/distributed.ts), not in the peer processes. */
+export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'seq' | 'epoch' | 'stream' | 'memory' | 'distributed';
 
 /**
  * One matrix product of a workload's GEMM formulation, as numpy times it: A [m, k] · B [k, n];
@@ -347,6 +348,26 @@ export const WORKLOADS: Workload[] = [
       'against the same epoch from the in-memory DataLoader, epochs of the two alternating in one process; the ratio is file ÷ memory.',
   },
   {
+    id: 'dist-allreduce-10m',
+    title: 'allReduce 10M float32, 2 ranks',
+    group: 'distributed',
+    unit: 'ms',
+    params: { n: 10_000_000, ranks: 2 },
+    measures:
+      "dist.allReduce(t, 'sum') of a 10,000,000-element float32 tensor (40 MB) in place, 2 ranks on this machine (mpirun --oversubscribe -np 2, Open MPI over shared memory), " +
+      'a barrier before each timed call; time on rank 0. Reference: mpi4py Comm.Allreduce(MPI.IN_PLACE, a numpy float32 array) in the same run, the same way.',
+  },
+  {
+    id: 'dist-mnist-epoch',
+    title: 'MNIST epoch Adam, 2 ranks (vs 1)',
+    group: 'distributed',
+    unit: 's',
+    params: { n: 8000, batch: 128, ranks: 2, lr: ADAM_LR },
+    measures:
+      'One epoch of the 784-512-512-10 MLP over the 8,000 MNIST digits with global batch 128: on 2 ranks, each a sharded DataLoader of 64 per rank and DistributedOptimizer(Adam), ' +
+      'each rank with half the cores; reference: one process, batch 128, all cores, in the same run.',
+  },
+  {
     id: 'memory',
     title: 'RSS after 2000 vs 100 steps',
     group: 'memory',
@@ -359,6 +380,7 @@ export const WORKLOADS: Workload[] = [
 /** Which peers run a workload (others show "—"). numpy is the OpenBLAS-direct GEMM reference. */
 export function peersOf(w: Workload): PeerId[] {
   if (w.group === 'memory' || w.group === 'stream') return ['fluxion'];
+  if (w.group === 'distributed') return []; // mpirun jobs of their own (bench/lib/distributed.ts)
   if (w.group === 'gemm') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'numpy', 'numpy-env', 'fluxion-noenv'];
   if (w.group === 'mlp' || w.group === 'step' || w.group === 'cnn' || w.group === 'seq') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'fluxion-noenv'];
   return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm'];

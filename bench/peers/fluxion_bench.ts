@@ -381,6 +381,8 @@ function run(w: Workload): Result {
         },
       );
     }
+    case 'distributed':
+      throw new Error(`${w.id} runs under mpirun (bench/peers/dist_bench.ts), not in this peer`);
   }
 }
 

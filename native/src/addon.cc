@@ -16,6 +16,7 @@
 #include "common.h"
 #include "cpu/parallel.h"
 #include "device.h"
+#include "distributed.h"
 #include "kernels.h"
 
 namespace flx {
@@ -431,6 +432,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
     }
     add_fn(env, o, "kernelCalls", KernelCalls, block);
     for (const Fn& f : kModuleFns) add_fn(env, o, f.name, f.cb, nullptr);
+    for (size_t i = 0; i < dist::kNumFns; ++i) add_fn(env, o, dist::kFns[i].name, dist::kFns[i].cb, nullptr);
     set(env, o, "meta", a.v[0]);
     return o;
   });

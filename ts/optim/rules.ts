@@ -25,6 +25,29 @@ export abstract class Rule {
   fused(_state: RuleState, _x: Tensor, _dx: Tensor, _nonFinite?: Tensor): boolean {
     return false;
   }
+  /**
+   * True when the rule must see every gradient of a step at once (DistributedOptimizer: one
+   * collective over all of them); `update` then hands it all its parameters in one stepAll.
+   */
+  get collective(): boolean {
+    return false;
+  }
+  /** `apply` for every parameter of one update, in walk order; returns the steps. */
+  applyAll(states: RuleState[], xs: Tensor[], dxs: Tensor[]): Tensor[] {
+    return xs.map((x, i) => this.apply(states[i], x, dxs[i]));
+  }
+  /**
+   * One update of all these parameters in place: the fused step where the rule has one, else
+   * x -= apply(...). Returns, per parameter, whether the fused step ran. `nonFinite` gives the
+   * counter of a device (see `fused`).
+   */
+  stepAll(states: RuleState[], xs: Tensor[], dxs: Tensor[], nonFinite: (x: Tensor) => Tensor): boolean[] {
+    return xs.map((x, i) => {
+      if (this.fused(states[i], x, dxs[i], nonFinite(x))) return true;
+      x.subInPlace(this.apply(states[i], x, dxs[i]));
+      return false;
+    });
+  }
   /** Hyperparameters, for printing and `adjust`. */
   abstract hyper(): Record<string, number | number[]>;
   /** A copy with some hyperparameters changed (unknown names are ignored, as in a chain). */
@@ -325,6 +348,30 @@ export class OptimiserChain extends Rule {
       d = r.apply(states[i], x, d);
     });
     return d;
+  }
+  override get collective(): boolean {
+    return this.rules.some((r) => r.collective);
+  }
+  /** Rule by rule over every parameter (so a collective rule in the chain sees all the steps before it). */
+  override applyAll(states: RuleState[][], xs: Tensor[], dxs: Tensor[]): Tensor[] {
+    if (!this.collective) return super.applyAll(states, xs, dxs);
+    let d = dxs;
+    this.rules.forEach((r, k) => {
+      d = r.applyAll(
+        states.map((s) => s[k]),
+        xs,
+        d,
+      );
+    });
+    return d;
+  }
+  override stepAll(states: RuleState[][], xs: Tensor[], dxs: Tensor[], nonFinite: (x: Tensor) => Tensor): boolean[] {
+    if (!this.collective) return super.stepAll(states, xs, dxs, nonFinite);
+    const steps = this.applyAll(states, xs, dxs);
+    xs.forEach((x, i) => {
+      x.subInPlace(steps[i]);
+    });
+    return xs.map(() => false);
   }
   hyper(): Record<string, number | number[]> {
     return {};

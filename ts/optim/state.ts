@@ -72,6 +72,9 @@ export function update(state: StateTree, model: unknown, grad: unknown): void {
   if (!implicit) checkGradient(model, grad, '');
   const visited = new Set<Leaf>();
   const checks = new NonFiniteCheck();
+  // Parameters of collective rules, stepped together after the walk (in walk order, which is
+  // the same on every process, so their collectives match).
+  const together = new Map<Rule, { states: RuleState[]; xs: Tensor[]; gs: Tensor[]; paths: string[] }>();
   const walk = (s: unknown, m: unknown, g: unknown, path: string): void => {
     if (s === null || s === undefined) return;
     if (s instanceof Leaf) {
@@ -80,12 +83,26 @@ export function update(state: StateTree, model: unknown, grad: unknown): void {
       if (!(m instanceof Tensor)) throw new ArgumentError(`update: the model has no tensor at ${path || 'the root'} where the state has a parameter`);
       const dx = implicit ? (implicit.has(m) ? implicit.get(m) : null) : g;
       if (dx === null || dx === undefined || s.frozen) return;
-      step(s, m, dx, path, checks);
+      const grad = checkStep(m, dx, path);
+      if (s.rule.collective) {
+        let group = together.get(s.rule);
+        if (group === undefined) together.set(s.rule, (group = { states: [], xs: [], gs: [], paths: [] }));
+        group.states.push(s.state);
+        group.xs.push(m);
+        group.gs.push(grad);
+        group.paths.push(path);
+      } else step(s, m, grad, path, checks);
       return;
     }
     for (const [k, sub] of children(s, STATE)) walk(sub, childAt(m, k), implicit ? null : childAt(g, k), joinPath(path, k));
   };
   walk(state, model, grad, '');
+  for (const [rule, group] of together) {
+    const fused = rule.stepAll(group.states, group.xs, group.gs, (x) => checks.counter(x.device));
+    group.xs.forEach((x, i) => {
+      checks.add(group.paths[i], x, fused[i]);
+    });
+  }
   checks.finish();
 }
 
@@ -133,14 +150,18 @@ class NonFiniteCheck {
   }
 }
 
-function step(s: Leaf, m: Tensor, dx: unknown, path: string, checks: NonFiniteCheck): void {
+/** The gradient of parameter m as its step takes it (checked, in m's dtype). */
+function checkStep(m: Tensor, dx: unknown, path: string): Tensor {
   if (!(dx instanceof Tensor)) throw expected('update', `the gradient at ${path}`, 'a Tensor or null', dx);
   dx._check(`update (the gradient at ${path})`);
   if (!sameShape(dx.shape, m.shape))
     throw new ShapeError(`update: gradient at ${path} has shape ${shapeStr(dx.shape)} but the parameter has ${shapeStr(m.shape)}`);
   if (dx.device !== m.device) throw new DeviceError(`update: gradient at ${path} is on ${dx.device} but the parameter is on ${m.device}`);
-  const g: Tensor = dx.dtype === m.dtype ? dx : cast(dx, m.dtype);
   checkTarget('update', m); // the fused kernels write in place too: same guards
+  return dx.dtype === m.dtype ? dx : cast(dx, m.dtype);
+}
+
+function step(s: Leaf, m: Tensor, g: Tensor, path: string, checks: NonFiniteCheck): void {
   const fused = s.rule.fused(s.state, m, g, checks.counter(m.device));
   if (!fused) m.subInPlace(s.rule.apply(s.state, m, g));
   checks.add(path, m, fused);
@@ -183,7 +204,13 @@ export function adjust(state: StateTree, changes: number | Record<string, number
   checkState('adjust', state);
   const c = typeof changes === 'number' ? { eta: changes } : changes;
   if (c === null || typeof c !== 'object') throw expected('adjust', 'changes', 'a learning rate or an object of hyperparameters', changes);
-  for (const [, l] of stateLeaves(state)) l.rule = l.rule.adjust(c);
+  // A rule shared by many leaves stays shared (a collective rule steps its leaves together).
+  const adjusted = new Map<Rule, Rule>();
+  for (const [, l] of stateLeaves(state)) {
+    let r = adjusted.get(l.rule);
+    if (r === undefined) adjusted.set(l.rule, (r = l.rule.adjust(c)));
+    l.rule = r;
+  }
 }
 
 /** Stops updating every parameter in this (sub)tree, e.g. `freeze(state.layers[0])`. */

@@ -1,5 +1,12 @@
 // Mini-batches over tensors, or arrays / objects of tensors that share their first dim
 // (observations along the first dimension: batch first). Reshuffled every epoch.
+//
+// Sharded (`shard: dist`, data-parallel training): every rank holds the same data and the same
+// seed, so every rank draws the same order of the epoch; the order is cut into global batches
+// of batchSize × size observations and rank r takes the r-th part of each. Together the ranks
+// see exactly the batches one process would with batchSize × size, and every rank has the same
+// number of batches (their collectives must match): a last global batch too small to split
+// evenly gives each rank ⌊its length / size⌋ observations and leaves the rest out.
 import { ArgumentError, ShapeError, describe, expected, shapeStr } from '../errors.js';
 import { indexSelect, slice } from '../ops/movement.js';
 import { RNG } from '../random.js';
@@ -14,6 +21,8 @@ export interface DataLoaderOptions {
   rng?: RNG;
   /** Keep the last, smaller batch (default true). */
   partial?: boolean;
+  /** Data-parallel training: this rank's part of every epoch (a Distributed, or any { rank, size }). */
+  shard?: { readonly rank: number; readonly size: number };
 }
 
 type Data = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
@@ -25,6 +34,8 @@ export class DataLoader<D extends Data> implements Iterable<D> {
   /** The shuffling generator; its state is saved with checkpoints to resume exactly. */
   readonly rng: RNG;
   readonly count: number;
+  /** This rank and the number of ranks; { rank: 0, size: 1 } when not sharded. */
+  readonly shard: { readonly rank: number; readonly size: number };
 
   constructor(
     readonly data: D,
@@ -44,18 +55,30 @@ export class DataLoader<D extends Data> implements Iterable<D> {
     this.partial = opts.partial ?? true;
     if (opts.rng !== undefined && !(opts.rng instanceof RNG)) throw expected('DataLoader', 'rng', 'an RNG', opts.rng);
     this.rng = opts.rng ?? new RNG(opts.seed ?? 0);
+    const shard = opts.shard ?? { rank: 0, size: 1 };
+    if (shard === null || typeof shard !== 'object' || !Number.isInteger(shard.size) || shard.size < 1 || !Number.isInteger(shard.rank) || shard.rank < 0 || shard.rank >= shard.size)
+      throw expected('DataLoader', 'shard', 'the Distributed from initDistributed (or { rank, size } with 0 ≤ rank < size)', opts.shard);
+    this.shard = shard;
   }
 
-  /** Number of batches per epoch. */
+  /** Number of batches per epoch (on every rank, when sharded). */
   get length(): number {
-    return this.partial ? Math.ceil(this.count / this.batchSize) : Math.floor(this.count / this.batchSize);
+    const global = this.batchSize * this.shard.size;
+    const full = Math.floor(this.count / global);
+    const rest = this.count - full * global;
+    return full + (this.partial && rest >= this.shard.size ? 1 : 0);
   }
 
   *[Symbol.iterator](): Iterator<D> {
     const order = this.shuffle ? this.rng.permutation(this.count) : null;
+    const { rank, size } = this.shard;
+    const global = this.batchSize * size;
     for (let b = 0; b < this.length; b++) {
-      const start = b * this.batchSize;
-      const end = Math.min(start + this.batchSize, this.count);
+      const first = b * global;
+      // this rank's part of the global batch: batchSize each, or an even split of the last one
+      const part = Math.min(this.batchSize, Math.floor((Math.min(first + global, this.count) - first) / size));
+      const start = first + rank * part;
+      const end = start + part;
       const pick = (t: Tensor) => (order ? indexSelect(t, 0, order.slice(start, end)) : slice(t, 0, start, end));
       yield fmap(pick, this.data) as D;
     }
