@@ -163,9 +163,32 @@ test('the CPU reuse pool is bounded and emptyCache() releases it', (t) => {
   const ts = Array.from({ length: 8 }, () => zeros(2 ** 20)); // 4 MB each
   for (const x of ts) x.dispose();
   t.true(memory().cpu.pooledBytes >= 8 * 4 * 2 ** 20);
-  t.true(memory().cpu.pooledBytes <= 256 * 2 ** 20);
+  t.true(memory().cpu.pooledBytes <= memory().cpu.poolLimit);
+  // the default bound: a sixteenth of the machine's memory, between 256 MB and 2 GB
+  t.is(memory().cpu.poolLimit, Math.min(2 * 2 ** 30, Math.max(256 * 2 ** 20, Math.floor(os.totalmem() / 16))));
   emptyCache();
   t.is(memory().cpu.pooledBytes, 0);
+});
+
+test('FLUXION_POOL_MB bounds the reuse pool; a bad value is an error naming it', (t) => {
+  const run = (mb: string) =>
+    spawnSync(
+      process.execPath,
+      ['--import=tsx', '--input-type=module', '-e', `
+        const { zeros, memory } = await import(${JSON.stringify(new URL('../ts/index.js', import.meta.url).href)});
+        const ts = Array.from({ length: 8 }, () => zeros(2 ** 20)); // 4 MB each, 32 MB in all
+        for (const x of ts) x.dispose();
+        console.log(JSON.stringify(memory().cpu));`],
+      { encoding: 'utf8', env: { ...process.env, FLUXION_POOL_MB: mb } },
+    );
+  const r = run('10');
+  t.is(r.status, 0, r.stderr);
+  const cpu = JSON.parse(r.stdout.trim().split('\n').pop() as string);
+  t.is(cpu.poolLimit, 10 * 2 ** 20);
+  t.true(cpu.pooledBytes > 0 && cpu.pooledBytes <= 10 * 2 ** 20, `pooled ${cpu.pooledBytes}`);
+  const bad = run('lots');
+  t.not(bad.status, 0);
+  t.regex(bad.stderr, /FLUXION_POOL_MB: expected a number of megabytes/);
 });
 
 test('a native error thrown while a worker terminates does not abort the process', (t) => {

@@ -8,7 +8,8 @@ import type { Tensor } from './tensor.js';
 import { collect } from './tree.js';
 
 export interface MemoryInfo {
-  cpu: { bytes: number; pooledBytes: number };
+  /** bytes: live ArrayBuffers; pooledBytes: disposed storage kept for reuse, at most poolLimit (FLUXION_POOL_MB). */
+  cpu: { bytes: number; pooledBytes: number; poolLimit: number };
   /** Device memory held by tensors and kept for reuse by the caching allocator; null without a usable GPU. */
   cuda: { live: number; cached: number } | null;
 }
@@ -19,8 +20,9 @@ export function memory(): MemoryInfo {
 }
 
 /**
- * Releases the storage kept for reuse: the CPU pool of disposed tensors' buffers (bounded:
- * 256 MB, no buffer over 64 MB) and the GPU's caching allocator. Live tensors are untouched.
+ * Releases the storage kept for reuse: the CPU pool of disposed tensors' buffers (bounded by
+ * `memory().cpu.poolLimit`: a sixteenth of the machine's memory between 256 MB and 2 GB, or
+ * FLUXION_POOL_MB; no buffer over 64 MB) and the GPU's caching allocator. Live tensors are untouched.
  */
 export function emptyCache(): void {
   emptyPool();

@@ -6,6 +6,7 @@
 // shared SLAB_BYTES buffers, as Node's Buffer pool does. A slab is freed when its last
 // tensor is; a long-lived small tensor keeps at most one slab (16 KB) alive.
 import { constants as bufferConstants } from 'node:buffer';
+import { totalmem } from 'node:os';
 import { ARRAY_TYPE, BYTES_PER_ELEMENT, DTYPE_CODE, type DType, type TypedArray } from './dtype.js';
 import { ShapeError } from './errors.js';
 
@@ -26,8 +27,21 @@ let slabUsed = 0;
 // Bounded: at most POOL_LIMIT_BYTES in all, and no single buffer over POOL_MAX_BUFFER (a huge
 // tensor is rarely made again at the same size, and holding one back would look like a leak:
 // 400 MB disposed used to stay in the pool). emptyCache() releases it all.
-const POOL_LIMIT_BYTES = 256 * 2 ** 20;
+//
+// The bound is a sixteenth of the machine's memory, between 256 MB and 2 GB (FLUXION_POOL_MB
+// sets it). It has to hold a whole training step's intermediates: a ResNet block at batch 16
+// disposes ~400 MB a step, and with a 256 MB pool the rest went back to the OS and came back
+// as fresh pages every step, which cost 3.5× the step's compute on this kind of VM (a page
+// fault per 4 KB). Per thread: each worker thread has its own pool.
+const POOL_LIMIT_BYTES = poolLimitFromEnv(process.env.FLUXION_POOL_MB) ?? Math.min(2 * 2 ** 30, Math.max(256 * 2 ** 20, Math.floor(totalmem() / 16)));
 const POOL_MAX_BUFFER = 64 * 2 ** 20;
+
+function poolLimitFromEnv(v: string | undefined): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const mb = Number(v);
+  if (!Number.isFinite(mb) || mb < 0) throw new RangeError(`FLUXION_POOL_MB: expected a number of megabytes ≥ 0 (the CPU reuse pool's bound), got '${v}'`);
+  return Math.floor(mb * 2 ** 20);
+}
 //
 // Keyed by a number (length × 4 + dtype code), not a string: the lookup runs on every
 // allocation once anything is pooled, and building a string key cost ~50 ns per op, a third
@@ -106,6 +120,6 @@ export function emptyPool(): void {
  * registered buffers' memory until its callbacks run, which never happens inside a long
  * synchronous training loop (measured: +20 MB per 5,000 steps). Flat memory matters more.
  */
-export function cpuMemory(): { bytes: number; pooledBytes: number } {
-  return { bytes: process.memoryUsage().arrayBuffers, pooledBytes };
+export function cpuMemory(): { bytes: number; pooledBytes: number; poolLimit: number } {
+  return { bytes: process.memoryUsage().arrayBuffers, pooledBytes, poolLimit: POOL_LIMIT_BYTES };
 }
