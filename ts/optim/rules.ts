@@ -9,6 +9,7 @@ import { adamStep, ownsStorage, sgdStep } from '../ops/optim.js';
 import { maximum, minimum, mul, div, add, sub } from '../ops/binary.js';
 import { sqrt } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
+import { callable } from '../callable.js';
 
 export type RuleState = any;
 
@@ -57,7 +58,7 @@ function fraction(op: string, name: string, v: number): number {
 }
 
 /** Plain gradient descent: x -= eta·dx. */
-export class Descent extends Rule {
+class Descent extends Rule {
   readonly name = 'Descent';
   constructor(readonly eta = 0.1) {
     super();
@@ -80,7 +81,7 @@ export class Descent extends Rule {
 }
 
 /** Momentum: v = rho·v + eta·dx; x -= v. */
-export class Momentum extends Rule {
+class Momentum extends Rule {
   readonly name = 'Momentum';
   constructor(
     readonly eta = 0.01,
@@ -103,7 +104,7 @@ export class Momentum extends Rule {
 }
 
 /** Nesterov momentum: step = −rho²·v + (1 + rho)·eta·dx, then v = rho·v − eta·dx. */
-export class Nesterov extends Rule {
+class Nesterov extends Rule {
   readonly name = 'Nesterov';
   constructor(
     readonly eta = 0.001,
@@ -127,7 +128,7 @@ export class Nesterov extends Rule {
 }
 
 /** RMSProp: a = rho·a + (1 − rho)·dx²; step = eta·dx / (√a + eps). */
-export class RMSProp extends Rule {
+class RMSProp extends Rule {
   readonly name = 'RMSProp';
   constructor(
     readonly eta = 0.001,
@@ -152,7 +153,7 @@ export class RMSProp extends Rule {
 }
 
 /** AdaGrad: a += dx²; step = eta·dx / (√a + eps). */
-export class AdaGrad extends Rule {
+class AdaGrad extends Rule {
   readonly name = 'AdaGrad';
   constructor(
     readonly eta = 0.1,
@@ -181,7 +182,7 @@ export interface AdamState {
 }
 
 /** Adam with bias correction (the same formula as PyTorch): step = eta·m̂ / (√v̂ + eps). */
-export class Adam extends Rule {
+class Adam extends Rule {
   readonly name: string = 'Adam';
   readonly beta: [number, number];
   constructor(
@@ -226,7 +227,7 @@ export class Adam extends Rule {
 }
 
 /** AdamW: Adam plus decoupled weight decay x -= eta·lambda·x (PyTorch's AdamW; lambda 0.01 by default). */
-export class AdamW extends Adam {
+class AdamW extends Adam {
   override readonly name = 'AdamW';
   constructor(
     eta = 0.001,
@@ -246,7 +247,7 @@ export class AdamW extends Adam {
 }
 
 /** Adds lambda·x to the gradient (L2 regularisation, coupled). */
-export class WeightDecay extends Rule {
+class WeightDecay extends Rule {
   readonly name = 'WeightDecay';
   constructor(readonly lambda = 5e-4) {
     super();
@@ -264,7 +265,7 @@ export class WeightDecay extends Rule {
 }
 
 /** Clamps every gradient element to [−delta, delta]. */
-export class ClipGrad extends Rule {
+class ClipGrad extends Rule {
   readonly name = 'ClipGrad';
   constructor(readonly delta = 10) {
     super();
@@ -282,7 +283,7 @@ export class ClipGrad extends Rule {
 }
 
 /** Rescales the gradient of each parameter so its p-norm is at most omega. */
-export class ClipNorm extends Rule {
+class ClipNorm extends Rule {
   readonly name = 'ClipNorm';
   constructor(
     readonly omega = 10,
@@ -305,7 +306,7 @@ export class ClipNorm extends Rule {
 }
 
 /** Applies rules in order, each to the step the previous one produced: `OptimiserChain(ClipNorm(1), Adam())`. */
-export class OptimiserChain extends Rule {
+class OptimiserChain extends Rule {
   readonly name = 'OptimiserChain';
   readonly rules: Rule[];
   constructor(...rules: Rule[]) {
@@ -336,3 +337,40 @@ export class OptimiserChain extends Rule {
     return `OptimiserChain(${this.rules.map(String).join(', ')})`;
   }
 }
+
+// The rules are constructible with or without `new`: `OptimiserChain(ClipNorm(1), Adam(1e-3))`.
+const Descent_ = callable(Descent);
+type Descent_ = Descent;
+const Momentum_ = callable(Momentum);
+type Momentum_ = Momentum;
+const Nesterov_ = callable(Nesterov);
+type Nesterov_ = Nesterov;
+const RMSProp_ = callable(RMSProp);
+type RMSProp_ = RMSProp;
+const AdaGrad_ = callable(AdaGrad);
+type AdaGrad_ = AdaGrad;
+const Adam_ = callable(Adam);
+type Adam_ = Adam;
+const AdamW_ = callable(AdamW);
+type AdamW_ = AdamW;
+const WeightDecay_ = callable(WeightDecay);
+type WeightDecay_ = WeightDecay;
+const ClipGrad_ = callable(ClipGrad);
+type ClipGrad_ = ClipGrad;
+const ClipNorm_ = callable(ClipNorm);
+type ClipNorm_ = ClipNorm;
+const OptimiserChain_ = callable(OptimiserChain);
+type OptimiserChain_ = OptimiserChain;
+export {
+  Descent_ as Descent,
+  Momentum_ as Momentum,
+  Nesterov_ as Nesterov,
+  RMSProp_ as RMSProp,
+  AdaGrad_ as AdaGrad,
+  Adam_ as Adam,
+  AdamW_ as AdamW,
+  WeightDecay_ as WeightDecay,
+  ClipGrad_ as ClipGrad,
+  ClipNorm_ as ClipNorm,
+  OptimiserChain_ as OptimiserChain,
+};

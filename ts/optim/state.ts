@@ -14,9 +14,10 @@ import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { childAt, children, fcollect, fmapstructure, isNode, joinPath } from '../tree.js';
 import { Rule, type RuleState } from './rules.js';
+import { callable } from '../callable.js';
 
 /** An optimiser step left parameters that are not finite: which ones, and how many values. */
-export class NonFiniteError extends FluxionError {
+class NonFiniteError extends FluxionError {
   override name = 'NonFiniteError';
   constructor(
     message: string,
@@ -27,7 +28,7 @@ export class NonFiniteError extends FluxionError {
   }
 }
 
-export class Leaf {
+class Leaf {
   constructor(
     public rule: Rule,
     public state: RuleState,
@@ -197,3 +198,10 @@ export function thaw(state: StateTree): void {
   checkState('thaw', state);
   for (const [, l] of stateLeaves(state)) l.frozen = false;
 }
+
+// Constructible with or without `new`, as the other public classes.
+const NonFiniteError_ = callable(NonFiniteError);
+type NonFiniteError_ = NonFiniteError;
+const Leaf_ = callable(Leaf);
+type Leaf_ = Leaf;
+export { NonFiniteError_ as NonFiniteError, Leaf_ as Leaf };
