@@ -7,7 +7,7 @@ import { copyInto, empty, fromArray, kernel, raw, contiguous as wholeStorage } f
 import { aroundDim, withDim } from '../backend/meta.js';
 import { promote } from '../dtype.js';
 import { ArgumentError, DeviceError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
-import { checkShape, contiguousStrides, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
+import { type ShapeArgs, checkShape, contiguousStrides, dimsArg, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { cast } from './cast.js';
 import { notMethod } from './methods.js';
@@ -49,11 +49,13 @@ export function detach(x: Tensor): Tensor {
   return view(t, t.shape, t._strides, t._offset);
 }
 
-/** Same data, new shape; one entry may be -1 (inferred). A view when the data is contiguous. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+/**
+ * Same data, new shape: `reshape(x, 2, 3)` or `reshape(x, [2, 3])`; one entry may be -1
+ * (inferred). A view when the data is contiguous.
+ */
+export function reshape(x: Tensor, ...shape: ShapeArgs): Tensor {
   const t = asTensor('reshape', 'x', x);
-  if (!Array.isArray(shape)) throw expected('reshape', 'shape', 'an array of integers', shape);
-  const target = inferShape(t, shape);
+  const target = inferShape(t, dimsArg('reshape', shape) as number[]);
   if (sameShape(target, t.shape)) return t;
   const src = t.isContiguous ? t : clone(t);
   const out = view(src, target, contiguousStrides(target), src._offset);
@@ -82,10 +84,11 @@ function inferShape(t: Tensor, shape: readonly number[]): number[] {
   return out;
 }
 
-/** Reorders dims: `permute(x, [1, 0])` is the transpose of a matrix. A view. */
-export function permute(x: Tensor, dims: readonly number[]): Tensor {
+/** Reorders dims: `permute(x, 1, 0)` (or `permute(x, [1, 0])`) is the transpose of a matrix. A view. */
+export function permute(x: Tensor, ...order: ShapeArgs): Tensor {
   const t = asTensor('permute', 'x', x);
-  if (!Array.isArray(dims) || dims.length !== t.ndim)
+  const dims = dimsArg('permute', order, 'dims');
+  if (dims.length !== t.ndim)
     throw expected('permute', 'dims', `a permutation of ${t.ndim} dims`, dims, IndexError);
   const seen = new Array<boolean>(t.ndim).fill(false);
   const p = dims.map((d) => {

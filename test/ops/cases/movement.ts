@@ -170,7 +170,7 @@ const CREATION: OpCase[] = [
   make('zeros', '(2, 3)', (o) => flx.zeros(2, 3, o), seq([2, 3], () => 0)),
   make('ones', '([0, 2])', (o) => flx.ones([0, 2], o), seq([0, 2], () => 1)),
   make('full', '[2] with 7', (o) => flx.full([2], 7, o), seq([2], () => 7)),
-  make('arange', '(5)', (o) => flx.arange(5, undefined, 1, o), seq([5], (i) => i)),
+  make('arange', '(5)', (o) => flx.arange(5, o), seq([5], (i) => i)),
   make('arange', '(1, 2, 0.25)', (o) => flx.arange(1, 2, 0.25, o), seq([4], (i) => 1 + 0.25 * i), FLOAT),
   make('linspace', '(0, 1, 5)', (o) => flx.linspace(0, 1, 5, o), seq([5], (i) => i / 4), FLOAT),
   make('eye', '(2, 3)', (o) => flx.eye(2, 3, o), seq([2, 3], (i) => (i === 0 || i === 4 ? 1 : 0))),
