@@ -36,6 +36,7 @@ export * from './unary.js';
 export * from './where.js';
 export * from './reduce.js';
 export * from './movement.js';
+export { range, type Range } from './range.js';
 export * from './matmul.js';
 export * from './cast.js';
 export * from './conv.js';
