@@ -14,6 +14,7 @@ import {
   tensor,
   zeros,
 } from '../ts/index.js';
+import { sumTo } from '../ts/ops/reduce.js';
 
 type Kind = new (...args: any[]) => FluxionError;
 type Row = [string, () => unknown, Kind, RegExp];
@@ -166,10 +167,10 @@ const ARGUMENTS: Row[] = [
   ['concat: an empty list', () => F.concat([]), ArgumentError, /^concat: expected tensors to be a non-empty array of tensors, got an array of length 0$/],
   ['stack: a non-tensor element', () => F.stack([m23(), 1 as never]), ArgumentError, /^stack: expected tensors\[1\] to be a Tensor, got the number 1$/],
   ['fill: a non-number', () => m23().fill('1' as never), ArgumentError, /^fill: expected value to be a number, got the string "1"$/],
-  ['sumTo: g not a tensor', () => F.sumTo(null as never, [2]), ArgumentError, /^sumTo: expected g to be a Tensor, got null$/],
-  ['sumTo: shape of the wrong kind', () => F.sumTo(m23(), null as never), ArgumentError, /^sumTo: expected shape to be an array of non-negative integers, got null$/],
-  ['sumTo: a shape that does not broadcast to g', () => F.sumTo(m23(), [4]), ShapeError, /^sumTo: shapes \[2, 3\] and \[4\] cannot be broadcast together/],
-  ['sumTo: a shape g cannot be summed to', () => F.sumTo(zeros(2, 1), [1, 3]), ShapeError, /^sumTo: cannot sum g of shape \[2, 1\] to shape \[1, 3\], which does not broadcast to it$/],
+  ['sumTo: g not a tensor', () => sumTo(null as never, [2]), ArgumentError, /^sumTo: expected g to be a Tensor, got null$/],
+  ['sumTo: shape of the wrong kind', () => sumTo(m23(), null as never), ArgumentError, /^sumTo: expected shape to be an array of non-negative integers, got null$/],
+  ['sumTo: a shape that does not broadcast to g', () => sumTo(m23(), [4]), ShapeError, /^sumTo: shapes \[2, 3\] and \[4\] cannot be broadcast together/],
+  ['sumTo: a shape g cannot be summed to', () => sumTo(zeros(2, 1), [1, 3]), ShapeError, /^sumTo: cannot sum g of shape \[2, 1\] to shape \[1, 3\], which does not broadcast to it$/],
   ['gradient: f is not a function', () => F.gradient(3 as never, m23()), ArgumentError, /^gradient: expected f to be a function, got the number 3$/],
 ];
 

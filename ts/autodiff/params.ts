@@ -8,6 +8,7 @@ import { zerosLike } from '../creation.js';
 import { callable } from '../callable.js';
 
 class Params implements Iterable<Tensor> {
+  /** @internal */
   private readonly set = new Set<Tensor>();
 
   constructor(tensors: Iterable<Tensor> = []) {
@@ -60,6 +61,7 @@ export function params(...things: unknown[]): Params {
 class Grads implements Iterable<[Tensor, Tensor | null]> {
   constructor(
     readonly params: Params,
+    /** @internal */
     private readonly grads: Map<Tensor, Tensor | null>,
   ) {}
 
@@ -79,6 +81,7 @@ class Grads implements Iterable<[Tensor, Tensor | null]> {
     for (const [p, g] of this.grads) out.set(p, g === null ? null : fn(g, p));
     return new Grads(this.params, out);
   }
+  /** @internal */
   private zip(op: string, other: Grads | TensorLike, fn: (a: Tensor, b: TensorLike) => Tensor): Grads {
     if (other instanceof Grads) {
       const out = new Map<Tensor, Tensor | null>();
