@@ -231,7 +231,7 @@ class Run<M> {
     // the batch's tensors and every intermediate are released at the end of the scope; the
     // accumulated gradient is what the scope returns
     const result = tidy(() => {
-      const { val, grad } = withGradient((m: M) => (Array.isArray(batch) ? this.call(m, ...batch) : this.call(m, batch)), this.model);
+      const { val, grad } = withGradient((m: unknown) => (Array.isArray(batch) ? this.call(m as M, ...batch) : this.call(m as M, batch)), this.model as unknown);
       if (!(val instanceof Tensor) || val.size !== 1) throw new ArgumentError('train: the loss function must return a scalar Tensor');
       const v = val.item();
       if (!Number.isFinite(v))
