@@ -3,6 +3,7 @@ export { Tensor, type TensorLike, type NestedArray } from './tensor.js';
 export type { DType, Device, TypedArray } from './dtype.js';
 export { FluxionError, ShapeError, DTypeError, DeviceError, IndexError, ArgumentError, GradientError } from './errors.js';
 export { callable, type Callable } from './callable.js';
+export type { Grad, GradsOf, Mirror, Received } from './mirror.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, type CreateOptions, type TensorOptions, type RandomOptions } from './creation.js';
 export { RNG, seed, defaultRNG } from './random.js';
 export * from './ops/index.js';

@@ -13,23 +13,24 @@ import { callable } from '../callable.js';
 
 export type RuleState = any;
 
-export abstract class Rule {
+/** An optimisation rule; `S` is the state it keeps per parameter (what `init` makes and `apply` updates). */
+export abstract class Rule<S = RuleState> {
   abstract readonly name: string;
   /** Fresh state for parameter x. */
-  abstract init(x: Tensor): RuleState;
+  abstract init(x: Tensor): S;
   /** Returns the step to subtract from x; may update `state` in place. */
-  abstract apply(state: RuleState, x: Tensor, dx: Tensor): Tensor;
+  abstract apply(state: S, x: Tensor, dx: Tensor): Tensor;
   /**
    * Updates x in place directly, when the rule has a fused kernel; returns false if not.
    * `nonFinite` (a one-element int32 tensor) counts the new values that are not finite.
    */
-  fused(_state: RuleState, _x: Tensor, _dx: Tensor, _nonFinite?: Tensor): boolean {
+  fused(_state: S, _x: Tensor, _dx: Tensor, _nonFinite?: Tensor): boolean {
     return false;
   }
   /** Hyperparameters, for printing and `adjust`. */
   abstract hyper(): Record<string, number | number[]>;
   /** A copy with some hyperparameters changed (unknown names are ignored, as in a chain). */
-  adjust(changes: Record<string, number | number[]>): Rule {
+  adjust(changes: Record<string, number | number[]>): this {
     const h = { ...this.hyper() };
     let changed = false;
     for (const [k, v] of Object.entries(changes))
@@ -38,7 +39,7 @@ export abstract class Rule {
         changed = true;
       }
     if (!changed) return this;
-    const copy = Object.create(Object.getPrototypeOf(this)) as Rule;
+    const copy = Object.create(Object.getPrototypeOf(this)) as this;
     Object.assign(copy, this, h);
     return copy;
   }
@@ -58,7 +59,7 @@ function fraction(op: string, name: string, v: number): number {
 }
 
 /** Plain gradient descent: x -= eta·dx. */
-class Descent extends Rule {
+class Descent extends Rule<null> {
   readonly name = 'Descent';
   constructor(readonly eta = 0.1) {
     super();
@@ -81,7 +82,7 @@ class Descent extends Rule {
 }
 
 /** Momentum: v = rho·v + eta·dx; x -= v. */
-class Momentum extends Rule {
+class Momentum extends Rule<Tensor> {
   readonly name = 'Momentum';
   constructor(
     readonly eta = 0.01,
@@ -104,7 +105,7 @@ class Momentum extends Rule {
 }
 
 /** Nesterov momentum: step = −rho²·v + (1 + rho)·eta·dx, then v = rho·v − eta·dx. */
-class Nesterov extends Rule {
+class Nesterov extends Rule<Tensor> {
   readonly name = 'Nesterov';
   constructor(
     readonly eta = 0.001,
@@ -128,7 +129,7 @@ class Nesterov extends Rule {
 }
 
 /** RMSProp: a = rho·a + (1 − rho)·dx²; step = eta·dx / (√a + eps). */
-class RMSProp extends Rule {
+class RMSProp extends Rule<Tensor> {
   readonly name = 'RMSProp';
   constructor(
     readonly eta = 0.001,
@@ -153,7 +154,7 @@ class RMSProp extends Rule {
 }
 
 /** AdaGrad: a += dx²; step = eta·dx / (√a + eps). */
-class AdaGrad extends Rule {
+class AdaGrad extends Rule<Tensor> {
   readonly name = 'AdaGrad';
   constructor(
     readonly eta = 0.1,
@@ -182,7 +183,7 @@ export interface AdamState {
 }
 
 /** Adam with bias correction (the same formula as PyTorch): step = eta·m̂ / (√v̂ + eps). */
-class Adam extends Rule {
+class Adam extends Rule<AdamState> {
   readonly name: string = 'Adam';
   readonly beta: [number, number];
   constructor(
@@ -247,7 +248,7 @@ class AdamW extends Adam {
 }
 
 /** Adds lambda·x to the gradient (L2 regularisation, coupled). */
-class WeightDecay extends Rule {
+class WeightDecay extends Rule<null> {
   readonly name = 'WeightDecay';
   constructor(readonly lambda = 5e-4) {
     super();
@@ -265,7 +266,7 @@ class WeightDecay extends Rule {
 }
 
 /** Clamps every gradient element to [−delta, delta]. */
-class ClipGrad extends Rule {
+class ClipGrad extends Rule<null> {
   readonly name = 'ClipGrad';
   constructor(readonly delta = 10) {
     super();
@@ -283,7 +284,7 @@ class ClipGrad extends Rule {
 }
 
 /** Rescales the gradient of each parameter so its p-norm is at most omega. */
-class ClipNorm extends Rule {
+class ClipNorm extends Rule<null> {
   readonly name = 'ClipNorm';
   constructor(
     readonly omega = 10,
@@ -306,7 +307,7 @@ class ClipNorm extends Rule {
 }
 
 /** Applies rules in order, each to the step the previous one produced: `OptimiserChain(ClipNorm(1), Adam())`. */
-class OptimiserChain extends Rule {
+class OptimiserChain extends Rule<RuleState[]> {
   readonly name = 'OptimiserChain';
   readonly rules: Rule[];
   constructor(...rules: Rule[]) {
@@ -330,8 +331,8 @@ class OptimiserChain extends Rule {
   hyper(): Record<string, number | number[]> {
     return {};
   }
-  override adjust(changes: Record<string, number | number[]>): Rule {
-    return new OptimiserChain(...this.rules.map((r) => r.adjust(changes)));
+  override adjust(changes: Record<string, number | number[]>): this {
+    return new OptimiserChain(...this.rules.map((r) => r.adjust(changes))) as this;
   }
   override toString(): string {
     return `OptimiserChain(${this.rules.map(String).join(', ')})`;

@@ -14,6 +14,7 @@ import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { childAt, children, fcollect, fmapstructure, isNode, joinPath } from '../tree.js';
 import { Rule, type RuleState } from './rules.js';
+import type { Mirror } from '../mirror.js';
 import { callable } from '../callable.js';
 
 /** An optimiser step left parameters that are not finite: which ones, and how many values. */
@@ -28,10 +29,11 @@ class NonFiniteError extends FluxionError {
   }
 }
 
-class Leaf {
+/** One parameter's optimiser state: its rule, the rule's state `S`, and whether it is frozen. */
+class Leaf<S = RuleState> {
   constructor(
-    public rule: Rule,
-    public state: RuleState,
+    public rule: Rule<S>,
+    public state: S,
     public frozen = false,
   ) {}
   toString(): string {
@@ -40,17 +42,26 @@ class Leaf {
 }
 
 /** A state tree: Leaf at each parameter, objects/arrays mirroring the model elsewhere, null for non-trainable fields. */
-export type StateTree = Leaf | StateTree[] | { [k: string]: StateTree } | null;
+export type StateTree = Leaf<any> | readonly StateTree[] | { readonly [k: string]: StateTree } | ReadonlyMap<unknown, StateTree> | null;
+
+/**
+ * The state `setup(rule, model)` makes for a model of type `M`, with a rule keeping `S` per
+ * parameter: the model's structure with a Leaf at each tensor (null at an int32 tensor).
+ */
+export type StateOf<M, S = RuleState> = Mirror<M, Leaf<S> | null>;
+
+/** The per-parameter state a rule keeps (`AdamState` for Adam). */
+export type RuleStateOf<R> = R extends Rule<infer S> ? S : never;
 
 const isLeaf = (x: unknown): x is Leaf => x instanceof Leaf;
 const STATE = { leaf: isLeaf };
 
 /** The optimiser state for every trainable tensor of `model`. */
-export function setup(rule: Rule, model: unknown): StateTree {
+export function setup<R extends Rule<any>, M>(rule: R, model: M): StateOf<M, RuleStateOf<R>> {
   if (!(rule instanceof Rule)) throw expected('setup', 'rule', 'an optimisation rule (Descent, Adam, ...)', rule);
   return fmapstructure((x) => (x instanceof Tensor && x.dtype !== 'int32' ? new Leaf(rule, rule.init(x)) : null), model, {
     trainable: true,
-  }) as StateTree;
+  }) as StateOf<M, RuleStateOf<R>>;
 }
 
 /** Throws unless `state` is a state tree made by `setup` (a rule in its place is the usual mistake). */
@@ -200,8 +211,13 @@ export function thaw(state: StateTree): void {
 }
 
 // Constructible with or without `new`, as the other public classes.
+interface LeafClass {
+  new <S>(rule: Rule<S>, state: S, frozen?: boolean): Leaf<S>;
+  <S>(rule: Rule<S>, state: S, frozen?: boolean): Leaf<S>;
+  readonly prototype: Leaf<any>;
+}
 const NonFiniteError_ = callable(NonFiniteError);
 type NonFiniteError_ = NonFiniteError;
-const Leaf_ = callable(Leaf);
-type Leaf_ = Leaf;
+const Leaf_ = callable(Leaf) as LeafClass;
+type Leaf_<S = RuleState> = Leaf<S>;
 export { NonFiniteError_ as NonFiniteError, Leaf_ as Leaf };

@@ -71,8 +71,8 @@ function leavesOf(d: unknown): Tensor[] {
 
 /** DataLoader, constructible with or without `new` (the call keeps the data's type, which `Callable` cannot). */
 interface DataLoaderClass {
-  new <D extends Data>(data: D, opts?: DataLoaderOptions): DataLoader<D>;
-  <D extends Data>(data: D, opts?: DataLoaderOptions): DataLoader<D>;
+  new <const D extends Data>(data: D, opts?: DataLoaderOptions): DataLoader<D>;
+  <const D extends Data>(data: D, opts?: DataLoaderOptions): DataLoader<D>;
   readonly prototype: DataLoader<Data>;
 }
 const DataLoader_ = callable(DataLoader) as DataLoaderClass;
