@@ -108,7 +108,7 @@ test('structural gradients of nested models match finite differences', (t) => {
     close(t, analytic, numeric, { atol: 1e-6, rtol: 1e-5 });
   }
   // and the structure's gradients equal the params-style ones
-  close(t, (g.layers?.stack?.blocks?.[1] as { weight: Tensor }).weight, gs.get((m.layers.stack.blocks[1] as ReturnType<typeof Dense>).weight));
+  close(t, (g.layers?.stack?.blocks?.[1] as { weight: Tensor } | null)?.weight, gs.get((m.layers.stack.blocks[1] as ReturnType<typeof Dense>).weight));
 });
 
 test('trainable restricts what params and setup see; the three ways to freeze', (t) => {

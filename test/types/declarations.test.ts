@@ -42,7 +42,7 @@ const m = Chain(Dense(3, 2, relu), Dense(2, 1));
 const x = tensor([[1, 2, 3]]);
 const y: Tensor = m(x);
 const g = gradient((mm: typeof m) => mm(x).sum(), m)[0];
-const w: Tensor | null = g.layers[0]?.weight ?? null;
+const w: Tensor | null = g.layers?.[0]?.weight ?? null;
 const opt = setup(Adam(1e-3), m);
 update(opt, m, g);
 for (const [a, b] of DataLoader([x, y], { batchSize: 1 })) a.add(b.sum());
