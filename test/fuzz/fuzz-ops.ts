@@ -2,6 +2,7 @@
 // creation function, with the kind of each argument.
 import * as F from '../../ts/index.js';
 import type { Tensor } from '../../ts/index.js';
+import { sumTo } from '../../ts/ops/reduce.js';
 
 export type Kind =
   | 'tensor' | 'tensorlike' | 'tensors' | 'dim' | 'dims' | 'shape' | 'index' | 'indices'
@@ -20,7 +21,9 @@ export interface FuzzOp {
 }
 
 type AnyFn = (...a: unknown[]) => unknown;
-const free = (name: string) => (F as unknown as Record<string, AnyFn>)[name];
+// sumTo is the backward walker's, not exported, but it checks its arguments like a public op
+const INTERNAL: Record<string, AnyFn> = { sumTo: sumTo as AnyFn };
+const free = (name: string) => (F as unknown as Record<string, AnyFn>)[name] ?? INTERNAL[name];
 const meth = (name: string) => (a: unknown[]) => ((a[0] as unknown as Record<string, AnyFn>)[name] as AnyFn)(...a.slice(1));
 
 function op(name: string, kinds: Kind[], o: { method?: boolean; names?: string[] } = {}): FuzzOp {
