@@ -21,6 +21,9 @@ test('full: the dims then the value, separately or as an array', (t) => {
   t.deepEqual(summary(full(2, 1.5, { dtype: 'float64' })), { shape: [2], dtype: 'float64', data: [1.5, 1.5] });
   t.deepEqual(summary(full(5)), { shape: [], dtype: 'float32', data: [5] });
   t.throws(() => (full as (...a: unknown[]) => Tensor)(), { instanceOf: ArgumentError, message: /^full: expected value to be a number after the shape/ });
+  // a tensor where the value goes is an error, not options that shorten the shape
+  t.throws(() => (full as (...a: unknown[]) => Tensor)(2, 3, tensor(1)), { instanceOf: ArgumentError, message: /^full: expected value to be a number, got a float32 tensor/ });
+  t.throws(() => (zeros as (...a: unknown[]) => Tensor)(2, tensor(1)), { instanceOf: ArgumentError, message: /^zeros: expected shape to be separate integers/ });
 });
 
 test('reshape, expand and permute take dims the same two ways, as functions and as methods', (t) => {

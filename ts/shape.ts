@@ -128,11 +128,19 @@ function valueOrList(v: unknown): string {
 }
 
 /**
- * Splits a trailing options object (an object, not an array) off variadic arguments; a
- * trailing `undefined` is "no options", as for an optional parameter (`f(5, maybeOpts)`).
+ * Splits a trailing options object (a plain object) off variadic arguments; a trailing
+ * `undefined` is "no options", as for an optional parameter (`f(5, maybeOpts)`). A tensor or
+ * other class instance is not options: `full(2, 3, someTensor)` must fail on the value, not
+ * become `full(2, 3)`.
  */
 export function splitOptions(args: readonly unknown[]): [unknown[], unknown] {
   const last = args[args.length - 1];
-  if (args.length > 0 && (last === undefined || (typeof last === 'object' && last !== null && !Array.isArray(last)))) return [args.slice(0, -1), last];
+  if (args.length > 0 && (last === undefined || isPlainObject(last))) return [args.slice(0, -1), last];
   return [args.slice(), undefined];
+}
+
+function isPlainObject(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
 }
