@@ -35,6 +35,7 @@ import {
   reshape,
   setup,
   softmax,
+  type StateTree,
   tensor,
   train,
   update,
@@ -165,6 +166,8 @@ const leafW = opt.layers[0].weight;
 expectType<Equal<typeof leafW, Leaf<AdamState> | null>>(true);
 update(opt, model, gm);
 const mixed = setup(OptimiserChain(ClipNorm(1), Descent()), dense);
+// a model of unknown type gets any state tree, as `ReturnType<typeof setup>` is written in practice
+expectType<Equal<ReturnType<typeof setup>, StateTree>>(true);
 void mixed.weight?.state;
 // @ts-expect-error the state mirror has the model's fields only
 opt.layers[0].wieght;

@@ -30,7 +30,7 @@ export abstract class Rule<S = RuleState> {
   /** Hyperparameters, for printing and `adjust`. */
   abstract hyper(): Record<string, number | number[]>;
   /** A copy with some hyperparameters changed (unknown names are ignored, as in a chain). */
-  adjust(changes: Record<string, number | number[]>): this {
+  adjust(changes: Record<string, number | number[]>): Rule<S> {
     const h = { ...this.hyper() };
     let changed = false;
     for (const [k, v] of Object.entries(changes))
@@ -39,7 +39,7 @@ export abstract class Rule<S = RuleState> {
         changed = true;
       }
     if (!changed) return this;
-    const copy = Object.create(Object.getPrototypeOf(this)) as this;
+    const copy = Object.create(Object.getPrototypeOf(this)) as Rule<S>;
     Object.assign(copy, this, h);
     return copy;
   }
@@ -331,8 +331,8 @@ class OptimiserChain extends Rule<RuleState[]> {
   hyper(): Record<string, number | number[]> {
     return {};
   }
-  override adjust(changes: Record<string, number | number[]>): this {
-    return new OptimiserChain(...this.rules.map((r) => r.adjust(changes))) as this;
+  override adjust(changes: Record<string, number | number[]>): Rule<RuleState[]> {
+    return new OptimiserChain(...this.rules.map((r) => r.adjust(changes)));
   }
   override toString(): string {
     return `OptimiserChain(${this.rules.map(String).join(', ')})`;

@@ -48,7 +48,7 @@ export type StateTree = Leaf<any> | readonly StateTree[] | { readonly [k: string
  * The state `setup(rule, model)` makes for a model of type `M`, with a rule keeping `S` per
  * parameter: the model's structure with a Leaf at each tensor (null at an int32 tensor).
  */
-export type StateOf<M, S = RuleState> = Mirror<M, Leaf<S> | null>;
+export type StateOf<M, S = RuleState> = unknown extends M ? StateTree : Mirror<M, Leaf<S> | null>; // (a model of unknown type: any state tree, as `ReturnType<typeof setup>` reads)
 
 /** The per-parameter state a rule keeps (`AdamState` for Adam). */
 export type RuleStateOf<R> = R extends Rule<infer S> ? S : never;
