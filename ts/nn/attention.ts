@@ -10,7 +10,6 @@ import type { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { Layer, type Mode, isActive } from './layer.js';
 import { Dense, type DenseLayer, Dropout, type DropoutLayer, paramDtype } from './layers.js';
-import { callable } from '../callable.js';
 
 export interface MultiHeadAttentionOptions {
   /** Biases in the four projections (default true). */
@@ -32,7 +31,7 @@ export interface MultiHeadCallOptions {
 }
 
 /** `MultiHeadAttention(dim, heads)`: `mha(q, k = q, v = k, { mask, causal })` → [batch, Lq, dim]. */
-class MultiHeadAttentionLayer extends Layer {
+export class MultiHeadAttentionLayer extends Layer {
   qProj: DenseLayer;
   kProj: DenseLayer;
   vProj: DenseLayer;
@@ -110,8 +109,3 @@ export function MultiHeadAttention(dim: number, heads: number, opts: MultiHeadAt
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw expected('MultiHeadAttention', 'dropout', 'a probability in [0, 1)', opts.dropout);
   return new MultiHeadAttentionLayer(dim, heads, opts);
 }
-
-// The layer classes construct with or without `new`, as their factories do.
-const MultiHeadAttentionLayer_ = callable(MultiHeadAttentionLayer);
-type MultiHeadAttentionLayer_ = MultiHeadAttentionLayer;
-export { MultiHeadAttentionLayer_ as MultiHeadAttentionLayer };

@@ -1,7 +1,6 @@
 // Chain: layers (or any functions) applied in order; `compose` is Flux's ∘.
 import { ArgumentError, IndexError, expected } from '../errors.js';
 import { Layer, functionName } from './layer.js';
-import { callable } from '../callable.js';
 
 type Fn = (x: any) => any;
 
@@ -10,7 +9,7 @@ export type ChainInput<L> = L extends readonly [infer F extends Fn, ...unknown[]
 /** What a chain of `L` returns: its last layer's output. */
 export type ChainOutput<L> = L extends readonly [...unknown[], infer F extends Fn] ? ReturnType<F> : any;
 
-class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Layer {
+export class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Layer {
   constructor(public layers: L) {
     super();
   }
@@ -77,14 +76,3 @@ export function compose(...fns: Fn[]): ChainLayer {
   if (fns.length === 0) throw new ArgumentError('compose: expected at least one function');
   return Chain(...fns.slice().reverse());
 }
-
-// The layer classes construct with or without `new`, as their factories do.
-interface ChainLayerClass {
-  new <L extends Fn[] | Record<string, Fn> = Fn[]>(layers: L): ChainLayer<L>;
-  <L extends Fn[] | Record<string, Fn> = Fn[]>(layers: L): ChainLayer<L>;
-  readonly prototype: ChainLayer<Fn[] | Record<string, Fn>>;
-}
-// (a generic class names its call and construct signatures: Callable cannot keep a type parameter)
-const ChainLayer_ = callable(ChainLayer) as ChainLayerClass;
-type ChainLayer_<L extends Fn[] | Record<string, Fn> = Fn[]> = ChainLayer<L>;
-export { ChainLayer_ as ChainLayer };

@@ -14,7 +14,6 @@ import { identity } from './activations.js';
 import { type Initializer, glorotUniform } from './init.js';
 import { Layer, functionName, optionsText } from './layer.js';
 import { paramDtype } from './layers.js';
-import { callable } from '../callable.js';
 
 type Activation = (x: Tensor) => Tensor;
 
@@ -88,7 +87,7 @@ abstract class ConvBase extends Layer {
 }
 
 /** y = σ(conv(x, weight) + bias): weight [out, in/groups, ...k], bias [out]. */
-class ConvLayer extends ConvBase {
+export class ConvLayer extends ConvBase {
   get inChannels(): number {
     return this.weight.shape[1] * this.groups;
   }
@@ -122,7 +121,7 @@ export function Conv(k: number | readonly number[], inCh: number, outCh: number,
 }
 
 /** y = σ(convTranspose(x, weight) + bias): weight [in, out/groups, ...k], bias [out]. */
-class ConvTransposeLayer extends ConvBase {
+export class ConvTransposeLayer extends ConvBase {
   readonly outputPad?: ConvTransposeOptions['outputPad'];
   constructor(weight: Tensor, bias: Tensor | null, σ: Activation, opts: ConvTransposeOptions) {
     super(weight, bias, σ, opts);
@@ -161,10 +160,3 @@ export function ConvTranspose(
   const bias = opts.bias === false ? null : zeros([outCh], { dtype: opts.dtype });
   return new ConvTransposeLayer(weight, bias, σ, opts);
 }
-
-// The layer classes construct with or without `new`, as their factories do.
-const ConvLayer_ = callable(ConvLayer);
-type ConvLayer_ = ConvLayer;
-const ConvTransposeLayer_ = callable(ConvTransposeLayer);
-type ConvTransposeLayer_ = ConvTransposeLayer;
-export { ConvLayer_ as ConvLayer, ConvTransposeLayer_ as ConvTransposeLayer };

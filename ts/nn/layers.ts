@@ -13,7 +13,6 @@ import { Tensor } from '../tensor.js';
 import { identity } from './activations.js';
 import { type Initializer, glorotUniform } from './init.js';
 import { Layer, type Mode, functionName, isActive } from './layer.js';
-import { callable } from '../callable.js';
 
 type Activation = (x: Tensor) => Tensor;
 
@@ -50,7 +49,7 @@ function checkSize(op: string, arg: string, n: unknown): number {
 }
 
 /** y = σ(x Wᵀ + b): weight [out, in], bias [out]; maps [..., in] → [..., out]. */
-class DenseLayer extends Layer {
+export class DenseLayer extends Layer {
   weight: Tensor;
   bias: Tensor | null;
   σ: Activation;
@@ -94,7 +93,7 @@ export function Dense(inF: number, outF: number, σ: Activation = identity, opts
 }
 
 /** Runs its layers on one input and joins the results: `connection(l1(x), l2(x), ...)`; with several inputs, layer i gets input i. */
-class ParallelLayer<R = unknown> extends Layer {
+export class ParallelLayer<R = unknown> extends Layer {
   constructor(
     public connection: (...ys: Tensor[]) => R,
     public layers: ((x: Tensor) => unknown)[],
@@ -117,7 +116,7 @@ export function Parallel<R>(connection: (...ys: Tensor[]) => R, ...layers: ((x: 
 }
 
 /** `connection(layer(x), x)`: a residual block when the connection is `add`. */
-class SkipConnectionLayer<R = unknown> extends Layer {
+export class SkipConnectionLayer<R = unknown> extends Layer {
   constructor(
     public layers: (x: Tensor) => unknown,
     public connection: (y: Tensor, x: Tensor) => R,
@@ -139,7 +138,7 @@ export function SkipConnection<R>(layer: (x: Tensor) => unknown, connection: (y:
 }
 
 /** A lookup table: integer indices [...] → vectors [..., dim]; weight [vocab, dim]. */
-class EmbeddingLayer extends Layer {
+export class EmbeddingLayer extends Layer {
   constructor(public weight: Tensor) {
     super();
   }
@@ -168,7 +167,7 @@ export function Embedding(vocab: number, dim: number, opts: { init?: Initializer
 }
 
 /** Zeroes each element with probability p and scales the rest by 1/(1−p), only in training. */
-class DropoutLayer extends Layer {
+export class DropoutLayer extends Layer {
   mode: Mode = 'auto';
   constructor(
     public p: number,
@@ -192,27 +191,3 @@ export function Dropout(p: number, opts: { rng?: RNG } = {}): DropoutLayer {
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw expected('Dropout', 'p', 'a probability in [0, 1)', p);
   return new DropoutLayer(p, opts.rng);
 }
-
-// The layer classes construct with or without `new`, as their factories do.
-const DenseLayer_ = callable(DenseLayer);
-type DenseLayer_ = DenseLayer;
-const EmbeddingLayer_ = callable(EmbeddingLayer);
-type EmbeddingLayer_ = EmbeddingLayer;
-const DropoutLayer_ = callable(DropoutLayer);
-type DropoutLayer_ = DropoutLayer;
-interface ParallelLayerClass {
-  new <R = unknown>(connection: (...ys: Tensor[]) => R, layers: ((x: Tensor) => unknown)[]): ParallelLayer<R>;
-  <R = unknown>(connection: (...ys: Tensor[]) => R, layers: ((x: Tensor) => unknown)[]): ParallelLayer<R>;
-  readonly prototype: ParallelLayer<unknown>;
-}
-interface SkipConnectionLayerClass {
-  new <R = unknown>(layers: (x: Tensor) => unknown, connection: (y: Tensor, x: Tensor) => R): SkipConnectionLayer<R>;
-  <R = unknown>(layers: (x: Tensor) => unknown, connection: (y: Tensor, x: Tensor) => R): SkipConnectionLayer<R>;
-  readonly prototype: SkipConnectionLayer<unknown>;
-}
-// (the generic classes name their call and construct signatures: Callable cannot keep a type parameter)
-const ParallelLayer_ = callable(ParallelLayer) as ParallelLayerClass;
-type ParallelLayer_<R = unknown> = ParallelLayer<R>;
-const SkipConnectionLayer_ = callable(SkipConnectionLayer) as SkipConnectionLayerClass;
-type SkipConnectionLayer_<R = unknown> = SkipConnectionLayer<R>;
-export { DenseLayer_ as DenseLayer, EmbeddingLayer_ as EmbeddingLayer, DropoutLayer_ as DropoutLayer, ParallelLayer_ as ParallelLayer, SkipConnectionLayer_ as SkipConnectionLayer };

@@ -17,7 +17,6 @@ import type { Tensor } from '../tensor.js';
 import { identity } from './activations.js';
 import { Layer, type Mode, functionName, isActive } from './layer.js';
 import { paramDtype } from './layers.js';
-import { callable } from '../callable.js';
 
 type Activation = (x: Tensor) => Tensor;
 
@@ -77,7 +76,7 @@ export interface BatchNormOptions extends NormOptions {
  * mode rules Dropout follows) it normalises with the batch's mean and biased variance and updates
  * the running statistics with the unbiased one; otherwise it uses the running statistics.
  */
-class BatchNormLayer extends Layer {
+export class BatchNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
   runningMean: Tensor | null;
@@ -149,7 +148,7 @@ export function BatchNorm(channels: number, σ: Activation = identity, opts: Bat
 }
 
 /** Layer normalisation over the trailing dims of `shape` (each sample on its own), γ and β of that shape. */
-class LayerNormLayer extends Layer {
+export class LayerNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
   σ: Activation;
@@ -194,7 +193,7 @@ export function LayerNorm(shape: number | readonly number[], σ: Activation = id
 }
 
 /** Group normalisation: the channels of [N, C, ...] in `groups` groups, each normalised per sample. */
-class GroupNormLayer extends Layer {
+export class GroupNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
   σ: Activation;
@@ -240,7 +239,7 @@ export function GroupNorm(groups: number, channels: number, σ: Activation = ide
 }
 
 /** Instance normalisation: every (sample, channel) of [N, C, ...spatial] normalised over its spatial dims. */
-class InstanceNormLayer extends Layer {
+export class InstanceNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
   σ: Activation;
@@ -280,13 +279,3 @@ export function InstanceNorm(channels: number, σ: Activation = identity, opts: 
   return new InstanceNormLayer(channels, σ, opts);
 }
 
-// The layer classes construct with or without `new`, as their factories do.
-const BatchNormLayer_ = callable(BatchNormLayer);
-type BatchNormLayer_ = BatchNormLayer;
-const LayerNormLayer_ = callable(LayerNormLayer);
-type LayerNormLayer_ = LayerNormLayer;
-const GroupNormLayer_ = callable(GroupNormLayer);
-type GroupNormLayer_ = GroupNormLayer;
-const InstanceNormLayer_ = callable(InstanceNormLayer);
-type InstanceNormLayer_ = InstanceNormLayer;
-export { BatchNormLayer_ as BatchNormLayer, LayerNormLayer_ as LayerNormLayer, GroupNormLayer_ as GroupNormLayer, InstanceNormLayer_ as InstanceNormLayer };

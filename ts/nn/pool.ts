@@ -7,7 +7,6 @@ import { asTensor } from '../ops/operand.js';
 import { max, mean } from '../ops/reduce.js';
 import type { Tensor } from '../tensor.js';
 import { Layer, optionsText } from './layer.js';
-import { callable } from '../callable.js';
 
 const listStr = (v: PerDim) => (Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
 
@@ -34,7 +33,7 @@ function poolOpts(op: string, opts: unknown): PoolOptions {
 }
 
 /** The max of each window: `MaxPool([2, 2])` (stride = the window unless given). */
-class MaxPoolLayer extends Layer {
+export class MaxPoolLayer extends Layer {
   constructor(
     public k: PerDim,
     public opts: PoolOptions,
@@ -54,7 +53,7 @@ export function MaxPool(k: PerDim, opts: PoolOptions = {}): MaxPoolLayer {
 }
 
 /** The mean of each window, padding counted as zeros: `MeanPool([2, 2])`. */
-class MeanPoolLayer extends Layer {
+export class MeanPoolLayer extends Layer {
   constructor(
     public k: PerDim,
     public opts: PoolOptions,
@@ -74,7 +73,7 @@ export function MeanPool(k: PerDim, opts: PoolOptions = {}): MeanPoolLayer {
 }
 
 /** Mean pooling to a fixed output size per spatial dim. */
-class AdaptiveMeanPoolLayer extends Layer {
+export class AdaptiveMeanPoolLayer extends Layer {
   constructor(public outSize: PerDim) {
     super();
   }
@@ -91,7 +90,7 @@ export function AdaptiveMeanPool(outSize: PerDim): AdaptiveMeanPoolLayer {
 }
 
 /** Max pooling to a fixed output size per spatial dim. */
-class AdaptiveMaxPoolLayer extends Layer {
+export class AdaptiveMaxPoolLayer extends Layer {
   constructor(public outSize: PerDim) {
     super();
   }
@@ -108,7 +107,7 @@ export function AdaptiveMaxPool(outSize: PerDim): AdaptiveMaxPoolLayer {
 }
 
 /** The mean over all spatial dims, kept as size 1: [N, C, H, W] → [N, C, 1, 1] (Flux's GlobalMeanPool). */
-class GlobalMeanPoolLayer extends Layer {
+export class GlobalMeanPoolLayer extends Layer {
   forward(x: Tensor): Tensor {
     const t = spatialInput(this, x);
     return mean(t, t.shape.slice(2).map((_, i) => i + 2), true);
@@ -123,7 +122,7 @@ export function GlobalMeanPool(): GlobalMeanPoolLayer {
 }
 
 /** The max over all spatial dims, kept as size 1. */
-class GlobalMaxPoolLayer extends Layer {
+export class GlobalMaxPoolLayer extends Layer {
   forward(x: Tensor): Tensor {
     const t = spatialInput(this, x);
     return max(t, t.shape.slice(2).map((_, i) => i + 2), true);
@@ -138,7 +137,7 @@ export function GlobalMaxPool(): GlobalMaxPoolLayer {
 }
 
 /** Every dim but the batch merged into one: [N, ...] → [N, prod(...)]. */
-class FlattenLayer extends Layer {
+export class FlattenLayer extends Layer {
   forward(x: Tensor): Tensor {
     const t = asTensor('Flatten()', 'input', x);
     if (t.ndim === 0) throw new ShapeError(`Flatten() expects a batch dim, got a 0-d tensor`);
@@ -154,7 +153,7 @@ export function Flatten(): FlattenLayer {
 }
 
 /** `Upsample({ scale: 2, mode: 'nearest' | 'bilinear' })`. */
-class UpsampleLayer extends Layer {
+export class UpsampleLayer extends Layer {
   constructor(public opts: { scale: PerDim; mode?: 'nearest' | 'bilinear' }) {
     super();
   }
@@ -177,7 +176,7 @@ export function Upsample(opts: { scale: PerDim; mode?: 'nearest' | 'bilinear' })
 }
 
 /** `PixelShuffle(r)`: [N, C·r², H, W] → [N, C, H·r, W·r]. */
-class PixelShuffleLayer extends Layer {
+export class PixelShuffleLayer extends Layer {
   constructor(public r: number) {
     super();
   }
@@ -193,24 +192,3 @@ export function PixelShuffle(r: number): PixelShuffleLayer {
   if (!Number.isInteger(r) || r < 1) throw expected('PixelShuffle', 'r', 'a positive integer', r);
   return new PixelShuffleLayer(r);
 }
-
-// The layer classes construct with or without `new`, as their factories do.
-const MaxPoolLayer_ = callable(MaxPoolLayer);
-type MaxPoolLayer_ = MaxPoolLayer;
-const MeanPoolLayer_ = callable(MeanPoolLayer);
-type MeanPoolLayer_ = MeanPoolLayer;
-const AdaptiveMeanPoolLayer_ = callable(AdaptiveMeanPoolLayer);
-type AdaptiveMeanPoolLayer_ = AdaptiveMeanPoolLayer;
-const AdaptiveMaxPoolLayer_ = callable(AdaptiveMaxPoolLayer);
-type AdaptiveMaxPoolLayer_ = AdaptiveMaxPoolLayer;
-const GlobalMeanPoolLayer_ = callable(GlobalMeanPoolLayer);
-type GlobalMeanPoolLayer_ = GlobalMeanPoolLayer;
-const GlobalMaxPoolLayer_ = callable(GlobalMaxPoolLayer);
-type GlobalMaxPoolLayer_ = GlobalMaxPoolLayer;
-const FlattenLayer_ = callable(FlattenLayer);
-type FlattenLayer_ = FlattenLayer;
-const UpsampleLayer_ = callable(UpsampleLayer);
-type UpsampleLayer_ = UpsampleLayer;
-const PixelShuffleLayer_ = callable(PixelShuffleLayer);
-type PixelShuffleLayer_ = PixelShuffleLayer;
-export { MaxPoolLayer_ as MaxPoolLayer, MeanPoolLayer_ as MeanPoolLayer, AdaptiveMeanPoolLayer_ as AdaptiveMeanPoolLayer, AdaptiveMaxPoolLayer_ as AdaptiveMaxPoolLayer, GlobalMeanPoolLayer_ as GlobalMeanPoolLayer, GlobalMaxPoolLayer_ as GlobalMaxPoolLayer, FlattenLayer_ as FlattenLayer, UpsampleLayer_ as UpsampleLayer, PixelShuffleLayer_ as PixelShuffleLayer };

@@ -17,7 +17,6 @@ import { Tensor } from '../tensor.js';
 import type { Initializer } from './init.js';
 import { Layer, functionName } from './layer.js';
 import { paramDtype } from './layers.js';
-import { callable } from '../callable.js';
 
 type Activation = (x: Tensor) => Tensor;
 
@@ -113,7 +112,7 @@ abstract class RecurrentBase extends Layer {
 // ---- layers over sequences ---------------------------------------------------------------
 
 /** Elman RNN over a sequence: h' = σ(W_ih x + b_ih + W_hh h + b_hh). */
-class RNNLayer extends RecurrentBase {
+export class RNNLayer extends RecurrentBase {
   σ: Activation;
   constructor(p: ConstructorParameters<typeof RecurrentBase>[0], σ: Activation) {
     super(p);
@@ -149,7 +148,7 @@ function lastStep(seq: Tensor): Tensor {
 }
 
 /** LSTM over a sequence (PyTorch's equations and gate order i, f, g, o). */
-class LSTMLayer extends RecurrentBase {
+export class LSTMLayer extends RecurrentBase {
   /** Every step's h [batch, seq, hidden] from x [batch, seq, in], starting from `{ h, c }` (default zeros). */
   forward(x: Tensor, state?: LSTMState): Tensor {
     return this.run(x, state).output;
@@ -173,7 +172,7 @@ class LSTMLayer extends RecurrentBase {
 }
 
 /** GRU over a sequence (PyTorch's equations: n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))). */
-class GRULayer extends RecurrentBase {
+export class GRULayer extends RecurrentBase {
   /** Every step's h [batch, seq, hidden] from x [batch, seq, in], starting from `h` (default zeros). */
   forward(x: Tensor, h?: Tensor): Tensor {
     return this.run(x, h).output;
@@ -208,7 +207,7 @@ export function GRU(inSize: number, hidden: number, opts: RecurrentOptions = {})
 // ---- cells: one step ---------------------------------------------------------------------
 
 /** One Elman step: `cell(x [batch, in], h?) → h'`. */
-class RNNCellLayer extends RecurrentBase {
+export class RNNCellLayer extends RecurrentBase {
   σ: Activation;
   constructor(p: ConstructorParameters<typeof RecurrentBase>[0], σ: Activation) {
     super(p);
@@ -225,7 +224,7 @@ class RNNCellLayer extends RecurrentBase {
 }
 
 /** One LSTM step: `cell(x [batch, in], { h, c }?) → { h, c }`. */
-class LSTMCellLayer extends RecurrentBase {
+export class LSTMCellLayer extends RecurrentBase {
   forward(x: Tensor, state?: LSTMState): LSTMState {
     const t = this.input(x, 2);
     if (state !== undefined && (state === null || typeof state !== 'object' || state instanceof Tensor))
@@ -241,7 +240,7 @@ class LSTMCellLayer extends RecurrentBase {
 }
 
 /** One GRU step: `cell(x [batch, in], h?) → h'`. */
-class GRUCellLayer extends RecurrentBase {
+export class GRUCellLayer extends RecurrentBase {
   forward(x: Tensor, h?: Tensor): Tensor {
     const t = this.input(x, 2);
     const s = this.stateTensor(h, 'state', t.shape[0]);
@@ -267,18 +266,3 @@ export function LSTMCell(inSize: number, hidden: number, opts: RecurrentOptions 
 export function GRUCell(inSize: number, hidden: number, opts: RecurrentOptions = {}): GRUCellLayer {
   return new GRUCellLayer(parameters('GRUCell', 3, inSize, hidden, opts));
 }
-
-// The layer classes construct with or without `new`, as their factories do.
-const RNNLayer_ = callable(RNNLayer);
-type RNNLayer_ = RNNLayer;
-const LSTMLayer_ = callable(LSTMLayer);
-type LSTMLayer_ = LSTMLayer;
-const GRULayer_ = callable(GRULayer);
-type GRULayer_ = GRULayer;
-const RNNCellLayer_ = callable(RNNCellLayer);
-type RNNCellLayer_ = RNNCellLayer;
-const LSTMCellLayer_ = callable(LSTMCellLayer);
-type LSTMCellLayer_ = LSTMCellLayer;
-const GRUCellLayer_ = callable(GRUCellLayer);
-type GRUCellLayer_ = GRUCellLayer;
-export { RNNLayer_ as RNNLayer, LSTMLayer_ as LSTMLayer, GRULayer_ as GRULayer, RNNCellLayer_ as RNNCellLayer, LSTMCellLayer_ as LSTMCellLayer, GRUCellLayer_ as GRUCellLayer };
