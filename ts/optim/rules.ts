@@ -202,8 +202,11 @@ class Adam extends Rule<AdamState> {
   init(x: Tensor): AdamState {
     return { m: zerosLike(x), v: zerosLike(x), t: 0 };
   }
-  /** Decoupled weight decay factor (AdamW); 0 for Adam. */
-  protected decay(): number {
+  /**
+   * @internal Decoupled weight decay factor (AdamW); 0 for Adam. (Not `protected`: the class is
+   * exported behind `callable`, and a user's declaration file could not name it then.)
+   */
+  decay(): number {
     return 0;
   }
   apply(s: AdamState, x: Tensor, dx: Tensor): Tensor {
@@ -239,7 +242,8 @@ class AdamW extends Adam {
     super(eta, beta, eps);
     positive('AdamW', 'lambda', lambda);
   }
-  protected override decay(): number {
+  /** @internal */
+  override decay(): number {
     return this.lambda;
   }
   override hyper() {
