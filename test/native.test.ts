@@ -2,7 +2,8 @@
 // ways: every kernel an op names exists natively, and every native kernel (and every op
 // code of the elementwise kernels) is used by some registered op.
 import test from 'ava';
-import { opRegistry } from '../ts/index.js';
+import '../ts/index.js'; // loads every op module, which registers its ops
+import { opRegistry } from '../ts/ops/registry.js';
 import { opCode, usedKernels } from '../ts/backend/index.js';
 import { kernelReport, native } from '../ts/native.js';
 

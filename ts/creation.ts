@@ -3,7 +3,7 @@ import { copyInto, empty, fromArray, kernel, raw } from './backend/index.js';
 import { type DType, type Device, type TypedArray, dtypeOfArray, isDType } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError, describe, expected, shapeStr } from './errors.js';
 import { RNG, defaultRNG } from './random.js';
-import { checkShape, numel } from './shape.js';
+import { type ShapeArgs, checkShape, dimsArg, numel, splitOptions } from './shape.js';
 import { Tensor } from './tensor.js';
 import { registerOp } from './ops/registry.js';
 
@@ -16,8 +16,8 @@ export interface CreateOptions {
   device?: Device;
 }
 export interface TensorOptions extends CreateOptions {
-  /** Shape for flat data (a typed array or flat array); defaults to the data's nesting. */
-  shape?: readonly number[];
+  /** Shape for flat data (a typed array or flat array); defaults to the data's nesting. A number is a 1-D shape. */
+  shape?: number | readonly number[];
 }
 export interface RandomOptions extends CreateOptions {
   rng?: RNG;
@@ -34,13 +34,10 @@ function options<T extends CreateOptions>(op: string, o: unknown): T {
   return o as T;
 }
 
-/** Accepts `f(2, 3)`, `f([2, 3])`, either followed by an options object. */
-function shapeAndOptions<T extends CreateOptions>(op: string, args: unknown[]): [number[], T] {
-  let opts: unknown;
-  if (args.length > 0 && typeof args[args.length - 1] === 'object' && !Array.isArray(args[args.length - 1]))
-    opts = args.pop();
-  const shape = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
-  return [checkShape(op, 'shape', shape), options<T>(op, opts)];
+/** Accepts `f(2, 3)`, `f([2, 3])`, either followed by an options object (the one rule of shape.ts). */
+function shapeAndOptions<T extends CreateOptions>(op: string, args: readonly unknown[]): [number[], T] {
+  const [dims, opts] = splitOptions(args);
+  return [checkShape(op, 'shape', dimsArg(op, dims)), options<T>(op, opts)];
 }
 
 type Nested = number | readonly Nested[];
@@ -107,7 +104,7 @@ export function tensor(data: Nested | TypedArray | ArrayLike<number>, opts?: Ten
     throw expected('tensor', 'data', 'a number, nested arrays of numbers, or a typed array', data);
   }
   if (o.shape !== undefined) {
-    const s = checkShape('tensor', 'shape', o.shape);
+    const s = checkShape('tensor', 'shape', typeof o.shape === 'number' ? [o.shape] : o.shape);
     if (numel(s) !== flat.length)
       throw new ShapeError(`tensor: shape ${shapeStr(s)} holds ${numel(s)} elements but the data has ${flat.length}`);
     shape = s.slice();
@@ -136,9 +133,18 @@ function scratch(op: string, n: number): Float64Array {
   }
 }
 
-/** A tensor filled with `value`. */
-export function full(shape: readonly number[], value: number, opts?: CreateOptions): Tensor {
-  const s = checkShape('full', 'shape', shape);
+/**
+ * A tensor filled with `value`: `full([2, 3], 7)` or `full(2, 3, 7)` (the dims, then the value),
+ * either followed by an options object.
+ */
+export function full(shape: readonly number[], value: number, opts?: CreateOptions): Tensor;
+export function full(...dimsThenValue: [...dims: number[], value: number]): Tensor;
+export function full(...dimsThenValue: [...dims: number[], value: number, opts: CreateOptions]): Tensor;
+export function full(...args: unknown[]): Tensor {
+  const [rest, opts] = splitOptions(args);
+  if (rest.length === 0) throw expected('full', 'value', 'a number after the shape', undefined);
+  const value = rest[rest.length - 1];
+  const s = checkShape('full', 'shape', dimsArg('full', rest.slice(0, -1)));
   if (typeof value !== 'number') throw expected('full', 'value', 'a number', value);
   const o = options<CreateOptions>('full', opts);
   const dtype = o.dtype ?? 'float32';
@@ -151,13 +157,13 @@ export function full(shape: readonly number[], value: number, opts?: CreateOptio
 }
 
 /** Zeros: `zeros(2, 3)` or `zeros([2, 3], { dtype: 'float64' })`. */
-export function zeros(...args: (number | readonly number[] | CreateOptions)[]): Tensor {
+export function zeros(...args: ShapeArgs | [...ShapeArgs, CreateOptions]): Tensor {
   const [shape, o] = shapeAndOptions<CreateOptions>('zeros', args);
   return full(shape, 0, o);
 }
 
 /** Ones: `ones(2, 3)`. */
-export function ones(...args: (number | readonly number[] | CreateOptions)[]): Tensor {
+export function ones(...args: ShapeArgs | [...ShapeArgs, CreateOptions]): Tensor {
   const [shape, o] = shapeAndOptions<CreateOptions>('ones', args);
   return full(shape, 1, o);
 }
@@ -176,9 +182,18 @@ function like(op: string, x: unknown): Tensor {
   return x._check(op);
 }
 
-/** start, start+step, ... below end: `arange(5)` is [0..4]. */
-export function arange(start: number, end?: number, step = 1, opts?: CreateOptions): Tensor {
-  if (end === undefined) [start, end] = [0, start];
+/**
+ * start, start+step, ... below end: `arange(5)` is [0..4], `arange(2, 5)`, `arange(0, 1, 0.25)`;
+ * an options object may follow any of them: `arange(5, { dtype: 'int32' })`.
+ */
+export function arange(end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
+export function arange(start: number, end: number, step: number, opts?: CreateOptions): Tensor;
+export function arange(...args: unknown[]): Tensor {
+  const [nums, opts] = splitOptions(args);
+  if (nums.length < 1 || nums.length > 3)
+    throw new ArgumentError(`arange: expected (end), (start, end) or (start, end, step), each optionally followed by options; got ${nums.length} numbers`);
+  const [start, end, step] = (nums.length === 1 ? [0, nums[0], 1] : [nums[0], nums[1], nums[2] ?? 1]) as number[];
   for (const [v, n] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
     if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('arange', n, 'a finite number', v);
   if (step === 0) throw new ArgumentError('arange: step must not be 0');
@@ -200,16 +215,20 @@ export function linspace(start: number, end: number, n: number, opts?: CreateOpt
   return fromData('linspace', data, [n], o.dtype ?? 'float32', o.device);
 }
 
-/** The n x m identity matrix (m defaults to n). */
-export function eye(n: number, m: number = n, opts?: CreateOptions): Tensor {
-  checkShape('eye', 'size', [n, m]);
+/** The n x m identity matrix (m defaults to n): `eye(3)`, `eye(2, 3)`, `eye(3, { dtype: 'float64' })`. */
+export function eye(n: number, opts?: CreateOptions): Tensor;
+export function eye(n: number, m: number, opts?: CreateOptions): Tensor;
+export function eye(...args: unknown[]): Tensor {
+  const [nums, opts] = splitOptions(args);
+  if (nums.length < 1 || nums.length > 2) throw new ArgumentError(`eye: expected (n) or (n, m), optionally followed by options; got ${nums.length} numbers`);
+  const [n, m] = checkShape('eye', 'size', [nums[0], nums[1] ?? nums[0]]);
   const o = options<CreateOptions>('eye', opts);
   const data = scratch('eye', n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return fromData('eye', data, [n, m], o.dtype ?? 'float32', o.device);
 }
 
-function random(op: string, kind: 'uniform' | 'normal', args: unknown[]): Tensor {
+function random(op: string, kind: 'uniform' | 'normal', args: readonly unknown[]): Tensor {
   const [shape, o] = shapeAndOptions<RandomOptions>(op, args);
   const dtype = o.dtype ?? 'float32';
   if (dtype === 'int32') throw new DTypeError(`${op}: expected a float dtype, got int32`);
@@ -221,12 +240,12 @@ function random(op: string, kind: 'uniform' | 'normal', args: unknown[]): Tensor
 }
 
 /** Uniform random numbers in [0, 1): `rand(2, 5)`, `rand([2, 5], { rng })`. */
-export function rand(...args: (number | readonly number[] | RandomOptions)[]): Tensor {
+export function rand(...args: ShapeArgs | [...ShapeArgs, RandomOptions]): Tensor {
   return random('rand', 'uniform', args);
 }
 
 /** Standard normal random numbers: `randn(3, 3)`. */
-export function randn(...args: (number | readonly number[] | RandomOptions)[]): Tensor {
+export function randn(...args: ShapeArgs | [...ShapeArgs, RandomOptions]): Tensor {
   return random('randn', 'normal', args);
 }
 

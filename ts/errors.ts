@@ -1,35 +1,53 @@
 // Every error Fluxion throws names the op, the argument, what was expected and what was
 // received. One template (`expected`) keeps the messages uniform.
+import { callable } from './callable.js';
 
-export class FluxionError extends Error {
+class FluxionError extends Error {
   override name = 'FluxionError';
 }
 /** A shape or size that does not fit the op. */
-export class ShapeError extends FluxionError {
+class ShapeError extends FluxionError {
   override name = 'ShapeError';
 }
 /** A dtype the op cannot take. */
-export class DTypeError extends FluxionError {
+class DTypeError extends FluxionError {
   override name = 'DTypeError';
 }
 /** Operands on different devices, or a device this build or machine cannot use. */
-export class DeviceError extends FluxionError {
+class DeviceError extends FluxionError {
   override name = 'DeviceError';
 }
 /** An index or axis outside its range. */
-export class IndexError extends FluxionError {
+class IndexError extends FluxionError {
   override name = 'IndexError';
 }
 /** A wrong kind of argument (not a tensor, not a function, ...). */
-export class ArgumentError extends FluxionError {
+class ArgumentError extends FluxionError {
   override name = 'ArgumentError';
 }
 /** Misuse of differentiation: non-scalar loss, a saved tensor modified in place, ... */
-export class GradientError extends FluxionError {
+class GradientError extends FluxionError {
   override name = 'GradientError';
 }
 
-// (structural: this module imports nothing, so that every other module may import it)
+// Constructible with or without `new`, as Error itself is.
+const FluxionError_ = callable(FluxionError);
+type FluxionError_ = FluxionError;
+const ShapeError_ = callable(ShapeError);
+type ShapeError_ = ShapeError;
+const DTypeError_ = callable(DTypeError);
+type DTypeError_ = DTypeError;
+const DeviceError_ = callable(DeviceError);
+type DeviceError_ = DeviceError;
+const IndexError_ = callable(IndexError);
+type IndexError_ = IndexError;
+const ArgumentError_ = callable(ArgumentError);
+type ArgumentError_ = ArgumentError;
+const GradientError_ = callable(GradientError);
+type GradientError_ = GradientError;
+export { FluxionError_ as FluxionError, ShapeError_ as ShapeError, DTypeError_ as DTypeError, DeviceError_ as DeviceError, IndexError_ as IndexError, ArgumentError_ as ArgumentError, GradientError_ as GradientError };
+
+// (structural: this module imports nothing but callable.ts, so that every other module may import it)
 function isTensorLike(x: unknown): x is { shape: readonly number[]; dtype: string; device: string } {
   return typeof x === 'object' && x !== null && 'shape' in x && 'dtype' in x && '_buf' in x;
 }

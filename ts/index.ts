@@ -1,7 +1,9 @@
 // Fluxion: Flux-style deep learning for TypeScript. This file is the table of contents.
 export { Tensor, type TensorLike, type NestedArray } from './tensor.js';
 export type { DType, Device, TypedArray } from './dtype.js';
-export * from './errors.js';
+export { FluxionError, ShapeError, DTypeError, DeviceError, IndexError, ArgumentError, GradientError } from './errors.js';
+export { callable, type Callable } from './callable.js';
+export type { Grad, GradsOf, Mirror, Received } from './mirror.js';
 export { tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn, type CreateOptions, type TensorOptions, type RandomOptions } from './creation.js';
 export { RNG, seed, defaultRNG } from './random.js';
 export * from './ops/index.js';

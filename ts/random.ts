@@ -2,8 +2,9 @@
 // takes counters [c, c + n), and the native kernel computes number i from (seed, c + i)
 // alone, so the same seed gives the same numbers on any thread count.
 import { expected } from './errors.js';
+import { callable } from './callable.js';
 
-export class RNG {
+class RNG {
   seed: bigint;
   counter = 0n;
   constructor(seed: number | bigint = DEFAULT_SEED) {
@@ -60,3 +61,8 @@ export function seed(s: number | bigint): void {
   defaultRNG.seed = toSeed(s);
   defaultRNG.counter = 0n;
 }
+
+// Constructible with or without `new`: `RNG(42)`.
+const RNG_ = callable(RNG);
+type RNG_ = RNG;
+export { RNG_ as RNG };

@@ -1,5 +1,5 @@
 // Shape arithmetic, done once: strides, broadcasting, dim normalisation.
-import { IndexError, ShapeError, describe, expected, shapeStr } from './errors.js';
+import { ArgumentError, IndexError, ShapeError, describe, expected, shapeStr } from './errors.js';
 
 export const MAX_DIMS = 16;
 
@@ -101,4 +101,46 @@ export function normDims(op: string, dims: unknown, ndim: number): boolean[] {
     mask[k] = true;
   }
   return mask;
+}
+
+/**
+ * A shape (or a list of dims) as a caller may write it: separate numbers, `f(2, 3)`, or one
+ * array, `f([2, 3])`. The one rule for every op that takes dims (zeros, ones, full, rand,
+ * randn, reshape, expand, permute, ...); `ShapeArgs` is its type.
+ */
+export type ShapeArgs = number[] | [readonly number[]];
+
+/**
+ * The dims of a `ShapeArgs` argument list, not yet checked beyond their form (reshape allows a -1,
+ * permute negative dims): one array, or numbers only. `zeros([2], 3)` is an error, not a guess.
+ */
+export function dimsArg(op: string, args: readonly unknown[], arg = 'shape'): unknown[] {
+  if (args.length === 1 && Array.isArray(args[0])) return args[0].slice();
+  if (args.some((a) => typeof a !== 'number')) {
+    const got = args.length === 1 ? describe(args[0]) : `(${args.map(valueOrList).join(', ')})`;
+    throw new ArgumentError(`${op}: expected ${arg} to be separate integers, ${op}(2, 3), or one array, ${op}([2, 3]); got ${got}`);
+  }
+  return args.slice();
+}
+
+function valueOrList(v: unknown): string {
+  return Array.isArray(v) ? listStr(v) : valueStr(v);
+}
+
+/**
+ * Splits a trailing options object (a plain object) off variadic arguments; a trailing
+ * `undefined` is "no options", as for an optional parameter (`f(5, maybeOpts)`). A tensor or
+ * other class instance is not options: `full(2, 3, someTensor)` must fail on the value, not
+ * become `full(2, 3)`.
+ */
+export function splitOptions(args: readonly unknown[]): [unknown[], unknown] {
+  const last = args[args.length - 1];
+  if (args.length > 0 && (last === undefined || isPlainObject(last))) return [args.slice(0, -1), last];
+  return [args.slice(), undefined];
+}
+
+function isPlainObject(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
 }

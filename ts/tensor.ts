@@ -16,7 +16,7 @@ const FLAG_DISPOSED = 2;
 const FLAG_READONLY = 4;
 
 /**
- * @internal A tensor's link to its node on a gradient tape (ts/autodiff/tape.ts owns the
+ * Internal: a tensor's link to its node on a gradient tape (ts/autodiff/tape.ts owns the
  * fields' real types; declared here so that this module imports nothing from autodiff).
  */
 export interface TapeLink {
@@ -59,7 +59,7 @@ export class Tensor {
   /** @internal */
   _flags: number;
 
-  /** @internal Use `tensor()`, `zeros()`, ... to create tensors. */
+  /** Not for users: create tensors with `tensor()`, `zeros()`, ... (the arguments are the backend's). */
   constructor(
     buf: Storage,
     shape: readonly number[],

@@ -53,12 +53,12 @@ test('objects: gradients per field, null for strings, functions, numbers and unu
   t.deepEqual(Object.keys(g), ['w', 'name', 'act', 'k', 'unused', 'nested']);
   close(t, g.w, [2, 4]);
   t.is(g.name, null);
-  t.is(g.act, null);
+  t.is((g as Record<string, unknown>).act, null); // a function field: not in the mirror's type, null in the mirror
   t.is(g.k, null);
   t.is(g.unused, null);
   // the same tensor appears twice in the argument: it gets its gradient in both places
-  close(t, g.nested.inner[0], [2, 4]);
-  t.is(g.nested.inner[1], null);
+  close(t, g.nested?.inner?.[0], [2, 4]);
+  t.is(g.nested?.inner?.[1], null);
 });
 
 test('a sub-tree with no derivative collapses to null; the top level keeps its structure', (t) => {
@@ -112,14 +112,14 @@ test('a cyclic model does not loop forever', (t) => {
   node.self = node;
   const [g] = gradient((n: typeof node) => n.w.pow(3).sum(), node);
   close(t, g.w, [12]);
-  t.is(g.self, g); // the cycle is mirrored
+  t.is((g as Record<string, unknown>).self, g); // the cycle is mirrored
 });
 
 test('a constant f gives null gradients', (t) => {
   const x = T([1, 2]);
   t.deepEqual(gradient(() => 3, x), [null]);
   t.deepEqual(gradient((_a: Tensor) => T(5).sum(), x), [null]);
-  t.deepEqual(gradient((_a: number) => 1, 2), [null]);
+  t.deepEqual(gradient((_a: Tensor) => 1, 2), [null]);
 });
 
 test('withGradient returns the value and the gradient', (t) => {

@@ -51,7 +51,7 @@ test('the gradient back returns is never the cotangent passed in', (t) => {
 
 test('pullback with structured arguments mirrors them', (t) => {
   const w = T([2, 3]);
-  const { back } = pullback((m: { w: Tensor; tag: string }, k: number) => m.w.mul(k), { w, tag: 'x' }, 4);
+  const { back } = pullback((m: { w: Tensor; tag: string }, k: Tensor) => m.w.mul(k), { w, tag: 'x' }, 4);
   const [gm, gk] = back(T([1, 10]));
   close(t, gm.w, [4, 40]);
   t.is(gm.tag, null);

@@ -2,6 +2,7 @@
 // creation function, with the kind of each argument.
 import * as F from '../../ts/index.js';
 import type { Tensor } from '../../ts/index.js';
+import { sumTo } from '../../ts/ops/reduce.js';
 
 export type Kind =
   | 'tensor' | 'tensorlike' | 'tensors' | 'dim' | 'dims' | 'shape' | 'index' | 'indices'
@@ -20,7 +21,9 @@ export interface FuzzOp {
 }
 
 type AnyFn = (...a: unknown[]) => unknown;
-const free = (name: string) => (F as unknown as Record<string, AnyFn>)[name];
+// sumTo is the backward walker's, not exported, but it checks its arguments like a public op
+const INTERNAL: Record<string, AnyFn> = { sumTo: sumTo as AnyFn };
+const free = (name: string) => (F as unknown as Record<string, AnyFn>)[name] ?? INTERNAL[name];
 const meth = (name: string) => (a: unknown[]) => ((a[0] as unknown as Record<string, AnyFn>)[name] as AnyFn)(...a.slice(1));
 
 function op(name: string, kinds: Kind[], o: { method?: boolean; names?: string[] } = {}): FuzzOp {
@@ -88,5 +91,5 @@ export const OPS: FuzzOp[] = [
     (n): FuzzOp => ({ name: n, kinds: ['self'], call: (a) => meth(n)(a), names: [n] }),
   ),
   // the calculus on top: a plausible f of a tensor (a bad f is the caller's bug, not a library one)
-  { name: 'gradient', kinds: ['fn', 'self'], call: (a) => F.gradient(a[0] as (x: Tensor) => Tensor, a[1]), names: ['gradient'] },
+  { name: 'gradient', kinds: ['fn', 'self'], call: (a) => F.gradient(a[0] as (x: unknown) => Tensor, a[1]), names: ['gradient'] },
 ];

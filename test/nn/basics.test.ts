@@ -86,6 +86,6 @@ test('σ is sigmoid; a model’s parameters are collected by walking it', (t) =>
   t.is(collect(m).length, 4);
   t.is(params(m).length, 4);
   const g = gradient((mm: typeof m) => mm(rand(10)).sum(), m)[0];
-  t.deepEqual(g.layers[0].weight.shape, [5, 10]);
-  t.is(g.layers[0].σ, null);
+  t.deepEqual(g.layers?.[0]?.weight?.shape, [5, 10]);
+  t.is((g.layers?.[0] as Record<string, unknown> | null)?.σ, null);
 });

@@ -1,7 +1,7 @@
 // The indexing ops beyond their op cases: errors that name the op and both shapes, and
 // multinomial's distribution, seeding and draws without replacement.
 import test from 'ava';
-import { IndexError, RNG, ShapeError, gather, multinomial, rand, scatterAdd, tensor, topk, tril, zeros } from '../../ts/index.js';
+import { IndexError, RNG, ShapeError, type Tensor, arange, gather, gradient, multinomial, rand, range, scatterAdd, tensor, topk, tril, zeros } from '../../ts/index.js';
 
 const idx = (rows: number[][]) => tensor(rows, { dtype: 'int32' });
 
@@ -42,4 +42,26 @@ test('multinomial: frequencies follow the weights, seeds repeat, draws without r
   t.throws(() => multinomial(tensor([[1, -1]]), 1), { message: 'multinomial: expected finite, non-negative weights in probs' });
   t.throws(() => multinomial(tensor([[0, 0]]), 1), { message: 'multinomial: a row of probs has no positive weight' });
   t.throws(() => multinomial(tensor([[1, 1]]), 0), { message: /^multinomial: expected samples to be a positive integer/ });
+});
+
+test('get: [0, 5] is rows 0 and 5, range(0, 5) is rows 0 to 4', (t) => {
+  const x = arange(16).reshape(8, 2);
+  t.deepEqual(x.get([0, 5]).toArray(), [[0, 1], [10, 11]]);
+  t.deepEqual(x.get(range(0, 5)).shape, [5, 2]);
+  t.deepEqual(x.get(range(0, 5)).toArray(), (x.toArray() as number[][]).slice(0, 5));
+  t.deepEqual(x.get(tensor([5, 0], { dtype: 'int32' })).toArray(), [[10, 11], [0, 1]]);
+  // a range is a view of x; a list of positions is a copy
+  const v = x.get(range(1, 2));
+  x.get(1).fill(-1);
+  t.deepEqual(v.toArray(), [[-1, -1]]);
+  t.deepEqual(String(range(0, null, 2)), 'range(0, null, 2)');
+});
+
+test('get with a list of positions is differentiable: repeated positions add up their gradients', (t) => {
+  const x = arange(6, { dtype: 'float64' }).reshape(3, 2);
+  const [g] = gradient((a: Tensor) => a.get([2, 0, 2], 1).mul(tensor([1, 10, 100], { dtype: 'float64' })).sum(), x);
+  t.deepEqual(g?.toArray(), [[0, 10], [0, 0], [0, 101]]);
+  // and to second order: d/dx of sum(get(x, [1, 1])^2) is 4·x at row 1
+  const [h] = gradient((a: Tensor) => (gradient((b: Tensor) => b.get([1, 1]).pow(2).sum().mul(0.5), a)[0] as Tensor).sum(), x);
+  t.deepEqual(h?.toArray(), [[0, 0], [2, 2], [0, 0]]);
 });

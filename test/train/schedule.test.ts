@@ -235,7 +235,7 @@ test('train resumes the schedule at startStep, by default startEpoch × batches 
   t.deepEqual(infos.map((s) => [s.globalStep, s.lr]), [[1, undefined], [2, undefined], [3, undefined]]);
 
   const { model, data, loss, opt } = linearRun();
-  const run = (opts: object, d: Iterable<unknown> = data) => () => train(loss, model, d, opt, { progress: false, ...opts });
+  const run = (opts: object, d: Iterable<unknown> = data) => () => train(loss as (m: typeof model, ...b: unknown[]) => Tensor, model, d, opt, { progress: false, ...opts });
   t.throws(run({ schedule: 0.1 }), { message: /^train: expected schedule to be a learning-rate schedule .*got the number 0.1$/ });
   t.throws(run({ schedule: sched, startStep: -1 }), { message: /^train: expected startStep to be a non-negative integer, got the number -1$/ });
   t.throws(run({ schedule: () => Number.NaN }), { message: /^train: expected the schedule's value at step 0 to be a finite non-negative learning rate, got the number NaN$/ });

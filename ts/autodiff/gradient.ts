@@ -5,6 +5,7 @@ import { copyInto, empty, fromArray, hostScalar } from '../backend/index.js';
 import { GradientError, expected } from '../errors.js';
 import { stack } from '../ops/movement.js';
 import { reshape } from '../ops/movement.js';
+import type { GradsOf, Received } from '../mirror.js';
 import { Tensor } from '../tensor.js';
 import { tidy } from '../memory.js';
 import { collect, fmapstructure } from '../tree.js';
@@ -148,7 +149,7 @@ function watchParams(tape: Tape, ps: Params): Watched {
  * null where there is none). `gradient(() => loss(), params(W, b))` returns `Grads`.
  */
 export function gradient(f: () => unknown, ps: Params): Grads;
-export function gradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any[];
+export function gradient<A extends unknown[]>(f: (...args: Received<A>) => unknown, ...args: A): GradsOf<A>;
 export function gradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any {
   return run('gradient', f, args).grads;
 }
@@ -158,7 +159,7 @@ export function gradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any {
  * `[loss, ...aux]`, the loss is differentiated and `val` is the whole value.
  */
 export function withGradient<V>(f: () => V, ps: Params): { val: V; grad: Grads };
-export function withGradient<V>(f: (...args: Any[]) => V, ...args: Any[]): { val: V; grad: Any[] };
+export function withGradient<V, A extends unknown[]>(f: (...args: Received<A>) => V, ...args: A): { val: V; grad: GradsOf<A> };
 export function withGradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any {
   const r = run('withGradient', f, args);
   return { val: r.val, grad: r.grads };
@@ -168,20 +169,20 @@ export function withGradient(f: (...args: Any[]) => unknown, ...args: Any[]): An
  * The value of f and its pullback: `back(ct)` returns the gradients of ⟨ct, f(args)⟩ for
  * any cotangent `ct` shaped like the value. `back` may be called many times.
  */
-export function pullback(f: (...args: Any[]) => Tensor, ...args: Any[]): { val: Tensor; back: (ct: Tensor | number) => Any[] } {
+export function pullback<A extends unknown[]>(f: (...args: Received<A>) => Tensor, ...args: A): { val: Tensor; back: (ct: Tensor | number) => GradsOf<A> } {
   if (typeof f !== 'function') throw expected('pullback', 'f', 'a function', f);
   const tape = pushTape();
   let w: Watched;
   let val: unknown;
   try {
     w = watchArgs(tape, args);
-    val = f(...w.args);
+    val = f(...(w.args as Received<A>));
   } finally {
     popTape(tape);
   }
   if (!(val instanceof Tensor)) throw expected('pullback', 'the value of f', 'a Tensor', val, GradientError);
   const out = val;
-  const back = (ct: Tensor | number): Any[] => {
+  const back = (ct: Tensor | number): GradsOf<A> => {
     let seed = typeof ct === 'number' ? fromArray([ct], [], out.dtype, out.device) : ct;
     if (!(seed instanceof Tensor)) throw expected('pullback', 'the cotangent', 'a Tensor or a number', ct);
     if (seed.size !== out.size) throw new GradientError(`pullback: the cotangent has shape [${seed.shape.join(', ')}] but the value has shape [${out.shape.join(', ')}]`);
@@ -194,7 +195,7 @@ export function pullback(f: (...args: Any[]) => Tensor, ...args: Any[]): { val: 
       return mirror(a, leafGrad);
     });
     for (const n of w.leaves.values()) n.ct = null; // ready for the next cotangent
-    return grads;
+    return grads as GradsOf<A>;
   };
   return { val: out, back };
 }

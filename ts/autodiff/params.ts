@@ -5,8 +5,10 @@ import { add, div, mul, sub } from '../ops/binary.js';
 import { Tensor, type TensorLike } from '../tensor.js';
 import { collect } from '../tree.js';
 import { zerosLike } from '../creation.js';
+import { callable } from '../callable.js';
 
-export class Params implements Iterable<Tensor> {
+class Params implements Iterable<Tensor> {
+  /** @internal */
   private readonly set = new Set<Tensor>();
 
   constructor(tensors: Iterable<Tensor> = []) {
@@ -56,9 +58,10 @@ export function params(...things: unknown[]): Params {
 }
 
 /** Gradients keyed by parameter. `get(p)` is null for a parameter the loss did not use. */
-export class Grads implements Iterable<[Tensor, Tensor | null]> {
+class Grads implements Iterable<[Tensor, Tensor | null]> {
   constructor(
     readonly params: Params,
+    /** @internal */
     private readonly grads: Map<Tensor, Tensor | null>,
   ) {}
 
@@ -78,6 +81,7 @@ export class Grads implements Iterable<[Tensor, Tensor | null]> {
     for (const [p, g] of this.grads) out.set(p, g === null ? null : fn(g, p));
     return new Grads(this.params, out);
   }
+  /** @internal */
   private zip(op: string, other: Grads | TensorLike, fn: (a: Tensor, b: TensorLike) => Tensor): Grads {
     if (other instanceof Grads) {
       const out = new Map<Tensor, Tensor | null>();
@@ -107,3 +111,10 @@ export class Grads implements Iterable<[Tensor, Tensor | null]> {
     return `Grads(${this.grads.size} params)`;
   }
 }
+
+// Constructible with or without `new`, as the other public classes.
+const Params_ = callable(Params);
+type Params_ = Params;
+const Grads_ = callable(Grads);
+type Grads_ = Grads;
+export { Params_ as Params, Grads_ as Grads };

@@ -55,6 +55,7 @@ export class MultiHeadAttentionLayer extends Layer {
     return this.qProj.weight.shape[0];
   }
 
+  /** @internal */
   private checked(x: unknown, name: string): Tensor {
     const t = x instanceof Tensor ? x : asTensor(String(this), name, x);
     if (t.ndim !== 3 || t.shape[2] !== this.dim)
@@ -63,6 +64,7 @@ export class MultiHeadAttentionLayer extends Layer {
   }
 
   /** [B, L, dim] → [B, heads, L, dim/heads]. */
+  /** @internal */
   private split(x: Tensor): Tensor {
     const [B, L] = x.shape;
     return permute(reshape(x, [B, L, this.heads, this.dim / this.heads]), [0, 2, 1, 3]);

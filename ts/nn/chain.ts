@@ -4,12 +4,17 @@ import { Layer, functionName } from './layer.js';
 
 type Fn = (x: any) => any;
 
+/** What a chain of `L` takes: its first layer's input (any, for named layers, whose order types do not keep). */
+export type ChainInput<L> = L extends readonly [infer F extends Fn, ...unknown[]] ? Parameters<F>[0] : any;
+/** What a chain of `L` returns: its last layer's output. */
+export type ChainOutput<L> = L extends readonly [...unknown[], infer F extends Fn] ? ReturnType<F> : any;
+
 export class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Layer {
   constructor(public layers: L) {
     super();
   }
 
-  forward(x: any): any {
+  forward(x: ChainInput<L>): ChainOutput<L> {
     const list = Array.isArray(this.layers) ? this.layers : Object.values(this.layers);
     let y = x;
     for (const f of list) y = f(y);

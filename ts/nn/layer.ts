@@ -3,9 +3,10 @@
 import { isRecording } from '../autodiff/tape.js';
 import { collect, fcollect, makeCallable } from '../tree.js';
 
-// An interface (not a type alias) so it merges with the class below and gives instances a call signature.
+// An interface (not a type alias) so it merges with the class below and gives instances a call
+// signature: the one of their `forward` (`this` is each subclass), so `Dense(2, 3)(x)` is a Tensor.
 export interface Layer {
-  (...args: any[]): any;
+  (...args: Parameters<this['forward']>): ReturnType<this['forward']>;
 }
 
 export abstract class Layer {

@@ -93,14 +93,14 @@ export function Dense(inF: number, outF: number, σ: Activation = identity, opts
 }
 
 /** Runs its layers on one input and joins the results: `connection(l1(x), l2(x), ...)`; with several inputs, layer i gets input i. */
-export class ParallelLayer extends Layer {
+export class ParallelLayer<R = unknown> extends Layer {
   constructor(
-    public connection: (...ys: Tensor[]) => unknown,
+    public connection: (...ys: Tensor[]) => R,
     public layers: ((x: Tensor) => unknown)[],
   ) {
     super();
   }
-  forward(...xs: Tensor[]): unknown {
+  forward(...xs: Tensor[]): R {
     if (xs.length === 1) return this.connection(...this.layers.map((l) => l(xs[0]) as Tensor));
     if (xs.length !== this.layers.length)
       throw new ArgumentError(`Parallel: got ${xs.length} inputs for ${this.layers.length} layers (give one input, or one per layer)`);
@@ -110,20 +110,20 @@ export class ParallelLayer extends Layer {
     return `Parallel(${functionName(this.connection)}, ${this.layers.map((l) => (l instanceof Layer ? l.toString() : functionName(l))).join(', ')})`;
   }
 }
-export function Parallel(connection: (...ys: Tensor[]) => unknown, ...layers: ((x: Tensor) => unknown)[]): ParallelLayer {
+export function Parallel<R>(connection: (...ys: Tensor[]) => R, ...layers: ((x: Tensor) => unknown)[]): ParallelLayer<R> {
   if (typeof connection !== 'function') throw expected('Parallel', 'connection', 'a function', connection);
   return new ParallelLayer(connection, layers);
 }
 
 /** `connection(layer(x), x)`: a residual block when the connection is `add`. */
-export class SkipConnectionLayer extends Layer {
+export class SkipConnectionLayer<R = unknown> extends Layer {
   constructor(
     public layers: (x: Tensor) => unknown,
-    public connection: (y: Tensor, x: Tensor) => unknown,
+    public connection: (y: Tensor, x: Tensor) => R,
   ) {
     super();
   }
-  forward(x: Tensor): unknown {
+  forward(x: Tensor): R {
     return this.connection(this.layers(x) as Tensor, x);
   }
   override toString(): string {
@@ -131,7 +131,7 @@ export class SkipConnectionLayer extends Layer {
     return `SkipConnection(${inner}, ${functionName(this.connection)})`;
   }
 }
-export function SkipConnection(layer: (x: Tensor) => unknown, connection: (y: Tensor, x: Tensor) => unknown): SkipConnectionLayer {
+export function SkipConnection<R>(layer: (x: Tensor) => unknown, connection: (y: Tensor, x: Tensor) => R): SkipConnectionLayer<R> {
   if (typeof layer !== 'function') throw expected('SkipConnection', 'layer', 'a layer or function', layer);
   if (typeof connection !== 'function') throw expected('SkipConnection', 'connection', 'a function', connection);
   return new SkipConnectionLayer(layer, connection);

@@ -68,7 +68,7 @@ function classTarget(op: string, p: Tensor, y: unknown): Tensor {
     if (labels.device !== p.device) labels = to(labels, p.device);
     checkLabels(op, labels, k);
     // one-hot where the data is (no trip through JavaScript): labels[..., None] == [0, 1, ..., k-1]
-    const classes = arange(k, undefined, 1, { dtype: p.dtype, device: p.device });
+    const classes = arange(k, { dtype: p.dtype, device: p.device });
     return eq(unsqueeze(cast(labels, p.dtype), -1), classes);
   }
   const t = asTensor(op, 'target', y);

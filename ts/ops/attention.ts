@@ -45,8 +45,8 @@ function maskBias(q: Tensor, Lq: number, Lk: number, scoresShape: number[], o: A
     allowed = cast(ne(m, 0), 'int32');
   }
   if (o.causal === true) {
-    const rows = reshape(arange(Lq, undefined, 1, { dtype: 'int32', device: q.device }), [Lq, 1]);
-    const cols = reshape(arange(Lk, undefined, 1, { dtype: 'int32', device: q.device }), [1, Lk]);
+    const rows = reshape(arange(Lq, { dtype: 'int32', device: q.device }), [Lq, 1]);
+    const cols = reshape(arange(Lk, { dtype: 'int32', device: q.device }), [1, Lk]);
     const past = cast(gt(add(rows, 1), cols), 'int32'); // key j ≤ query i
     allowed = allowed === null ? past : mul(allowed, past);
   }

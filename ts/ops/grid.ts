@@ -9,6 +9,7 @@ import { ShapeError, expected, shapeStr } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { matmul } from './matmul.js';
 import { type IndexSpec, get, indexSelect, permute, reshape, transpose } from './movement.js';
+import { range } from './range.js';
 import { asTensor, floatOperand } from './operand.js';
 import { max } from './reduce.js';
 import { registerOp } from './registry.js';
@@ -120,7 +121,7 @@ export function pad(x: Tensor, pads: PadSpec, opts: { mode?: 'constant' | 'refle
     const shape = t.shape.map((s, d) => (d < first ? s : s + list[d - first][0] + list[d - first][1]));
     const out = empty(shape, t.dtype, t.device);
     copyInto(fromArray([value], [], t.dtype, t.device), out);
-    const interior: IndexSpec[] = t.shape.map((s, d) => (d < first ? null : [list[d - first][0], list[d - first][0] + s]));
+    const interior: IndexSpec[] = t.shape.map((s, d) => (d < first ? null : range(list[d - first][0], list[d - first][0] + s)));
     copyInto(t, get(out, ...interior));
     if (isRecording()) record('pad', out, [t], (g) => [() => get(g, ...interior)]);
     return out;

@@ -20,7 +20,11 @@ import * as where from './where.js';
 const METHODS = { ...binary, ...pow, ...unary, ...where, ...reduce, ...movement, ...matmul, ...cast, ...inplace, ...optim, ...conv, ...grid, ...indexing };
 installMethods(METHODS);
 
-type Methods = MethodsOf<typeof METHODS>;
+// Named through the modules, not `typeof METHODS`: the declaration file would otherwise spell
+// out METHODS's type, with references to Tensor that it does not import.
+type Methods = MethodsOf<
+  typeof binary & typeof pow & typeof unary & typeof where & typeof reduce & typeof movement & typeof matmul & typeof cast & typeof inplace & typeof optim & typeof conv & typeof grid & typeof indexing
+>;
 declare module '../tensor.js' {
   interface Tensor extends Methods {
     /** The transpose of the last two dims (a view). */
@@ -34,8 +38,10 @@ export * from './binary.js';
 export * from './pow.js';
 export * from './unary.js';
 export * from './where.js';
-export * from './reduce.js';
+// sumTo is the backward walker's (summing a gradient back to its input's shape), not a public op
+export { sum, mean, max, min, argmax, argmin, softmax, logsoftmax, cumsum, variance, std, logsumexp, expand, type Dims } from './reduce.js';
 export * from './movement.js';
+export { range, type Range } from './range.js';
 export * from './matmul.js';
 export * from './cast.js';
 export * from './conv.js';
@@ -46,4 +52,3 @@ export * from './attention.js';
 export * from './recurrent.js';
 export { addInPlace, subInPlace, mulInPlace, divInPlace, assign, fill } from './inplace.js';
 export { sgdStep, adamStep } from './optim.js';
-export { opRegistry, type OpInfo } from './registry.js';

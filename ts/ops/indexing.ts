@@ -119,8 +119,8 @@ function triangle(op: string, x: Tensor, k: number, lower: boolean): Tensor {
   if (x.ndim < 2) throw new ShapeError(`${op}: expected at least 2 dims, got ${shapeStr(x.shape)}`);
   if (!Number.isInteger(k)) throw expected(op, 'k', 'an integer (the diagonal: 0 main, > 0 above, < 0 below)', k);
   const [M, N] = x.shape.slice(-2);
-  const rows = reshape(arange(M, undefined, 1, { dtype: 'int32', device: x.device }), [M, 1]);
-  const cols = reshape(arange(N, undefined, 1, { dtype: 'int32', device: x.device }), [1, N]);
+  const rows = reshape(arange(M, { dtype: 'int32', device: x.device }), [M, 1]);
+  const cols = reshape(arange(N, { dtype: 'int32', device: x.device }), [1, N]);
   const offset = sub(cols, rows);
   return lower ? le(offset, k) : le(neg(offset), -k);
 }

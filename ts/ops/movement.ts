@@ -7,11 +7,12 @@ import { copyInto, empty, fromArray, kernel, raw, contiguous as wholeStorage } f
 import { aroundDim, withDim } from '../backend/meta.js';
 import { promote } from '../dtype.js';
 import { ArgumentError, DeviceError, IndexError, ShapeError, expected, shapeStr } from '../errors.js';
-import { checkShape, contiguousStrides, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
+import { type ShapeArgs, checkShape, contiguousStrides, dimsArg, listStr, normDim, numel, sameShape, valueStr } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { cast } from './cast.js';
 import { notMethod } from './methods.js';
 import { asTensor } from './operand.js';
+import { Range } from './range.js';
 import { registerOp } from './registry.js';
 
 for (const name of ['reshape', 'permute', 'get', 'detach'])
@@ -49,11 +50,13 @@ export function detach(x: Tensor): Tensor {
   return view(t, t.shape, t._strides, t._offset);
 }
 
-/** Same data, new shape; one entry may be -1 (inferred). A view when the data is contiguous. */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+/**
+ * Same data, new shape: `reshape(x, 2, 3)` or `reshape(x, [2, 3])`; one entry may be -1
+ * (inferred). A view when the data is contiguous.
+ */
+export function reshape(x: Tensor, ...shape: ShapeArgs): Tensor {
   const t = asTensor('reshape', 'x', x);
-  if (!Array.isArray(shape)) throw expected('reshape', 'shape', 'an array of integers', shape);
-  const target = inferShape(t, shape);
+  const target = inferShape(t, dimsArg('reshape', shape) as number[]);
   if (sameShape(target, t.shape)) return t;
   const src = t.isContiguous ? t : clone(t);
   const out = view(src, target, contiguousStrides(target), src._offset);
@@ -82,10 +85,11 @@ function inferShape(t: Tensor, shape: readonly number[]): number[] {
   return out;
 }
 
-/** Reorders dims: `permute(x, [1, 0])` is the transpose of a matrix. A view. */
-export function permute(x: Tensor, dims: readonly number[]): Tensor {
+/** Reorders dims: `permute(x, 1, 0)` (or `permute(x, [1, 0])`) is the transpose of a matrix. A view. */
+export function permute(x: Tensor, ...order: ShapeArgs): Tensor {
   const t = asTensor('permute', 'x', x);
-  if (!Array.isArray(dims) || dims.length !== t.ndim)
+  const dims = dimsArg('permute', order, 'dims');
+  if (dims.length !== t.ndim)
     throw expected('permute', 'dims', `a permutation of ${t.ndim} dims`, dims, IndexError);
   const seen = new Array<boolean>(t.ndim).fill(false);
   const p = dims.map((d) => {
@@ -148,10 +152,12 @@ export function flatten(x: Tensor, start = 0, end = -1): Tensor {
 }
 
 /**
- * One entry of an index: a position (drops the dim), a range [start, end, step], or null (all).
- * Inside a range, null or undefined takes the default (0, the dim's size, 1): `[0, null, 2]`.
+ * One entry of an index: a position (drops the dim), `range(start, end, step)` (a view of
+ * those positions), null (all), or a list of positions (an array of integers or a 1-D int32
+ * tensor: those positions, in order, repeats allowed; a copy). A range and a list never share
+ * a form: `[0, 5]` is positions 0 and 5, `range(0, 5)` is 0 to 4.
  */
-export type IndexSpec = number | null | undefined | readonly [(number | null)?, (number | null)?, (number | null)?];
+export type IndexSpec = number | null | undefined | Range | readonly number[] | Tensor;
 
 interface ViewSpec {
   shape: number[];
@@ -159,7 +165,10 @@ interface ViewSpec {
   offset: number; // relative to the input's offset
 }
 
-function resolveIndex(op: string, t: Tensor, idx: readonly IndexSpec[]): ViewSpec {
+/** The view part of an index: positions, ranges and nulls (a list's dim is taken whole here). */
+type ViewIndex = number | null | undefined | Range;
+
+function resolveIndex(op: string, t: Tensor, idx: readonly ViewIndex[]): ViewSpec {
   if (idx.length > t.ndim)
     throw new IndexError(`${op}: too many indices (${idx.length}) for a tensor with ${t.ndim} dims (shape ${shapeStr(t.shape)})`);
   const shape: number[] = [];
@@ -176,13 +185,8 @@ function resolveIndex(op: string, t: Tensor, idx: readonly IndexSpec[]): ViewSpe
       if (!Number.isInteger(spec) || spec < -n || spec >= n)
         throw new IndexError(`${op}: index ${spec} is out of range for dim ${d} of size ${n} (shape ${shapeStr(t.shape)})`);
       offset += (spec < 0 ? spec + n : spec) * s;
-    } else if (Array.isArray(spec)) {
-      // `?? default`, not a destructuring default: null must mean "default" too, as in `[0, null, 2]`
-      const [start, end, step] = [spec[0] ?? 0, spec[1] ?? n, spec[2] ?? 1];
-      for (const [v, name] of [[start, 'start'], [end, 'end'], [step, 'step']] as const)
-        if (typeof v !== 'number' || !Number.isInteger(v))
-          throw new IndexError(`${op}: expected the range ${name} for dim ${d} to be an integer, got ${valueStr(v)}`);
-      if (step <= 0) throw new IndexError(`${op}: expected a positive step for dim ${d}, got ${step}`);
+    } else if (spec instanceof Range) {
+      const [start, end, step] = [spec.start ?? 0, spec.end ?? n, spec.step ?? 1];
       const clamp = (v: number) => Math.min(n, Math.max(0, v < 0 ? v + n : v));
       const b = clamp(start);
       const e = Math.max(b, clamp(end));
@@ -190,7 +194,7 @@ function resolveIndex(op: string, t: Tensor, idx: readonly IndexSpec[]): ViewSpe
       strides.push(s * step);
       offset += b * s;
     } else {
-      throw expected(op, `index ${d}`, 'an integer, a [start, end, step] range, or null', spec, IndexError);
+      throw expected(op, `index ${d}`, 'an integer, a range(start, end, step), a list of positions, or null', spec, IndexError);
     }
   }
   return { shape, strides, offset };
@@ -201,7 +205,7 @@ function applyView(t: Tensor, v: ViewSpec): Tensor {
 }
 
 /** Zeros of `shape` with `g` written where `spec` selects (the backward of a slice). */
-function embed(g: Tensor, shape: readonly number[], idx: readonly IndexSpec[]): Tensor {
+function embed(g: Tensor, shape: readonly number[], idx: readonly ViewIndex[]): Tensor {
   const out = empty(shape, g.dtype, g.device, true);
   copyInto(g, applyView(out, resolveIndex('embed', out, idx)));
   if (isRecording()) record('embed', out, [g], (gg) => [() => get(gg, ...idx)]);
@@ -209,8 +213,9 @@ function embed(g: Tensor, shape: readonly number[], idx: readonly IndexSpec[]): 
 }
 
 /**
- * Basic indexing, as a view: `x.get(0)` is the first row, `x.get(null, [1, 3])` columns 1-2,
- * `x.get([0, null, 2])` every other row. Negative positions count from the end.
+ * Indexing: `x.get(0)` is the first row (a view), `x.get(null, range(1, 3))` columns 1 and 2
+ * (a view), `x.get(range(0, null, 2))` every other row (a view), `x.get([0, 5])` rows 0 and 5
+ * (a copy, differentiable like every index). Negative positions count from the end.
  */
 export function get(x: Tensor, ...idx: IndexSpec[]): Tensor {
   return indexView('get', asTensor('get', 'x', x), idx);
@@ -218,6 +223,64 @@ export function get(x: Tensor, ...idx: IndexSpec[]): Tensor {
 
 /** get under the name of the op the user called (so that slice's errors say 'slice'). */
 function indexView(op: string, t: Tensor, idx: readonly IndexSpec[]): Tensor {
+  const lists: number[] = [];
+  idx.forEach((spec, d) => {
+    if (Array.isArray(spec) || spec instanceof Tensor) lists.push(d);
+  });
+  if (lists.length === 0) return viewOf(op, t, idx as readonly ViewIndex[]);
+  if (idx.length > t.ndim)
+    throw new IndexError(`${op}: too many indices (${idx.length}) for a tensor with ${t.ndim} dims (shape ${shapeStr(t.shape)})`);
+  // NumPy pairs several lists up elementwise, other libraries take every combination: one
+  // list per call keeps the meaning plain, and chaining gets either.
+  if (lists.length > 1)
+    throw new IndexError(
+      `${op}: one list of positions per call, got lists at dims ${lists.join(' and ')}; for every combination index twice, ` +
+        `x.${op}([..]).${op}(null, [..]); for pairs of positions use gather`,
+    );
+  const d = lists[0];
+  // NumPy also moves the selected dim to the front when a position index and the list are
+  // separated by a full or ranged dim; here it always stays in place, so that case is refused.
+  const fixed = idx.map((s, i) => (typeof s === 'number' ? i : -1)).filter((i) => i >= 0);
+  const lo = Math.min(d, ...fixed);
+  const hi = Math.max(d, ...fixed);
+  for (let i = lo; i <= hi; i++)
+    if (i !== d && !fixed.includes(i))
+      throw new IndexError(
+        `${op}: the list of positions at dim ${d} and the position index at dim ${fixed.find((f) => (f < i) !== (d < i))} are separated by dim ${i}, ` +
+          'which NumPy and PyTorch would move to the front; index in two steps to say which order is meant',
+      );
+  const positions = positionsOf(op, idx[d], d, t.shape[d]);
+  const whole = idx.map((s, i) => (i === d ? null : s)) as ViewIndex[];
+  const v = viewOf(op, t, whole);
+  const dimAfter = d - fixed.filter((f) => f < d).length; // the position indices before it drop their dims
+  return indexSelect(v, dimAfter, positions);
+}
+
+/** A list of positions for dim `d`: integers (negative count from the end), checked here so the error names the op. */
+function positionsOf(op: string, spec: unknown, d: number, n: number): number[] {
+  if (spec instanceof Tensor) {
+    asTensor(op, `index ${d}`, spec);
+    if (spec.dtype !== 'int32') throw expected(op, `the tensor index at dim ${d}`, 'an int32 tensor of positions', spec, IndexError);
+    if (spec.ndim !== 1) throw new IndexError(`${op}: expected the tensor index at dim ${d} to be 1-D, got shape ${shapeStr(spec.shape)}`);
+    return Array.from(spec.data());
+  }
+  const list = spec as readonly unknown[];
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    // [0, null, 2] and [2, undefined] were once ranges; now a range is range(0, null, 2)
+    if (v === null || v === undefined)
+      throw new IndexError(
+        `${op}: a list of positions holds integers, got ${v} at position ${i} of the index at dim ${d}; for a range write range(${list.map((x) => (x === undefined ? 'null' : valueStr(x))).join(', ')})`,
+      );
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw new IndexError(`${op}: expected integer positions in the index at dim ${d}, got ${valueStr(v)} at position ${i}`);
+    if (v < -n || v >= n) throw new IndexError(`${op}: position ${v} is out of range for dim ${d} of size ${n}`);
+  }
+  return list as number[];
+}
+
+/** The view an index of positions, ranges and nulls selects, recorded with its backward. */
+function viewOf(op: string, t: Tensor, idx: readonly ViewIndex[]): Tensor {
   const spec = resolveIndex(op, t, idx);
   const out = applyView(t, spec);
   if (isRecording()) record('view', out, [t], (g, [a]) => [() => embed(g, a.shape, idx)]);
@@ -228,9 +291,14 @@ function indexView(op: string, t: Tensor, idx: readonly IndexSpec[]): Tensor {
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
   const t = asTensor('slice', 'x', x);
   const d = normDim('slice', dim, t.ndim);
-  const idx: IndexSpec[] = t.shape.map(() => null);
-  idx[d] = [start ?? 0, end ?? t.shape[d], step];
-  return indexView('slice', t, idx);
+  // checked here so that the errors name slice and the dim, not range
+  for (const [v, name] of [[start ?? 0, 'start'], [end ?? 0, 'end'], [step, 'step']] as const)
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw new IndexError(`slice: expected the range ${name} for dim ${d} to be an integer, got ${valueStr(v)}`);
+  if (step <= 0) throw new IndexError(`slice: expected a positive step for dim ${d}, got ${step}`);
+  const idx: ViewIndex[] = t.shape.map(() => null);
+  idx[d] = new Range(start ?? null, end ?? null, step);
+  return viewOf('slice', t, idx);
 }
 
 function sameFamily(op: string, ts: readonly unknown[]): Tensor[] {

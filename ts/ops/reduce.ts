@@ -5,7 +5,7 @@ import { isRecording, record } from '../autodiff/tape.js';
 import { contiguous, empty, kernel, opCode, raw } from '../backend/index.js';
 import { aroundDim, meta, putOperands, putShape, putView } from '../backend/meta.js';
 import { ShapeError, shapeStr } from '../errors.js';
-import { broadcastShapes, checkShape, normDim, normDims, numel, sameShape } from '../shape.js';
+import { type ShapeArgs, broadcastShapes, checkShape, dimsArg, normDim, normDims, numel, sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { div, eq, mul, sub } from './binary.js';
 import { notMethod } from './methods.js';
@@ -239,10 +239,10 @@ export const sumTo = notMethod(function sumTo(g: Tensor, shape: readonly number[
   return reshape(sum(t, dimsOf(mask), true), shape);
 });
 
-/** Broadcasts to `shape` without copying (stride 0 on the repeated dims). */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
+/** Broadcasts to `shape` without copying (stride 0 on the repeated dims): `expand(x, 4, 3)` or `expand(x, [4, 3])`. */
+export function expand(x: Tensor, ...dims: ShapeArgs): Tensor {
   const t = asTensor('expand', 'x', x);
-  checkShape('expand', 'shape', shape);
+  const shape = checkShape('expand', 'shape', dimsArg('expand', dims));
   if (sameShape(t.shape, shape)) return t;
   const lead = shape.length - t.ndim;
   if (lead < 0) throw new ShapeError(`expand: cannot expand ${shapeStr(t.shape)} to fewer dims ${shapeStr(shape)}`);

@@ -1,2 +1,2 @@
 export * from './rules.js';
-export { setup, update, adjust, freeze, thaw, Leaf, NonFiniteError, type StateTree } from './state.js';
+export { setup, update, adjust, freeze, thaw, Leaf, NonFiniteError, type StateTree, type StateOf, type RuleStateOf } from './state.js';

@@ -9,20 +9,22 @@ import { adamStep, ownsStorage, sgdStep } from '../ops/optim.js';
 import { maximum, minimum, mul, div, add, sub } from '../ops/binary.js';
 import { sqrt } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
+import { callable } from '../callable.js';
 
 export type RuleState = any;
 
-export abstract class Rule {
+/** An optimisation rule; `S` is the state it keeps per parameter (what `init` makes and `apply` updates). */
+export abstract class Rule<S = RuleState> {
   abstract readonly name: string;
   /** Fresh state for parameter x. */
-  abstract init(x: Tensor): RuleState;
+  abstract init(x: Tensor): S;
   /** Returns the step to subtract from x; may update `state` in place. */
-  abstract apply(state: RuleState, x: Tensor, dx: Tensor): Tensor;
+  abstract apply(state: S, x: Tensor, dx: Tensor): Tensor;
   /**
    * Updates x in place directly, when the rule has a fused kernel; returns false if not.
    * `nonFinite` (a one-element int32 tensor) counts the new values that are not finite.
    */
-  fused(_state: RuleState, _x: Tensor, _dx: Tensor, _nonFinite?: Tensor): boolean {
+  fused(_state: S, _x: Tensor, _dx: Tensor, _nonFinite?: Tensor): boolean {
     return false;
   }
   /**
@@ -51,7 +53,7 @@ export abstract class Rule {
   /** Hyperparameters, for printing and `adjust`. */
   abstract hyper(): Record<string, number | number[]>;
   /** A copy with some hyperparameters changed (unknown names are ignored, as in a chain). */
-  adjust(changes: Record<string, number | number[]>): Rule {
+  adjust(changes: Record<string, number | number[]>): Rule<S> {
     const h = { ...this.hyper() };
     let changed = false;
     for (const [k, v] of Object.entries(changes))
@@ -60,7 +62,7 @@ export abstract class Rule {
         changed = true;
       }
     if (!changed) return this;
-    const copy = Object.create(Object.getPrototypeOf(this)) as Rule;
+    const copy = Object.create(Object.getPrototypeOf(this)) as Rule<S>;
     Object.assign(copy, this, h);
     return copy;
   }
@@ -80,7 +82,7 @@ function fraction(op: string, name: string, v: number): number {
 }
 
 /** Plain gradient descent: x -= eta·dx. */
-export class Descent extends Rule {
+class Descent extends Rule<null> {
   readonly name = 'Descent';
   constructor(readonly eta = 0.1) {
     super();
@@ -103,7 +105,7 @@ export class Descent extends Rule {
 }
 
 /** Momentum: v = rho·v + eta·dx; x -= v. */
-export class Momentum extends Rule {
+class Momentum extends Rule<Tensor> {
   readonly name = 'Momentum';
   constructor(
     readonly eta = 0.01,
@@ -126,7 +128,7 @@ export class Momentum extends Rule {
 }
 
 /** Nesterov momentum: step = −rho²·v + (1 + rho)·eta·dx, then v = rho·v − eta·dx. */
-export class Nesterov extends Rule {
+class Nesterov extends Rule<Tensor> {
   readonly name = 'Nesterov';
   constructor(
     readonly eta = 0.001,
@@ -150,7 +152,7 @@ export class Nesterov extends Rule {
 }
 
 /** RMSProp: a = rho·a + (1 − rho)·dx²; step = eta·dx / (√a + eps). */
-export class RMSProp extends Rule {
+class RMSProp extends Rule<Tensor> {
   readonly name = 'RMSProp';
   constructor(
     readonly eta = 0.001,
@@ -175,7 +177,7 @@ export class RMSProp extends Rule {
 }
 
 /** AdaGrad: a += dx²; step = eta·dx / (√a + eps). */
-export class AdaGrad extends Rule {
+class AdaGrad extends Rule<Tensor> {
   readonly name = 'AdaGrad';
   constructor(
     readonly eta = 0.1,
@@ -204,7 +206,7 @@ export interface AdamState {
 }
 
 /** Adam with bias correction (the same formula as PyTorch): step = eta·m̂ / (√v̂ + eps). */
-export class Adam extends Rule {
+class Adam extends Rule<AdamState> {
   readonly name: string = 'Adam';
   readonly beta: [number, number];
   constructor(
@@ -223,8 +225,11 @@ export class Adam extends Rule {
   init(x: Tensor): AdamState {
     return { m: zerosLike(x), v: zerosLike(x), t: 0 };
   }
-  /** Decoupled weight decay factor (AdamW); 0 for Adam. */
-  protected decay(): number {
+  /**
+   * @internal Decoupled weight decay factor (AdamW); 0 for Adam. (Not `protected`: the class is
+   * exported behind `callable`, and a user's declaration file could not name it then.)
+   */
+  decay(): number {
     return 0;
   }
   apply(s: AdamState, x: Tensor, dx: Tensor): Tensor {
@@ -249,7 +254,7 @@ export class Adam extends Rule {
 }
 
 /** AdamW: Adam plus decoupled weight decay x -= eta·lambda·x (PyTorch's AdamW; lambda 0.01 by default). */
-export class AdamW extends Adam {
+class AdamW extends Adam {
   override readonly name = 'AdamW';
   constructor(
     eta = 0.001,
@@ -260,7 +265,8 @@ export class AdamW extends Adam {
     super(eta, beta, eps);
     positive('AdamW', 'lambda', lambda);
   }
-  protected override decay(): number {
+  /** @internal */
+  override decay(): number {
     return this.lambda;
   }
   override hyper() {
@@ -269,7 +275,7 @@ export class AdamW extends Adam {
 }
 
 /** Adds lambda·x to the gradient (L2 regularisation, coupled). */
-export class WeightDecay extends Rule {
+class WeightDecay extends Rule<null> {
   readonly name = 'WeightDecay';
   constructor(readonly lambda = 5e-4) {
     super();
@@ -287,7 +293,7 @@ export class WeightDecay extends Rule {
 }
 
 /** Clamps every gradient element to [−delta, delta]. */
-export class ClipGrad extends Rule {
+class ClipGrad extends Rule<null> {
   readonly name = 'ClipGrad';
   constructor(readonly delta = 10) {
     super();
@@ -305,7 +311,7 @@ export class ClipGrad extends Rule {
 }
 
 /** Rescales the gradient of each parameter so its p-norm is at most omega. */
-export class ClipNorm extends Rule {
+class ClipNorm extends Rule<null> {
   readonly name = 'ClipNorm';
   constructor(
     readonly omega = 10,
@@ -328,7 +334,7 @@ export class ClipNorm extends Rule {
 }
 
 /** Applies rules in order, each to the step the previous one produced: `OptimiserChain(ClipNorm(1), Adam())`. */
-export class OptimiserChain extends Rule {
+class OptimiserChain extends Rule<RuleState[]> {
   readonly name = 'OptimiserChain';
   readonly rules: Rule[];
   constructor(...rules: Rule[]) {
@@ -376,10 +382,47 @@ export class OptimiserChain extends Rule {
   hyper(): Record<string, number | number[]> {
     return {};
   }
-  override adjust(changes: Record<string, number | number[]>): Rule {
+  override adjust(changes: Record<string, number | number[]>): Rule<RuleState[]> {
     return new OptimiserChain(...this.rules.map((r) => r.adjust(changes)));
   }
   override toString(): string {
     return `OptimiserChain(${this.rules.map(String).join(', ')})`;
   }
 }
+
+// The rules are constructible with or without `new`: `OptimiserChain(ClipNorm(1), Adam(1e-3))`.
+const Descent_ = callable(Descent);
+type Descent_ = Descent;
+const Momentum_ = callable(Momentum);
+type Momentum_ = Momentum;
+const Nesterov_ = callable(Nesterov);
+type Nesterov_ = Nesterov;
+const RMSProp_ = callable(RMSProp);
+type RMSProp_ = RMSProp;
+const AdaGrad_ = callable(AdaGrad);
+type AdaGrad_ = AdaGrad;
+const Adam_ = callable(Adam);
+type Adam_ = Adam;
+const AdamW_ = callable(AdamW);
+type AdamW_ = AdamW;
+const WeightDecay_ = callable(WeightDecay);
+type WeightDecay_ = WeightDecay;
+const ClipGrad_ = callable(ClipGrad);
+type ClipGrad_ = ClipGrad;
+const ClipNorm_ = callable(ClipNorm);
+type ClipNorm_ = ClipNorm;
+const OptimiserChain_ = callable(OptimiserChain);
+type OptimiserChain_ = OptimiserChain;
+export {
+  Descent_ as Descent,
+  Momentum_ as Momentum,
+  Nesterov_ as Nesterov,
+  RMSProp_ as RMSProp,
+  AdaGrad_ as AdaGrad,
+  Adam_ as Adam,
+  AdamW_ as AdamW,
+  WeightDecay_ as WeightDecay,
+  ClipGrad_ as ClipGrad,
+  ClipNorm_ as ClipNorm,
+  OptimiserChain_ as OptimiserChain,
+};

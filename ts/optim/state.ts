@@ -14,9 +14,11 @@ import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { childAt, children, fcollect, fmapstructure, isNode, joinPath } from '../tree.js';
 import { Rule, type RuleState } from './rules.js';
+import type { Mirror } from '../mirror.js';
+import { callable } from '../callable.js';
 
 /** An optimiser step left parameters that are not finite: which ones, and how many values. */
-export class NonFiniteError extends FluxionError {
+class NonFiniteError extends FluxionError {
   override name = 'NonFiniteError';
   constructor(
     message: string,
@@ -27,10 +29,11 @@ export class NonFiniteError extends FluxionError {
   }
 }
 
-export class Leaf {
+/** One parameter's optimiser state: its rule, the rule's state `S`, and whether it is frozen. */
+class Leaf<S = RuleState> {
   constructor(
-    public rule: Rule,
-    public state: RuleState,
+    public rule: Rule<S>,
+    public state: S,
     public frozen = false,
   ) {}
   toString(): string {
@@ -39,17 +42,26 @@ export class Leaf {
 }
 
 /** A state tree: Leaf at each parameter, objects/arrays mirroring the model elsewhere, null for non-trainable fields. */
-export type StateTree = Leaf | StateTree[] | { [k: string]: StateTree } | null;
+export type StateTree = Leaf<any> | readonly StateTree[] | { readonly [k: string]: StateTree } | ReadonlyMap<unknown, StateTree> | null;
+
+/**
+ * The state `setup(rule, model)` makes for a model of type `M`, with a rule keeping `S` per
+ * parameter: the model's structure with a Leaf at each tensor (null at an int32 tensor).
+ */
+export type StateOf<M, S = RuleState> = unknown extends M ? StateTree : Mirror<M, Leaf<S> | null>; // (a model of unknown type: any state tree, as `ReturnType<typeof setup>` reads)
+
+/** The per-parameter state a rule keeps (`AdamState` for Adam). */
+export type RuleStateOf<R> = R extends Rule<infer S> ? S : never;
 
 const isLeaf = (x: unknown): x is Leaf => x instanceof Leaf;
 const STATE = { leaf: isLeaf };
 
 /** The optimiser state for every trainable tensor of `model`. */
-export function setup(rule: Rule, model: unknown): StateTree {
+export function setup<R extends Rule<any>, M>(rule: R, model: M): StateOf<M, RuleStateOf<R>> {
   if (!(rule instanceof Rule)) throw expected('setup', 'rule', 'an optimisation rule (Descent, Adam, ...)', rule);
   return fmapstructure((x) => (x instanceof Tensor && x.dtype !== 'int32' ? new Leaf(rule, rule.init(x)) : null), model, {
     trainable: true,
-  }) as StateTree;
+  }) as StateOf<M, RuleStateOf<R>>;
 }
 
 /** Throws unless `state` is a state tree made by `setup` (a rule in its place is the usual mistake). */
@@ -224,3 +236,15 @@ export function thaw(state: StateTree): void {
   checkState('thaw', state);
   for (const [, l] of stateLeaves(state)) l.frozen = false;
 }
+
+// Constructible with or without `new`, as the other public classes.
+interface LeafClass {
+  new <S>(rule: Rule<S>, state: S, frozen?: boolean): Leaf<S>;
+  <S>(rule: Rule<S>, state: S, frozen?: boolean): Leaf<S>;
+  readonly prototype: Leaf<any>;
+}
+const NonFiniteError_ = callable(NonFiniteError);
+type NonFiniteError_ = NonFiniteError;
+const Leaf_ = callable(Leaf) as LeafClass;
+type Leaf_<S = RuleState> = Leaf<S>;
+export { NonFiniteError_ as NonFiniteError, Leaf_ as Leaf };

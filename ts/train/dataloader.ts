@@ -12,6 +12,7 @@ import { indexSelect, slice } from '../ops/movement.js';
 import { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { collect, fcollect, fmap, isNode } from '../tree.js';
+import { callable } from '../callable.js';
 
 export interface DataLoaderOptions {
   batchSize?: number;
@@ -25,9 +26,9 @@ export interface DataLoaderOptions {
   shard?: { readonly rank: number; readonly size: number };
 }
 
-type Data = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
+export type Data = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
 
-export class DataLoader<D extends Data> implements Iterable<D> {
+class DataLoader<D extends Data> implements Iterable<D> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly partial: boolean;
@@ -90,3 +91,13 @@ function leavesOf(d: unknown): Tensor[] {
     throw new ArgumentError(`DataLoader: expected tensors in the data, found ${describe(x)}${path ? ` at ${path}` : ''}`);
   return collect(d);
 }
+
+/** DataLoader, constructible with or without `new` (the call keeps the data's type, which `Callable` cannot). */
+interface DataLoaderClass {
+  new <const D extends Data>(data: D, opts?: DataLoaderOptions): DataLoader<D>;
+  <const D extends Data>(data: D, opts?: DataLoaderOptions): DataLoader<D>;
+  readonly prototype: DataLoader<Data>;
+}
+const DataLoader_ = callable(DataLoader) as DataLoaderClass;
+type DataLoader_<D extends Data> = DataLoader<D>;
+export { DataLoader_ as DataLoader };

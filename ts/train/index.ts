@@ -14,6 +14,7 @@ export {
   type Metric,
   type ProgressEvent,
   type LogStream,
+  type BatchArgs,
 } from './train.js';
 export { oneHot, oneHotBatch, oneCold } from './onehot.js';
 export * as schedules from './schedule.js';

@@ -120,6 +120,8 @@ function batchSize(b: unknown): number {
 }
 
 type Batches = Iterable<unknown> | AsyncIterable<unknown>;
+/** What a batch gives the loss after the model: a tuple (or array) batch is spread, anything else is one argument. */
+export type BatchArgs<B> = B extends readonly unknown[] ? B : [B];
 type LossFn<M> = (m: M, ...b: unknown[]) => Tensor;
 
 /** The sum of two gradient trees of one model, leaf by leaf (null is zero). */
@@ -233,7 +235,7 @@ class Run<M> {
     // the batch's tensors and every intermediate are released at the end of the scope; the
     // accumulated gradient is what the scope returns
     const result = tidy(() => {
-      const { val, grad } = withGradient((m: M) => (Array.isArray(batch) ? this.call(m, ...batch) : this.call(m, batch)), this.model);
+      const { val, grad } = withGradient((m: unknown) => (Array.isArray(batch) ? this.call(m as M, ...batch) : this.call(m as M, batch)), this.model as unknown);
       if (!(val instanceof Tensor) || val.size !== 1) throw new ArgumentError('train: the loss function must return a scalar Tensor');
       const v = val.item();
       if (!Number.isFinite(v))
@@ -369,15 +371,15 @@ function checkData(op: string, data: unknown, async: boolean): void {
  * non-finite loss or step. With `schedule`, sets the learning rate before every step;
  * `accumulate`, `validate` and `log` as in TrainOptions. Returns the epochs' summaries.
  */
-export function train<M>(
-  loss: (model: M, ...batch: never[]) => Tensor,
+export function train<M, B>(
+  loss: (model: M, ...batch: BatchArgs<B>) => Tensor,
   model: M,
-  data: Iterable<unknown> & { length?: number },
+  data: Iterable<B> & { length?: number },
   optState: StateTree,
   opts: TrainOptions<M> = {},
 ): EpochInfo[] {
   checkData('train', data, false);
-  const run = new Run('train', loss as LossFn<M>, model, data, optState, opts);
+  const run = new Run('train', loss as unknown as LossFn<M>, model, data, optState, opts);
   for (let epoch = run.start; epoch < run.start + run.epochs && !run.stopped; epoch++) {
     run.startEpoch(epoch);
     const it = (data as Iterable<unknown>)[Symbol.iterator]();
@@ -412,17 +414,17 @@ async function yieldToEventLoop(): Promise<void> {
  * an async iterable (batches streamed from disk or the network). `signal` stops it: the promise
  * rejects with an AbortError, the model keeping every completed step.
  */
-export async function trainAsync<M>(
-  loss: (model: M, ...batch: never[]) => Tensor,
+export async function trainAsync<M, B>(
+  loss: (model: M, ...batch: BatchArgs<B>) => Tensor,
   model: M,
-  data: (Iterable<unknown> | AsyncIterable<unknown>) & { length?: number },
+  data: (Iterable<B> | AsyncIterable<B>) & { length?: number },
   optState: StateTree,
   opts: AsyncTrainOptions<M> = {},
 ): Promise<EpochInfo[]> {
   checkData('trainAsync', data, true);
   const { signal } = opts;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw expected('trainAsync', 'signal', 'an AbortSignal', signal);
-  const run = new Run('trainAsync', loss as LossFn<M>, model, data, optState, opts);
+  const run = new Run('trainAsync', loss as unknown as LossFn<M>, model, data, optState, opts);
   const aborted = () => {
     if (!signal?.aborted) return;
     if (signal.reason instanceof Error && signal.reason.name !== 'AbortError') throw signal.reason;

@@ -4,6 +4,7 @@ import * as flx from '../../../ts/index.js';
 import type { Tensor } from '../../../ts/index.js';
 import * as R from '../reference.js';
 import { ALL, FLOAT, type Gen, I, type InputSpec, type OpCase } from './spec.js';
+import { sumTo } from '../../../ts/ops/reduce.js';
 
 type Dims = number | number[] | undefined;
 
@@ -192,9 +193,9 @@ const NEG_INF_ROW: OpCase = {
 const EMPTY_LSE: OpCase = { name: 'logsumexp over an empty dim is -inf', op: 'logsumexp', fn: (a) => a.logsumexp(0), inputs: [I([0, 3])], ref: (a) => R.logsumexp(a, 0) };
 
 const SUM_TO: OpCase[] = [
-  { name: 'sumTo [2,3] → [1,3]', op: 'sumTo', fn: (g) => flx.sumTo(g, [1, 3]), inputs: [I([2, 3])], ref: (g) => R.sumTo(g, [1, 3]), dtypes: ALL, tol: 'accumulate' },
-  { name: 'sumTo [2,3,4] → [3,1]', op: 'sumTo', fn: (g) => flx.sumTo(g, [3, 1]), inputs: [I([2, 3, 4])], ref: (g) => R.sumTo(g, [3, 1]), dtypes: ALL, tol: 'accumulate' },
-  { name: 'sumTo [2,3] → []', op: 'sumTo', fn: (g) => flx.sumTo(g, []), inputs: [I([2, 3])], ref: (g) => R.sumTo(g, []), tol: 'accumulate' },
+  { name: 'sumTo [2,3] → [1,3]', op: 'sumTo', fn: (g) => sumTo(g, [1, 3]), inputs: [I([2, 3])], ref: (g) => R.sumTo(g, [1, 3]), dtypes: ALL, tol: 'accumulate' },
+  { name: 'sumTo [2,3,4] → [3,1]', op: 'sumTo', fn: (g) => sumTo(g, [3, 1]), inputs: [I([2, 3, 4])], ref: (g) => R.sumTo(g, [3, 1]), dtypes: ALL, tol: 'accumulate' },
+  { name: 'sumTo [2,3] → []', op: 'sumTo', fn: (g) => sumTo(g, []), inputs: [I([2, 3])], ref: (g) => R.sumTo(g, []), tol: 'accumulate' },
 ];
 
 export const REDUCE_CASES: OpCase[] = [
