@@ -166,7 +166,9 @@ test('float32 cells (branch-free SIMD exp, sigmoid and tanh) match float64 acros
   const wG = zeros([3 * H, H], { dtype: 'float64' });
   const refG = gruSequence(xgGru, c0, wG).data() as Float64Array;
   const gotG = gruSequence(xgGru.cast('float32'), c0.cast('float32'), wG.cast('float32')).data() as Float32Array;
-  gotG.forEach((v, i) => t.true(Math.abs(v - refG[i]) <= 2e-6 * Math.max(1e-30, Math.abs(refG[i])) + 1e-30, `GRU unit ${i}: ${v} against ${refG[i]}`));
+  gotG.forEach((v, i) => {
+    t.true(Math.abs(v - refG[i]) <= 2e-6 * Math.max(1e-30, Math.abs(refG[i])) + 1e-30, `GRU unit ${i}: ${v} against ${refG[i]}`);
+  });
   const nanIn = tensor([Number.NaN, 0, 0, 0], { shape: [1, 1, 4] });
   const out = lstmSequence(nanIn, zeros([1, 1]), zeros([1, 1]), zeros([4, 1])).data();
   t.true(Number.isNaN(out[0]) && Number.isNaN(out[1]), `a NaN gate gives NaN h and c, got ${Array.from(out)}`);
