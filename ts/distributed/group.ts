@@ -14,9 +14,10 @@ import { DTypeError, DeviceError, FluxionError, expected } from '../errors.js';
 import { native } from '../native.js';
 import { checkTarget } from '../ops/inplace.js';
 import { Tensor } from '../tensor.js';
+import { callable } from '../callable.js';
 
 /** A collective failed: a rank died or never arrived, the group was closed, or MPI reported an error. */
-export class DistributedError extends FluxionError {
+class DistributedError extends FluxionError {
   override name = 'DistributedError';
 }
 
@@ -292,3 +293,8 @@ export function initDistributed(opts: DistributedOptions): Distributed {
   }
   return d;
 }
+
+// Constructible with or without `new` (ts/callable.ts).
+const DistributedError_ = callable(DistributedError);
+type DistributedError_ = DistributedError;
+export { DistributedError_ as DistributedError };

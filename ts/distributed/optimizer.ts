@@ -12,13 +12,14 @@ import { Rule, type RuleState } from '../optim/rules.js';
 import type { Tensor } from '../tensor.js';
 import { DEFAULT_BUCKET_BYTES, allReduceBuckets } from './buckets.js';
 import { Distributed } from './group.js';
+import { callable } from '../callable.js';
 
 export interface DistributedOptimizerOptions {
   /** Largest bucket of gradients reduced by one collective, in bytes (default 25 MiB). */
   bucketBytes?: number;
 }
 
-export class DistributedOptimizerRule extends Rule {
+class DistributedOptimizerRule extends Rule {
   readonly name = 'DistributedOptimizer';
   readonly bucketBytes: number;
   constructor(
@@ -75,3 +76,8 @@ export class DistributedOptimizerRule extends Rule {
 export function DistributedOptimizer(dist: Distributed, rule: Rule, opts?: DistributedOptimizerOptions): DistributedOptimizerRule {
   return new DistributedOptimizerRule(dist, rule, opts);
 }
+
+// Constructible with or without `new` (ts/callable.ts).
+const DistributedOptimizerRule_ = callable(DistributedOptimizerRule);
+type DistributedOptimizerRule_ = DistributedOptimizerRule;
+export { DistributedOptimizerRule_ as DistributedOptimizerRule };

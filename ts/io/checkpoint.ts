@@ -41,9 +41,10 @@ import { type Leaf, type StateTree, stateLeaves } from '../optim/state.js';
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { childAt, collectWithPaths, fcollect, joinPath } from '../tree.js';
+import { callable } from '../callable.js';
 
 /** A checkpoint that cannot be read: truncated, malformed, or not matching the model. */
-export class CheckpointError extends FluxionError {
+class CheckpointError extends FluxionError {
   override name = 'CheckpointError';
 }
 
@@ -692,3 +693,8 @@ export function loadState(file: string, model: unknown, optState?: StateTree, op
   for (const [leaf, p, v] of numberWrites) setNumber(leaf, p, v);
   return { extra };
 }
+
+// Constructible with or without `new` (ts/callable.ts).
+const CheckpointError_ = callable(CheckpointError);
+type CheckpointError_ = CheckpointError;
+export { CheckpointError_ as CheckpointError };

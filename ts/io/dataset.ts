@@ -14,6 +14,7 @@ import { ArgumentError, ShapeError, describe, expected, shapeStr } from '../erro
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { CheckpointError, openCheckpoint } from './checkpoint.js';
+import { callable } from '../callable.js';
 
 /** What a dataset's observations are: one tensor, an array of tensors, or an object of them. */
 export type DatasetData = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
@@ -69,7 +70,7 @@ export interface DatasetWriterOptions {
  * number of observations each; `close()` writes the last shard. At most one shard is held in
  * memory. Read it back with `FileDataLoader`.
  */
-export class DatasetWriter {
+class DatasetWriter {
   readonly folder: string;
   private fields: DatasetField[] | null = null;
   private structure: DatasetLayout['structure'] = 'tensor';
@@ -277,3 +278,8 @@ export function openDataset(op: string, source: string): DatasetLayout {
   if (l.count === 0) throw new ArgumentError(`${op}: ${source} holds no observations`);
   return l;
 }
+
+// Constructible with or without `new` (ts/callable.ts).
+const DatasetWriter_ = callable(DatasetWriter);
+type DatasetWriter_ = DatasetWriter;
+export { DatasetWriter_ as DatasetWriter };

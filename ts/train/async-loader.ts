@@ -12,6 +12,7 @@ import { stack } from '../ops/movement.js';
 import { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { LoaderState } from './streaming.js';
+import { callable } from '../callable.js';
 
 /** One observation: a tensor, or an array / object of tensors (no batch dim: they are stacked). */
 export type Observation = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
@@ -29,7 +30,7 @@ export interface AsyncDataLoaderOptions {
 }
 
 /** Batches of a stream of observations (stacked along a new first dim), for `trainAsync`. */
-export class AsyncDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements AsyncIterable<D> {
+class AsyncDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements AsyncIterable<D> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly buffer: number;
@@ -172,3 +173,8 @@ export class AsyncDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> imp
     return new ArgumentError(`AsyncDataLoader: expected observations shaped alike (a tensor, or an array / object of tensors), got ${describe(o)}`);
   }
 }
+
+// Constructible with or without `new` (ts/callable.ts).
+const AsyncDataLoader_ = callable(AsyncDataLoader);
+type AsyncDataLoader_<D = Tensor | Tensor[] | Record<string, Tensor>> = AsyncDataLoader<D>;
+export { AsyncDataLoader_ as AsyncDataLoader };

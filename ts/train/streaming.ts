@@ -19,6 +19,7 @@ import { type DatasetLayout, openDataset } from '../io/dataset.js';
 import { RNG } from '../random.js';
 import type { Tensor } from '../tensor.js';
 import { type Block, Prefetcher, ShardFiles, readWindow } from './prefetch.js';
+import { callable } from '../callable.js';
 
 export interface FileDataLoaderOptions {
   batchSize?: number;
@@ -64,7 +65,7 @@ interface Cursor {
  * and async iterable (for `trainAsync`: waits without blocking the event loop). `state` is
  * the position to save in a checkpoint and to set when resuming.
  */
-export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements Iterable<D>, AsyncIterable<D> {
+class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements Iterable<D>, AsyncIterable<D> {
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly partial: boolean;
@@ -369,3 +370,8 @@ export class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> impl
     return (this.prefetcher as Prefetcher).takeAsync(this.key(epoch, w));
   }
 }
+
+// Constructible with or without `new` (ts/callable.ts).
+const FileDataLoader_ = callable(FileDataLoader);
+type FileDataLoader_<D = Tensor | Tensor[] | Record<string, Tensor>> = FileDataLoader<D>;
+export { FileDataLoader_ as FileDataLoader };
