@@ -606,6 +606,13 @@ export type StateSource = string | Map<string, Tensor> | Record<string, Tensor>;
  */
 export type Rename = Record<string, string | null> | ((name: string) => string | null);
 
+/**
+ * Options of `loadState`.
+ *
+ * ```ts
+ * loadState('ckpt.safetensors', model, undefined, { strict: false, rename: { 'head.w': 'layers.1.weight' } });
+ * ```
+ */
 export interface LoadOptions {
   /**
    * Refuse a checkpoint holding tensors or optimiser values that the model (or the optimiser

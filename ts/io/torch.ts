@@ -163,6 +163,13 @@ export function saveTorchState(file: string, model: unknown): void {
   saveState(file, Object.fromEntries(torchStateDict(model)));
 }
 
+/**
+ * Options of `loadTorchState`.
+ *
+ * ```ts
+ * loadTorchState('model.safetensors', m, { rename: (n) => n.replace(/^module\./, '') });
+ * ```
+ */
 export interface TorchLoadOptions {
   /** Refuse a source holding tensors the model lacks (default true), as `loadState` does. */
   strict?: boolean;
