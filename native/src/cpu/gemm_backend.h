@@ -19,4 +19,13 @@ std::string gemm_backend_info();
 // Threads for the GEMM's own pool (OpenBLAS); the portable GEMM shares the elementwise pool.
 void gemm_backend_threads(int n);
 
+// Fluxion's portable GEMM (gemm_portable.cc), in every build: the GEMM where OpenBLAS is absent,
+// and in OpenBLAS builds the one used instead when FLUXION_GEMM=portable (read once).
+void portable_gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda,
+                       const float* b, int64_t ldb, float* c);
+void portable_gemm_f64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda,
+                       const double* b, int64_t ldb, double* c);
+std::string portable_gemm_info();
+bool portable_gemm_requested();
+
 }  // namespace flx

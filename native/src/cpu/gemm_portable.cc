@@ -1,5 +1,6 @@
-// Fluxion's own GEMM, built where OpenBLAS is not found (no FLUXION_WITH_OPENBLAS): so that a
-// clone builds and runs with nothing but a C++ compiler. The classic blocked scheme: C is
+// Fluxion's own GEMM: the GEMM of builds where OpenBLAS is not found (no FLUXION_WITH_OPENBLAS),
+// so that a clone builds and runs with nothing but a C++ compiler; in OpenBLAS builds it is there
+// too, chosen with FLUXION_GEMM=portable (so that CI tests it and the benchmark can time it). The classic blocked scheme: C is
 // computed in NC-column slabs; for each KC-deep slice of K, a slab of op(B) is packed into
 // NR-wide column panels, and each MC-row block of op(A) into MR-tall row panels; a micro-kernel
 // keeps an MR × NR tile of C in vector registers over the KC slice. Row blocks are spread over
@@ -9,8 +10,8 @@
 // 8 doubles) and compiled for baseline x86-64, AVX2 and AVX-512 (FLX_MULTIVERSION, picked at
 // load time). Like the rest of the addon it does not fuse a*b+c (-ffp-contract=off), so every
 // version gives the same bits; the sum over k runs in the same order on every CPU too.
-#ifndef FLUXION_WITH_OPENBLAS
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -152,21 +153,42 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* a, int64_t
 
 }  // namespace
 
+void portable_gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda,
+                       const float* b, int64_t ldb, float* c) {
+  gemm<float>(ta, tb, M, N, K, a, lda, b, ldb, c);
+}
+
+void portable_gemm_f64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda,
+                       const double* b, int64_t ldb, double* c) {
+  gemm<double>(ta, tb, M, N, K, a, lda, b, ldb, c);
+}
+
+std::string portable_gemm_info() {
+  return "portable GEMM (Fluxion's own blocked kernel) threads=" + std::to_string(num_threads());
+}
+
+bool portable_gemm_requested() {
+  static const bool on = [] {
+    const char* v = std::getenv("FLUXION_GEMM");
+    return v != nullptr && std::string(v) == "portable";
+  }();
+  return on;
+}
+
+#ifndef FLUXION_WITH_OPENBLAS
 void gemm_f32(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
               int64_t ldb, float* c) {
-  gemm<float>(ta, tb, M, N, K, a, lda, b, ldb, c);
+  portable_gemm_f32(ta, tb, M, N, K, a, lda, b, ldb, c);
 }
 
 void gemm_f64(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda, const double* b,
               int64_t ldb, double* c) {
-  gemm<double>(ta, tb, M, N, K, a, lda, b, ldb, c);
+  portable_gemm_f64(ta, tb, M, N, K, a, lda, b, ldb, c);
 }
 
-std::string gemm_backend_info() {
-  return "portable GEMM (Fluxion's own blocked kernel; built without OpenBLAS) threads=" + std::to_string(num_threads());
-}
+std::string gemm_backend_info() { return portable_gemm_info() + "; built without OpenBLAS"; }
 
 void gemm_backend_threads(int) {}  // it runs on the elementwise pool, sized by setNumThreads
+#endif
 
 }  // namespace flx
-#endif
