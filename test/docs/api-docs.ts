@@ -31,8 +31,10 @@ export function exportDocs(root: string): ExportDoc[] {
     // the raw comments before each declaration (a code block inside one is the example)
     const raw = (target.declarations ?? [])
       .map((d) => {
-        const text = d.getSourceFile().getFullText();
-        return (ts.getLeadingCommentRanges(text, d.getFullStart()) ?? []).map((r) => text.slice(r.pos, r.end)).join('\n');
+        // a `const` is documented on its statement (export const add = ...), not on the declaration
+        const node = ts.isVariableDeclaration(d) ? d.parent.parent : d;
+        const text = node.getSourceFile().getFullText();
+        return (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).map((r) => text.slice(r.pos, r.end)).join('\n');
       })
       .join('\n');
     const tags = target.getJsDocTags(checker).map((t) => t.name);
