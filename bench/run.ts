@@ -149,7 +149,7 @@ Workloads: ${WORKLOADS.map((w) => w.id).join(', ')}`);
   const dir = path.join(here, 'profiles');
   mkdirSync(dir, { recursive: true });
   const name = `${w.id}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
-  const mnist = w.group === 'epoch' ? writeMnist() : undefined;
+  const mnist = w.group === 'epoch' || w.group === 'stream' ? writeMnist() : undefined;
   const job: Job = { peer: 'fluxion', threads, reps, budgetMs, mnist: mnist?.files };
   const args = [...nodeArgs, '--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`, '--cpu-prof-interval=200', 'bench/peers/fluxion_bench.ts'];
   log(`profiling ${w.id} (node ${args.join(' ')})`);
@@ -248,7 +248,7 @@ async function main(): Promise<void> {
   const torchEnv = { ...pyEnv, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
   const fluxEnv = unsetBlas ? pyEnv : env;
   if (unsetBlas) notes.push('Every peer ran without OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (the same OpenBLAS kernel for all; --keep-blas-env keeps them for Fluxion).');
-  const mnist = ws.some((w) => w.group === 'epoch') ? writeMnist() : undefined;
+  const mnist = ws.some((w) => w.group === 'epoch' || w.group === 'stream') ? writeMnist() : undefined;
   const all: Result[] = [];
   const base = { threads, reps, budgetMs, mnist: mnist?.files };
 
@@ -284,7 +284,7 @@ async function main(): Promise<void> {
           await waitQuiet(`${p.spec.peer} ${w.id}`);
           const t = ticks();
           const t0 = performance.now();
-          const now = await p.run(w, w.group === 'epoch' || w.group === 'memory' ? 300_000 : 180_000);
+          const now = await p.run(w, w.group === 'epoch' || w.group === 'stream' || w.group === 'memory' ? 300_000 : 180_000);
           const pct = othersPct(t, ticks());
           for (const r of now) r.othersPct = pct === null ? null : Number(pct.toFixed(1));
           if (attempt === 0 || (pct ?? 100) < (got[0]?.othersPct ?? 100)) got = now;

@@ -64,3 +64,24 @@ test('--model cnn --resume continues the scheduled run with losses identical to 
   t.is(a.length, 20);
   t.deepEqual(b, a);
 });
+
+test('npm run demo:names, short form: the LSTM and the GPT both beat the bigram baseline held out, sample 10 names each and write their loss pictures', (t) => {
+  const out = mkdtempSync(path.join(tmpdir(), 'fluxion-names-'));
+  const r = spawnSync(process.execPath, ['--import=tsx', path.join(root, 'examples', 'names.ts'), '--quiet', '--epochs', '1', '--out', out], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`names demo failed: ${r.stderr}`);
+  const log = r.stdout;
+  t.log(log.trim().split('\n').slice(-6).join(' | '));
+  const bigram = Number(/^ {2}bigram +([\d.]+)/m.exec(log)?.[1]);
+  const vocab = Number(/vocabulary (\d+)/.exec(log)?.[1]);
+  t.true(bigram > 2 && bigram < Math.log(vocab), `bigram ${bigram} nats/char`);
+  for (const name of ['LSTM', 'GPT']) {
+    const nats = Number(new RegExp(`^ {2}${name} +([\\d.]+)`, 'm').exec(log)?.[1]);
+    t.true(nats < bigram - 0.1, `${name}: ${nats} nats/char against the bigram's ${bigram}`);
+    const samples = new RegExp(`^${name} samples \\(\\d+ of 10 not in the training names\\): (.*)$`, 'm').exec(log)?.[1].split(', ') ?? [];
+    t.is(samples.length, 10, `${name} samples`);
+    t.true(samples.every((s) => /^[a-z-]*$/.test(s)), `${name} samples: ${samples.join(', ')}`);
+    const file = path.join(out, `names-loss-${name.toLowerCase()}.svg`);
+    t.true(readFileSync(file, 'utf8').startsWith('<svg'), file);
+    t.true(JSON.parse(readFileSync(path.join(out, `names-losses-${name.toLowerCase()}.json`), 'utf8')).every(Number.isFinite));
+  }
+});

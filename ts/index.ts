@@ -16,3 +16,4 @@ export * from './optim/index.js';
 export * from './train/index.js';
 export { saveState, loadState, readSafetensors, CheckpointError, type LoadOptions, type Rename, type StateSource, type StoredDType } from './io/checkpoint.js';
 export { torchNames, torchStateDict, saveTorchState, loadTorchState, type TorchName, type TorchLoadOptions } from './io/torch.js';
+export { DatasetWriter, writeDataset, type DatasetData, type DatasetWriterOptions } from './io/dataset.js';

@@ -9,7 +9,7 @@
  */
 export type PeerId = 'fluxion' | 'torch' | 'numpy' | 'numpy-env' | 'fluxion-noenv' | 'tfjs-cpu' | 'tfjs-wasm';
 
-export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'epoch' | 'memory';
+export type Group = 'gemm' | 'small' | 'scalar' | 'mlp' | 'step' | 'cnn' | 'epoch' | 'stream' | 'memory';
 
 /**
  * One matrix product of a workload's GEMM formulation, as numpy times it: A [m, k] · B [k, n];
@@ -234,6 +234,16 @@ export const WORKLOADS: Workload[] = [
   epoch('sgd'),
   epoch('adam'),
   {
+    id: 'mnist-stream',
+    title: 'MNIST epoch SGD, file ÷ memory',
+    group: 'stream',
+    unit: 's',
+    params: { n: 8000, batch: 128, opt: 'sgd', lr: SGD_LR },
+    measures:
+      'Fluxion only: the SGD MNIST epoch with its 8,000 digits streamed from a dataset on disk (FileDataLoader: safetensors shards, shuffled, a worker thread reading ahead) ' +
+      'against the same epoch from the in-memory DataLoader, epochs of the two alternating in one process; the ratio is file ÷ memory.',
+  },
+  {
     id: 'memory',
     title: 'RSS after 2000 vs 100 steps',
     group: 'memory',
@@ -245,7 +255,7 @@ export const WORKLOADS: Workload[] = [
 
 /** Which peers run a workload (others show "—"). numpy is the OpenBLAS-direct GEMM reference. */
 export function peersOf(w: Workload): PeerId[] {
-  if (w.group === 'memory') return ['fluxion'];
+  if (w.group === 'memory' || w.group === 'stream') return ['fluxion'];
   if (w.group === 'gemm') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'numpy', 'numpy-env', 'fluxion-noenv'];
   if (w.group === 'mlp' || w.group === 'step' || w.group === 'cnn') return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm', 'fluxion-noenv'];
   return ['fluxion', 'torch', 'tfjs-cpu', 'tfjs-wasm'];

@@ -3,7 +3,9 @@
 // other library shares its heap, and so `--profile` can wrap one workload in `--cpu-prof`.
 // Everything goes through the public API (ts/index.ts) the way a user would write it;
 // the training rows call the library's own `train` loop.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   Adam,
   BatchNorm,
@@ -12,6 +14,7 @@ import {
   DataLoader,
   Dense,
   Descent,
+  FileDataLoader,
   Flatten,
   MaxPool,
   RNG,
@@ -36,9 +39,10 @@ import {
   tensor,
   tidy,
   train,
+  writeDataset,
 } from '../../ts/index.js';
 import { serve } from '../lib/child.js';
-import { measure } from '../lib/measure.js';
+import { measure, summarize } from '../lib/measure.js';
 import type { Job, Result } from '../lib/protocol.js';
 import { MLP_SIZES, type Workload } from '../lib/workloads.js';
 
@@ -264,6 +268,8 @@ function run(w: Workload): Result {
       }, opts);
       return ok(st, { lastEpochLoss: Number(last.toFixed(4)) });
     }
+    case 'stream':
+      return stream(w, ok);
     case 'memory': {
       const model = mlp();
       const state = setup(new Adam(1e-3), model);
@@ -313,3 +319,45 @@ await serve({
   },
   run,
 });
+
+/**
+ * The MNIST epoch from a dataset on disk against the same epoch from memory: one epoch of
+ * each in turn (which goes first alternates), so both see the same machine; the stats are the
+ * file loader's, the in-memory median goes in `extra`.
+ */
+function stream(w: Workload, ok: (stats: Result['stats'], extra?: Result['extra']) => Result): Result {
+  const p = w.params;
+  const data = readMnist();
+  const dir = mkdtempSync(path.join(tmpdir(), 'fluxion-bench-stream-'));
+  try {
+    writeDataset(dir, data);
+    const batchSize = Number(p.batch);
+    const loaders = {
+      memory: new DataLoader(data, { batchSize, shuffle: true, rng: new RNG(3) }),
+      file: new FileDataLoader<[Tensor, Tensor]>(dir, { batchSize, shuffle: true, seed: 3, prefetch: 1 }),
+    };
+    const runs = Object.fromEntries(
+      Object.entries(loaders).map(([k, loader]) => {
+        const model = mlp();
+        const state = setup(rule(p), model);
+        return [k, () => {
+          const t0 = performance.now();
+          train(loss, model, loader, state, { epochs: 1, progress: false });
+          return performance.now() - t0;
+        }];
+      }),
+    ) as Record<keyof typeof loaders, () => number>;
+    runs.memory();
+    runs.file(); // warm-up: compilation, first-touch memory, the page cache
+    const samples = { memory: [] as number[], file: [] as number[] };
+    for (let r = 0; r < Math.max(5, opts.reps); r++) {
+      const order = r % 2 === 0 ? (['memory', 'file'] as const) : (['file', 'memory'] as const);
+      for (const k of order) samples[k].push(runs[k]());
+    }
+    loaders.file.close();
+    const mem = summarize(samples.memory, 1);
+    return ok(summarize(samples.file, 1), { inMemoryMs: Number(mem.median.toFixed(2)), inMemoryQ1Ms: Number(mem.q1.toFixed(2)), inMemoryQ3Ms: Number(mem.q3.toFixed(2)) });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -16,7 +16,12 @@
 namespace flx {
 namespace rnn {
 
-template <class T> FLX_HD T sig(T x) { return un::sigmoid()(x); }
+// The activations the cells use: the elementwise ops' own (vecmath.h's fm::, branch-free and
+// vectorisable for float32 on the host), so a cell computes what its ops would.
+struct StdMath {
+  template <class T> static FLX_HD T sig(T x) { return fm::sigmoid(x); }
+  template <class T> static FLX_HD T tanh(T x) { return fm::tanh(x); }
+};
 
 // Offsets of the per-step blocks.
 struct Step {
@@ -24,51 +29,88 @@ struct Step {
   FLX_HD int64_t gates(int64_t G) const { return t * B * G * H; }  // xg, acts, dxg at step t
 };
 
+// Each cell comes in two parts: `*_rows` finds one sample's rows in the step's buffers, and
+// `*_unit` computes hidden unit j from those rows. A device kernel calls `*_rows` per thread
+// (through the (s, b, j) forms at the end); the CPU calls it once per sample and runs `*_unit`
+// along the row, unit-stride, where it vectorises.
+
 template <class T>
-FLX_HD void lstm_forward(const Step& s, int64_t b, int64_t j, T* state, T* acts, const T* xg, const T* hg) {
+struct LstmFwdRows {
+  const T* x;      // xg[t] for the sample: 4H pre-activations from the input
+  const T* r;      // hg: 4H from the previous h
+  const T* cprev;  // c before the step (H)
+  T* h;            // h after the step (H)
+  T* c;            // c after the step (H)
+  T* a;            // acts[t]: i, f, g, o (4H)
+};
+template <class T>
+FLX_HD LstmFwdRows<T> lstm_fwd_rows(const Step& s, int64_t b, T* state, T* acts, const T* xg, const T* hg) {
   const int64_t H = s.H, BH = s.B * H;
-  const T* x = xg + s.gates(4) + b * 4 * H;
-  const T* r = hg + b * 4 * H;
-  const T i = sig(T(x[j] + r[j])), f = sig(T(x[H + j] + r[H + j]));
-  const T g = std::tanh(T(x[2 * H + j] + r[2 * H + j])), o = sig(T(x[3 * H + j] + r[3 * H + j]));
-  const T cprev = state[(2 * s.t + 1) * BH + b * H + j];
-  const T c = f * cprev + i * g;
-  state[(2 * (s.t + 1)) * BH + b * H + j] = o * std::tanh(c);
-  state[(2 * (s.t + 1) + 1) * BH + b * H + j] = c;
-  T* a = acts + s.gates(4) + b * 4 * H;
+  return {xg + s.gates(4) + b * 4 * H, hg + b * 4 * H, state + (2 * s.t + 1) * BH + b * H,
+          state + (2 * (s.t + 1)) * BH + b * H, state + (2 * (s.t + 1) + 1) * BH + b * H, acts + s.gates(4) + b * 4 * H};
+}
+template <class T, class M = StdMath>
+FLX_HD void lstm_fwd_unit(int64_t H, int64_t j, const T* __restrict x, const T* __restrict r, const T* __restrict cprev,
+                          T* __restrict h, T* __restrict cnext, T* __restrict a) {
+  const T i = M::sig(T(x[j] + r[j])), f = M::sig(T(x[H + j] + r[H + j]));
+  const T g = M::tanh(T(x[2 * H + j] + r[2 * H + j])), o = M::sig(T(x[3 * H + j] + r[3 * H + j]));
+  const T c = f * cprev[j] + i * g;
+  h[j] = o * M::tanh(c);
+  cnext[j] = c;
   a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
 }
 
 // gh, gc: the cotangents of this step's h and c (from later steps and the outputs); writes the
 // gates' pre-activation cotangents into dxg at t and the previous c's into dc.
 template <class T>
-FLX_HD void lstm_backward(const Step& s, int64_t b, int64_t j, T* dxg, T* dc, const T* gh, const T* gc, const T* acts,
-                          const T* state) {
-  const int64_t H = s.H, BH = s.B * H, k = b * H + j;
-  const T* a = acts + s.gates(4) + b * 4 * H;
+struct LstmBwdRows {
+  T* d;            // dxg[t] for the sample (4H)
+  T* dc;           // the previous c's cotangent (H)
+  const T* gh;     // (H)
+  const T* gc;     // (H)
+  const T* a;      // acts[t] (4H)
+  const T* c;      // c after the step (H)
+  const T* cprev;  // c before it (H)
+};
+template <class T>
+FLX_HD LstmBwdRows<T> lstm_bwd_rows(const Step& s, int64_t b, T* dxg, T* dc, const T* gh, const T* gc, const T* acts, const T* state) {
+  const int64_t H = s.H, BH = s.B * H, k = b * H;
+  return {dxg + s.gates(4) + b * 4 * H, dc + k, gh + k, gc + k, acts + s.gates(4) + b * 4 * H,
+          state + (2 * (s.t + 1) + 1) * BH + k, state + (2 * s.t + 1) * BH + k};
+}
+template <class T, class M = StdMath>
+FLX_HD void lstm_bwd_unit(int64_t H, int64_t j, T* __restrict d, T* __restrict dc, const T* __restrict gh, const T* __restrict gc,
+                          const T* __restrict a, const T* __restrict c, const T* __restrict cprev) {
   const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-  const T c = state[(2 * (s.t + 1) + 1) * BH + k], cprev = state[(2 * s.t + 1) * BH + k];
-  const T tc = std::tanh(c);
-  const T dcell = gc[k] + gh[k] * o * (T(1) - tc * tc);
-  T* d = dxg + s.gates(4) + b * 4 * H;
+  const T tc = M::tanh(c[j]);
+  const T dcell = gc[j] + gh[j] * o * (T(1) - tc * tc);
   d[j] = dcell * g * i * (T(1) - i);
-  d[H + j] = dcell * cprev * f * (T(1) - f);
+  d[H + j] = dcell * cprev[j] * f * (T(1) - f);
   d[2 * H + j] = dcell * i * (T(1) - g * g);
-  d[3 * H + j] = gh[k] * tc * o * (T(1) - o);
-  dc[k] = dcell * f;
+  d[3 * H + j] = gh[j] * tc * o * (T(1) - o);
+  dc[j] = dcell * f;
 }
 
 template <class T>
-FLX_HD void gru_forward(const Step& s, int64_t b, int64_t j, T* state, T* acts, const T* xg, const T* hg) {
+struct GruFwdRows {
+  const T* x;      // xg[t] for the sample (3H)
+  const T* r;      // hg (3H)
+  const T* hprev;  // (H)
+  T* h;            // (H)
+  T* a;            // acts[t]: r, z, n, W_hn h + b_hn (4H)
+};
+template <class T>
+FLX_HD GruFwdRows<T> gru_fwd_rows(const Step& s, int64_t b, T* state, T* acts, const T* xg, const T* hg) {
   const int64_t H = s.H, BH = s.B * H;
-  const T* x = xg + s.gates(3) + b * 3 * H;
-  const T* r = hg + b * 3 * H;
-  const T rr = sig(T(x[j] + r[j])), z = sig(T(x[H + j] + r[H + j]));
+  return {xg + s.gates(3) + b * 3 * H, hg + b * 3 * H, state + s.t * BH + b * H, state + (s.t + 1) * BH + b * H, acts + s.gates(4) + b * 4 * H};
+}
+template <class T, class M = StdMath>
+FLX_HD void gru_fwd_unit(int64_t H, int64_t j, const T* __restrict x, const T* __restrict r, const T* __restrict hprev,
+                         T* __restrict h, T* __restrict a) {
+  const T rr = M::sig(T(x[j] + r[j])), z = M::sig(T(x[H + j] + r[H + j]));
   const T hn = r[2 * H + j];
-  const T n = std::tanh(T(x[2 * H + j] + rr * hn));
-  const T hprev = state[s.t * BH + b * H + j];
-  state[(s.t + 1) * BH + b * H + j] = (T(1) - z) * n + z * hprev;
-  T* a = acts + s.gates(4) + b * 4 * H;
+  const T n = M::tanh(T(x[2 * H + j] + rr * hn));
+  h[j] = (T(1) - z) * n + z * hprev[j];
   a[j] = rr, a[H + j] = z, a[2 * H + j] = n, a[3 * H + j] = hn;
 }
 
@@ -76,20 +118,51 @@ FLX_HD void gru_forward(const Step& s, int64_t b, int64_t j, T* state, T* acts, 
 // the recurrent projection's into dhg [B, 3H], and the direct part z ∘ gh of the previous h's
 // into dh (the rest reaches it through dhg and W_hh).
 template <class T>
-FLX_HD void gru_backward(const Step& s, int64_t b, int64_t j, T* dxg, T* dhg, T* dh, const T* gh, const T* acts,
-                         const T* state) {
-  const int64_t H = s.H, BH = s.B * H, k = b * H + j;
-  const T* a = acts + s.gates(4) + b * 4 * H;
+struct GruBwdRows {
+  T* dx;           // dxg[t] for the sample (3H)
+  T* dr;           // dhg (3H)
+  T* dh;           // (H)
+  const T* gh;     // (H)
+  const T* a;      // acts[t] (4H)
+  const T* hprev;  // (H)
+};
+template <class T>
+FLX_HD GruBwdRows<T> gru_bwd_rows(const Step& s, int64_t b, T* dxg, T* dhg, T* dh, const T* gh, const T* acts, const T* state) {
+  const int64_t H = s.H, k = b * H;
+  return {dxg + s.gates(3) + b * 3 * H, dhg + b * 3 * H, dh + k, gh + k, acts + s.gates(4) + b * 4 * H, state + s.t * s.B * H + k};
+}
+template <class T, class M = StdMath>
+FLX_HD void gru_bwd_unit(int64_t H, int64_t j, T* __restrict dx, T* __restrict dr_, T* __restrict dh, const T* __restrict gh,
+                         const T* __restrict a, const T* __restrict hprev) {
   const T rr = a[j], z = a[H + j], n = a[2 * H + j], hn = a[3 * H + j];
-  const T hprev = state[s.t * BH + k];
-  const T dn = gh[k] * (T(1) - z) * (T(1) - n * n);
-  const T dz = gh[k] * (hprev - n) * z * (T(1) - z);
+  const T dn = gh[j] * (T(1) - z) * (T(1) - n * n);
+  const T dz = gh[j] * (hprev[j] - n) * z * (T(1) - z);
   const T dr = dn * hn * rr * (T(1) - rr);
-  T* dx = dxg + s.gates(3) + b * 3 * H;
-  T* dr_ = dhg + b * 3 * H;
   dx[j] = dr, dx[H + j] = dz, dx[2 * H + j] = dn;
   dr_[j] = dr, dr_[H + j] = dz, dr_[2 * H + j] = dn * rr;
-  dh[k] = gh[k] * z;
+  dh[j] = gh[j] * z;
+}
+
+// One (sample b, unit j) at a time: what a device thread computes.
+template <class T>
+FLX_HD void lstm_forward(const Step& s, int64_t b, int64_t j, T* state, T* acts, const T* xg, const T* hg) {
+  const LstmFwdRows<T> p = lstm_fwd_rows(s, b, state, acts, xg, hg);
+  lstm_fwd_unit<T>(s.H, j, p.x, p.r, p.cprev, p.h, p.c, p.a);
+}
+template <class T>
+FLX_HD void lstm_backward(const Step& s, int64_t b, int64_t j, T* dxg, T* dc, const T* gh, const T* gc, const T* acts, const T* state) {
+  const LstmBwdRows<T> p = lstm_bwd_rows(s, b, dxg, dc, gh, gc, acts, state);
+  lstm_bwd_unit<T>(s.H, j, p.d, p.dc, p.gh, p.gc, p.a, p.c, p.cprev);
+}
+template <class T>
+FLX_HD void gru_forward(const Step& s, int64_t b, int64_t j, T* state, T* acts, const T* xg, const T* hg) {
+  const GruFwdRows<T> p = gru_fwd_rows(s, b, state, acts, xg, hg);
+  gru_fwd_unit<T>(s.H, j, p.x, p.r, p.hprev, p.h, p.a);
+}
+template <class T>
+FLX_HD void gru_backward(const Step& s, int64_t b, int64_t j, T* dxg, T* dhg, T* dh, const T* gh, const T* acts, const T* state) {
+  const GruBwdRows<T> p = gru_bwd_rows(s, b, dxg, dhg, dh, gh, acts, state);
+  gru_bwd_unit<T>(s.H, j, p.dx, p.dr, p.dh, p.gh, p.a, p.hprev);
 }
 
 }  // namespace rnn

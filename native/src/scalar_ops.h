@@ -1,5 +1,6 @@
 // Scalar math shared by every device: the CPU kernels and the CUDA kernels use the
-// same functors, so both agree by construction.
+// same functors, so both agree by construction (to the last bits only for float64: exp,
+// tanh and sigmoid of float32 take the host's vectorisable versions on the CPU, vecmath.h).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -10,6 +11,8 @@
 #else
 #define FLX_HD inline
 #endif
+
+#include "vecmath.h"  // fm::exp, tanh, sigmoid: float32 on the host branch-free and vectorisable
 
 namespace flx {
 
@@ -103,16 +106,15 @@ namespace un {
 #define FLX_UN(name, expr) \
   struct name { template <class T> FLX_HD T operator()(T x) const { return to<T>(expr); } };
 FLX_UN(neg, wrap_neg(x))
-FLX_UN(exp, std::exp(fp(x)))
+FLX_UN(exp, fm::exp(fp(x)))
 FLX_UN(log, std::log(fp(x)))
 FLX_UN(sqrt, std::sqrt(fp(x)))
 FLX_UN(abs, x < T(0) ? wrap_neg(x) : x)
 FLX_UN(sign, (x > T(0)) - (x < T(0)))
 FLX_UN(sin, std::sin(fp(x)))
 FLX_UN(cos, std::cos(fp(x)))
-FLX_UN(tanh, std::tanh(fp(x)))
-// Stable in both tails: never exponentiates a large positive number.
-FLX_UN(sigmoid, x >= T(0) ? T(1) / (T(1) + std::exp(fp(-x))) : std::exp(fp(x)) / (T(1) + std::exp(fp(x))))
+FLX_UN(tanh, fm::tanh(fp(x)))
+FLX_UN(sigmoid, fm::sigmoid(fp(x)))
 // NaN propagates (x > 0 is false for NaN, which used to give 0), as in PyTorch.
 FLX_UN(relu, (x > T(0) || x != x) ? x : T(0))
 // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
@@ -127,7 +129,7 @@ FLX_UN(erf, std::erf(fp(x)))
 struct gelu {
   template <class T> FLX_HD T operator()(T x) const {
     const T c = T(0.7978845608028654), a = T(0.044715);
-    return T(0.5) * x * (T(1) + std::tanh(fp(c * (x + a * x * x * x))));
+    return T(0.5) * x * (T(1) + fm::tanh(fp(c * (x + a * x * x * x))));
   }
 };
 }  // namespace un
@@ -142,7 +144,7 @@ struct softplus { template <class T> FLX_HD T operator()(T x, T, T g) const { re
 struct gelu {
   template <class T> FLX_HD T operator()(T x, T, T g) const {
     const T c = T(0.7978845608028654), a = T(0.044715);
-    const T t = std::tanh(c * (x + a * x * x * x));
+    const T t = fm::tanh(c * (x + a * x * x * x));
     return g * (T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * c * (T(1) + T(3) * a * x * x));
   }
 };

@@ -91,3 +91,30 @@ test('gpu(CNN) moves conv weights and BatchNorm running statistics; a step on th
     t.true(d < 1e-6, `device and host differ by ${d}`);
   }
 });
+
+test('gpu(LSTM and GPT-style models) run the fused recurrent kernels and attention on the device; a step matches the CPU', async (t) => {
+  const { gpu, cpu, setup, update, Adam, gradient, logitCrossEntropy, tensor, RNG, params } = fx;
+  const { CharGPT, CharLSTM } = await import('../../examples/names-models.js');
+  for (const [name, make] of [
+    ['LSTM', () => CharLSTM(7, { embed: 4, hidden: 6, rng: new RNG(3) })],
+    ['GPT', () => new CharGPT(7, 5, { dim: 8, heads: 2, layers: 1, rng: new RNG(3) })],
+  ] as const) {
+    const host = make() as unknown as (x: unknown) => ReturnType<typeof tensor>;
+    const dev = gpu(make()) as unknown as typeof host;
+    t.true([...params(dev)].every((p) => p.device === 'cuda'), `${name}: every parameter on the device`);
+    const ids = tensor([1, 2, 3, 4, 0, 6, 5, 4, 3, 2], { shape: [2, 5], dtype: 'int32' });
+    const next = tensor([2, 3, 4, 0, 1, 5, 4, 3, 2, 1], { dtype: 'int32' });
+    const step = (m: typeof host, x: typeof ids, y: typeof next) => {
+      const s = setup(new Adam(0.01), m);
+      const [g] = gradient((mm: typeof m) => logitCrossEntropy(mm(x).reshape([-1, 7]), y), m);
+      update(s, m, g);
+    };
+    step(host, ids, next);
+    step(dev, ids.to('cuda'), next.to('cuda'));
+    const back = [...params(cpu(dev))];
+    [...params(host)].forEach((p, i) => {
+      const d = back[i].sub(p).abs().max().item();
+      t.true(d < 1e-5, `${name} parameter ${i}: device and host differ by ${d}`);
+    });
+  }
+});

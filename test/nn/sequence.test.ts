@@ -144,3 +144,32 @@ test('the layers print Flux style', (t) => {
   // PyTorch's initialisation: U(−1/√hidden, 1/√hidden)
   t.true(Array.from(l.weightHh.data()).every((v) => Math.abs(v) <= 0.5));
 });
+
+test('float32 cells (branch-free SIMD exp, sigmoid and tanh) match float64 across the range, saturate without NaN and propagate NaN', async (t) => {
+  const { lstmSequence, gruSequence } = await import('../../ts/index.js');
+  // pre-activations from −100 to 100, dense near 0 where tanh's two formulas meet (|x| = 0.625)
+  const grid = [-100, -88, -50, -20, -9, -3, -1, -0.7, -0.625, -0.6, -0.3, -1e-3, -1e-7, 0, 1e-7, 1e-3, 0.3, 0.6, 0.625, 0.7, 1, 3, 9, 20, 50, 88, 100];
+  const H = grid.length;
+  const xg64 = tensor([...grid, ...grid.map((v) => -v), ...grid.map((v) => v / 2), ...grid.map((v) => v * 0.9)], { shape: [1, 1, 4 * H], dtype: 'float64' });
+  const h0 = zeros([1, H], { dtype: 'float64' });
+  const c0 = tensor(grid.map((v) => v / 10), { shape: [1, H], dtype: 'float64' });
+  const w = zeros([4 * H, H], { dtype: 'float64' });
+  const ref = lstmSequence(xg64, h0, c0, w).data() as Float64Array;
+  const got = lstmSequence(xg64.cast('float32'), h0.cast('float32'), c0.cast('float32'), w.cast('float32')).data() as Float32Array;
+  let worst = 0;
+  got.forEach((v, i) => {
+    worst = Math.max(worst, Math.abs(v - ref[i]) / Math.max(1e-30, Math.abs(ref[i])));
+  });
+  t.true(got.every(Number.isFinite), 'no NaN or infinity for finite inputs');
+  t.true(worst < 2e-6, `worst relative error ${worst}`);
+  const xgGru = tensor([...grid, ...grid.map((v) => -v), ...grid.map((v) => v / 3)], { shape: [1, 1, 3 * H], dtype: 'float64' });
+  const wG = zeros([3 * H, H], { dtype: 'float64' });
+  const refG = gruSequence(xgGru, c0, wG).data() as Float64Array;
+  const gotG = gruSequence(xgGru.cast('float32'), c0.cast('float32'), wG.cast('float32')).data() as Float32Array;
+  gotG.forEach((v, i) => {
+    t.true(Math.abs(v - refG[i]) <= 2e-6 * Math.max(1e-30, Math.abs(refG[i])) + 1e-30, `GRU unit ${i}: ${v} against ${refG[i]}`);
+  });
+  const nanIn = tensor([Number.NaN, 0, 0, 0], { shape: [1, 1, 4] });
+  const out = lstmSequence(nanIn, zeros([1, 1]), zeros([1, 1]), zeros([4, 1])).data();
+  t.true(Number.isNaN(out[0]) && Number.isNaN(out[1]), `a NaN gate gives NaN h and c, got ${Array.from(out)}`);
+});

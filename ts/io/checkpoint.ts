@@ -369,7 +369,8 @@ function parseJSON(op: string, file: string, what: string, text: string): unknow
 
 const isPlainObject = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x);
 
-interface Layout {
+/** @internal */
+export interface Layout {
   dtype: StoredDType;
   shape: number[];
   begin: number;
@@ -378,7 +379,8 @@ interface Layout {
   tensor?: Tensor;
 }
 
-interface Opened {
+/** @internal A safetensors file whose header was checked (datasets read their shards through it). */
+export interface Opened {
   fd: number;
   file: string;
   op: string;
@@ -416,8 +418,8 @@ function readEntry(ck: Opened, name: string, e: Layout): Float32Array | Float64A
   return arr;
 }
 
-/** Opens a checkpoint and checks its header; the caller closes `fd`. */
-function openCheckpoint(file: string, op: string): Opened {
+/** @internal Opens a safetensors file and checks its header; the caller closes `fd`. */
+export function openCheckpoint(file: string, op: string): Opened {
   if (typeof file !== 'string' || file === '') throw expected(op, 'file', 'a file path', file);
   let fd: number;
   try {

@@ -1,4 +1,6 @@
 export { DataLoader, type DataLoaderOptions } from './dataloader.js';
+export { FileDataLoader, type FileDataLoaderOptions, type LoaderState } from './streaming.js';
+export { AsyncDataLoader, type AsyncDataLoaderOptions, type Observation } from './async-loader.js';
 export {
   train,
   trainAsync,

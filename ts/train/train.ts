@@ -7,7 +7,9 @@
 //
 // `train` runs synchronously; `trainAsync` runs the same loop, yielding to the event loop
 // between steps (a server stays responsive), stops on an AbortSignal, and takes async
-// iterables of batches (streamed data). Both share the Run below, step for step.
+// iterables of batches (streamed data). Both share the Run below, step for step. Loaders:
+// DataLoader (in memory) and FileDataLoader (from disk, read synchronously, or awaited in
+// trainAsync) work with both; AsyncDataLoader and other async-only sources with trainAsync.
 import { withGradient } from '../autodiff/gradient.js';
 import { ArgumentError, FluxionError, expected } from '../errors.js';
 import { capture, dispose, tidy } from '../memory.js';
@@ -427,12 +429,10 @@ export async function trainAsync<M>(
     throw Object.assign(new Error('trainAsync: aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
   };
   aborted();
+  const isAsync = typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
   for (let epoch = run.start; epoch < run.start + run.epochs && !run.stopped; epoch++) {
     run.startEpoch(epoch);
-    const it =
-      typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
-        ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-        : (data as Iterable<unknown>)[Symbol.iterator]();
+    const it = isAsync ? (data as AsyncIterable<unknown>)[Symbol.asyncIterator]() : (data as Iterable<unknown>)[Symbol.iterator]();
     for (;;) {
       await yieldToEventLoop();
       aborted();
@@ -441,7 +441,10 @@ export async function trainAsync<M>(
       const { value: pending, tensors } = capture(() => it.next());
       const next = await pending;
       if (next.done) break;
-      run.batch(next.value, tensors);
+      // an async loader may make tensors in next() that it keeps for later batches (the
+      // observations in a shuffle buffer): of those, only the batch's are released with the step
+      const inBatch = isAsync ? new Set(collect(next.value)) : null;
+      run.batch(next.value, inBatch ? tensors.filter((t) => inBatch.has(t)) : tensors);
       if (run.stopped) {
         await it.return?.();
         break;
