@@ -49,7 +49,7 @@ if (what === 'defines') {
   if (found) process.stderr.write(`fluxion: CPU GEMM through OpenBLAS (${found.inc}, ${found.lib})\n`);
   else
     process.stderr.write(
-      'fluxion: OpenBLAS not found: building Fluxion\'s portable GEMM (about half the speed of OpenBLAS on large float32 matrices).\n' +
+      'fluxion: OpenBLAS not found: building Fluxion\'s portable GEMM (usually slower than OpenBLAS on large matrices).\n' +
         'fluxion: for OpenBLAS, install it (Debian/Ubuntu: sudo apt-get install -y libopenblas-dev; Fedora: sudo dnf install openblas-devel; macOS: brew install openblas) and run: npm rebuild\n',
     );
   if (found) console.log('FLUXION_WITH_OPENBLAS');

@@ -130,20 +130,25 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* a, int64_t
   const int64_t nblocks = (M + kMC - 1) / kMC;
   const int64_t work = M * N * K;
   const bool split = work >= 2 * kSplitWork && nblocks > 1 && num_threads() > 1;
-  std::vector<T> pb;
+  // packing buffers live as long as the thread and only grow: a fresh 2 MB buffer per call costs
+  // its page faults every time
+  thread_local std::vector<T> pb;
   for (int64_t j0 = 0; j0 < N; j0 += kNC) {
     const int64_t nc = std::min(kNC, N - j0);
     const int64_t ncp = (nc + NR - 1) / NR * NR;
     for (int64_t p0 = 0; p0 < K; p0 += kKC) {
       const int64_t kc = std::min(kKC, K - p0);
-      pb.resize(size_t(ncp * kc));
+      if (pb.size() < size_t(ncp * kc)) pb.resize(size_t(ncp * kc));
       pack_b(b, ldb, tb, p0, kc, j0, nc, pb.data());
+      // by pointer: inside the tasks, `pb` would name each pool thread's own (empty) buffer
+      const T* packed_b = pb.data();
       auto block = [&](int64_t blk) {
         thread_local std::vector<T> pa;
         const int64_t i0 = blk * kMC, mc = std::min(kMC, M - i0);
-        pa.resize(size_t((mc + kMR - 1) / kMR * kMR * kc));
+        const size_t need = size_t((mc + kMR - 1) / kMR * kMR * kc);
+        if (pa.size() < need) pa.resize(need);
         pack_a(a, lda, ta, i0, mc, p0, kc, pa.data());
-        macro_kernel<T>(mc, nc, kc, pa.data(), pb.data(), c + i0 * N + j0, N);
+        macro_kernel<T>(mc, nc, kc, pa.data(), packed_b, c + i0 * N + j0, N);
       };
       if (split) parallel_tasks(nblocks, block);
       else for (int64_t blk = 0; blk < nblocks; ++blk) block(blk);
