@@ -9,11 +9,10 @@ import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  Adam, Chain, Conv, DataLoader, Dense, Flatten, MaxPool, RNG, type Tensor, concat, loadState, logitCrossEntropy, oneCold, relu, saveState, seed,
+  Adam, Chain, Conv, DataLoader, Dense, Flatten, MaxPool, RNG, type Tensor, concat, loadState, logitCrossEntropy, lossCurveSvg, oneCold, relu, saveState, seed,
   schedules, setup, tidy, train,
 } from '../ts/index.js';
 import { loadMnist } from './mnist-data.js';
-import { lossCurveSvg } from './svg.js';
 
 const { values: o } = parseArgs({
   options: {

@@ -11,11 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
-  Adam, DataLoader, RNG, type Tensor, logitCrossEntropy, multinomial, schedules, seed, setup, softmax, tensor, tidy, train,
+  Adam, DataLoader, RNG, type Tensor, logitCrossEntropy, lossCurveSvg, multinomial, schedules, seed, setup, softmax, tensor, tidy, train,
 } from '../ts/index.js';
 import { type NamesCorpus, SEPARATOR, loadNames, stream, windows } from './names-data.js';
 import { CharGPT, CharLSTM } from './names-models.js';
-import { lossCurveSvg } from './svg.js';
 
 const { values: o } = parseArgs({
   options: {

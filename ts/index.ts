@@ -16,6 +16,7 @@ export { gradcheck, gradgradcheck, type CheckOptions } from './autodiff/check.js
 export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './train/index.js';
-export { saveState, loadState, readSafetensors, CheckpointError, type LoadOptions } from './io/checkpoint.js';
+export { saveState, loadState, readSafetensors, CheckpointError, type LoadOptions, type Rename, type StateSource, type StoredDType } from './io/checkpoint.js';
+export { torchNames, torchStateDict, saveTorchState, loadTorchState, type TorchName, type TorchLoadOptions } from './io/torch.js';
 export { DatasetWriter, writeDataset, type DatasetData, type DatasetWriterOptions } from './io/dataset.js';
 export * from './distributed/index.js';

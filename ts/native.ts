@@ -135,7 +135,7 @@ function load(): Addon {
     `fluxion: could not load the native addon.\nTried:\n${failures.map((f) => `  - ${f}`).join('\n')}\n` +
       'Possible fixes:\n' +
       '  - on Linux x64 with glibc >= 2.34 and Node >= 20, reinstall the package (the prebuilt binary ships inside it);\n' +
-      '  - or build from source: install a C++ compiler and OpenBLAS (Debian/Ubuntu: apt-get install -y g++ make python3 libopenblas-dev), then run `npm rebuild fluxion` (node-gyp, from the sources shipped in the package).',
+      '  - or build from source: install a C++ compiler (Debian/Ubuntu: apt-get install -y g++ make python3; add libopenblas-dev for a faster GEMM), then run `npm rebuild fluxion` (node-gyp, from the sources shipped in the package; without OpenBLAS it builds Fluxion\'s portable GEMM).',
   );
 }
 

@@ -62,9 +62,15 @@ export const _io = {
 };
 
 const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I32' };
-const DTYPES: Record<string, DType> = { F32: 'float32', F64: 'float64', I32: 'int32' };
-const BYTES: Record<string, number> = { F32: 4, F64: 8, I32: 4 };
-const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array };
+/**
+ * The element types a checkpoint may hold. `int64` has no Fluxion dtype: PyTorch writes its
+ * counters in it (BatchNorm's `num_batches_tracked`), so a file holding one is readable, and
+ * such an entry loads into nothing (rename it away, or `loadTorchState` drops it).
+ */
+export type StoredDType = DType | 'int64';
+const DTYPES: Record<string, StoredDType> = { F32: 'float32', F64: 'float64', I32: 'int32', I64: 'int64' };
+const BYTES: Record<string, number> = { F32: 4, F64: 8, I32: 4, I64: 8 };
+const ARRAYS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: BigInt64Array };
 const METADATA = '__metadata__';
 
 function chunk(): number {
@@ -366,10 +372,12 @@ const isPlainObject = (x: unknown): x is Record<string, unknown> => x !== null &
 
 /** @internal */
 export interface Layout {
-  dtype: DType;
+  dtype: StoredDType;
   shape: number[];
   begin: number;
   end: number;
+  /** The tensor itself, for an in-memory source (begin and end are then 0). */
+  tensor?: Tensor;
 }
 
 /** @internal A safetensors file whose header was checked (datasets read their shards through it). */
@@ -399,8 +407,9 @@ function readAll(ck: Opened, bytes: Uint8Array, position: number, name: string):
 }
 
 /** A fresh typed array holding the entry's elements. */
-function readEntry(ck: Opened, name: string, e: Layout): Float32Array | Float64Array | Int32Array {
-  let arr: Float32Array | Float64Array | Int32Array;
+function readEntry(ck: Opened, name: string, e: Layout): Float32Array | Float64Array | Int32Array | BigInt64Array {
+  if (e.tensor !== undefined) return e.tensor.data() as Float32Array | Float64Array | Int32Array;
+  let arr: Float32Array | Float64Array | Int32Array | BigInt64Array;
   try {
     arr = new ARRAYS[e.dtype](numel(e.shape));
   } catch (err) {
@@ -484,7 +493,7 @@ function checkHeader(fd: number, file: string, op: string): Opened {
     const extraKey = Object.keys(v).find((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
     if (extraKey !== undefined) throw bad(`has an unknown field '${extraKey}' (expected dtype, shape and data_offsets only)`);
     const { dtype, shape, data_offsets: offsets } = v as { dtype: unknown; shape: unknown; data_offsets: unknown };
-    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) throw bad(`has dtype ${JSON.stringify(dtype)} (expected F32, F64 or I32)`);
+    if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) throw bad(`has dtype ${JSON.stringify(dtype)} (expected F32, F64, I32 or I64)`);
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad('has a bad shape');
     if (!Array.isArray(offsets) || offsets.length !== 2) throw bad('has bad data_offsets');
     const [b, end] = offsets;
@@ -511,10 +520,10 @@ function checkHeader(fd: number, file: string, op: string): Opened {
 }
 
 /** Parses and validates a safetensors file: every entry's dtype, shape and byte range. */
-export function readSafetensors(file: string): { entries: Map<string, { dtype: DType; shape: number[]; data: Uint8Array }>; metadata: Record<string, string> } {
+export function readSafetensors(file: string): { entries: Map<string, { dtype: StoredDType; shape: number[]; data: Uint8Array }>; metadata: Record<string, string> } {
   const ck = openCheckpoint(file, 'readSafetensors');
   try {
-    const entries = new Map<string, { dtype: DType; shape: number[]; data: Uint8Array }>();
+    const entries = new Map<string, { dtype: StoredDType; shape: number[]; data: Uint8Array }>();
     for (const [name, e] of ck.entries) {
       const arr = readEntry(ck, name, e);
       entries.set(name, { dtype: e.dtype, shape: e.shape, data: new Uint8Array(arr.buffer) });
@@ -529,10 +538,12 @@ export function readSafetensors(file: string): { entries: Map<string, { dtype: D
 // Loading: check everything, read, then write
 
 /** Checks that entry `e` can be loaded into `t` (of the model, or of the optimiser state). */
-function check(file: string, name: string, t: Tensor, e: Layout | undefined, of = 'the model'): asserts e is Layout {
+function check(file: string, name: string, t: Tensor, e: Layout | undefined, of = 'the model', from = name): asserts e is Layout {
   if (e === undefined) throw new CheckpointError(`loadState: ${file} has no tensor '${name}' (${of} has one of shape ${shapeStr(t.shape)})`);
-  if (e.dtype !== t.dtype || e.shape.length !== t.shape.length || e.shape.some((d, i) => d !== t.shape[i]))
-    throw new CheckpointError(`loadState: '${name}' is ${e.dtype} ${shapeStr(e.shape)} in ${file} but ${t.dtype} ${shapeStr(t.shape)} in ${of}`);
+  if (e.dtype !== t.dtype || e.shape.length !== t.shape.length || e.shape.some((d, i) => d !== t.shape[i])) {
+    const named = from === name ? `'${name}'` : `'${from}' (renamed '${name}')`;
+    throw new CheckpointError(`loadState: ${named} is ${e.dtype} ${shapeStr(e.shape)} in ${file} but ${t.dtype} ${shapeStr(t.shape)} in ${of}`);
+  }
   try {
     checkTarget('loadState', t); // read-only, broadcast view, disposed, tracked by a running gradient
   } catch (err) {
@@ -588,25 +599,114 @@ function list(names: string[]): string {
   return names.length > 10 ? `${shown.join(', ')} and ${names.length - 10} more` : shown.join(', ');
 }
 
+/** Where `loadState` reads tensors from: a safetensors file, or tensors in memory by name. */
+export type StateSource = string | Map<string, Tensor> | Record<string, Tensor>;
+
+/**
+ * New names for a source's tensors, so that they match the model's paths: an object maps the
+ * names it lists (the others keep theirs), a function maps every name; `null` leaves that tensor
+ * out (it is neither loaded nor counted as extra).
+ */
+export type Rename = Record<string, string | null> | ((name: string) => string | null);
+
+/**
+ * Options of `loadState`.
+ *
+ * ```ts
+ * loadState('ckpt.safetensors', model, undefined, { strict: false, rename: { 'head.w': 'layers.1.weight' } });
+ * ```
+ */
 export interface LoadOptions {
   /**
    * Refuse a checkpoint holding tensors or optimiser values that the model (or the optimiser
    * state, when given) lacks. Default true; false loads the part that matches.
    */
   strict?: boolean;
+  /** Renames the source's tensors before they are matched with the model's paths. */
+  rename?: Rename;
+}
+
+/** An in-memory source as an opened checkpoint (no file behind it, no metadata). */
+function memorySource(source: Map<string, Tensor> | Record<string, Tensor>, label = 'the given tensors'): Opened {
+  const ck: Opened = { fd: -1, file: label, op: 'loadState', dataStart: 0, entries: new Map(), metadata: {} };
+  const pairs = source instanceof Map ? [...source] : Object.entries(source);
+  for (const [name, t] of pairs) {
+    if (typeof name !== 'string') throw expected('loadState', 'source', 'tensors keyed by name (string keys)', name);
+    if (!(t instanceof Tensor)) throw expected('loadState', `source['${name}']`, 'a Tensor', t);
+    if (t.disposed) throw new ArgumentError(`loadState: the source tensor '${name}' of shape ${shapeStr(t.shape)} was disposed`);
+    ck.entries.set(name, { dtype: t.dtype, shape: t.shape.slice(), begin: 0, end: 0, tensor: t });
+  }
+  return ck;
 }
 
 /**
- * Loads a checkpoint written by `saveState` into `model` (and `optState`, when given)
- * in place. Checks every name, shape, dtype and optimiser number first, both ways (a
- * checkpoint holding tensors the model lacks is an error unless `{ strict: false }`): on any
- * error nothing is changed. Returns the `extra` value saved with it.
+ * The source's entries under their new names, each with the name it had in the source. Two
+ * names renamed to one, or a rename giving something other than a string or null, is an
+ * ArgumentError.
  */
-export function loadState(file: string, model: unknown, optState?: StateTree, opts: LoadOptions = {}): { extra: unknown } {
-  if (!isPlainObject(opts)) throw expected('loadState', 'opts', 'an options object { strict }', opts);
+function renamed(ck: Opened, rename: Rename | undefined): Map<string, string> {
+  const origin = new Map<string, string>();
+  if (rename === undefined) {
+    for (const name of ck.entries.keys()) origin.set(name, name);
+    return origin;
+  }
+  const entries = new Map<string, Layout>();
+  for (const [name, e] of ck.entries) {
+    const to = typeof rename === 'function' ? rename(name) : Object.hasOwn(rename, name) ? rename[name] : name;
+    if (to === null) continue;
+    if (typeof to !== 'string' || to === '') throw expected('loadState', `rename('${name}')`, 'a non-empty name or null', to);
+    const other = origin.get(to);
+    if (other !== undefined) throw new ArgumentError(`loadState: rename gives '${other}' and '${name}' the one name '${to}'`);
+    origin.set(to, name);
+    entries.set(to, e);
+  }
+  ck.entries = entries;
+  return origin;
+}
+
+/**
+ * Loads a checkpoint written by `saveState` (or any safetensors file, or tensors in memory by
+ * name) into `model` (and `optState`, when given) in place. Checks every name, shape, dtype
+ * and optimiser number first, both ways (a source holding tensors the model lacks is an error
+ * listing them, unless `{ strict: false }`): on any error nothing is changed. `rename` maps the
+ * source's names to the model's paths first. Returns the `extra` value saved with it.
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * loadState({ 'layers.0.weight': ones(3, 2), 'layers.0.bias': zeros(3), 'layers.1.weight': ones(1, 3), 'layers.1.bias': zeros(1) }, m);
+ * m(tensor([1, 2])).item();   // 9
+ * ```
+ */
+export function loadState(source: StateSource, model: unknown, optState?: StateTree, opts: LoadOptions = {}): { extra: unknown } {
+  return load(source, model, optState, opts, 'the given tensors');
+}
+
+/**
+ * @internal `loadState` of tensors in memory that came from `label` (a file whose tensors were
+ * transformed first), so that errors name it.
+ */
+export function loadTensorsFrom(label: string, source: Map<string, Tensor>, model: unknown, opts: LoadOptions): void {
+  load(source, model, undefined, opts, label);
+}
+
+function load(source: StateSource, model: unknown, optState: StateTree | undefined, opts: LoadOptions, label: string): { extra: unknown } {
+  if (!isPlainObject(opts)) throw expected('loadState', 'opts', 'an options object { strict, rename }', opts);
   if (opts.strict !== undefined && typeof opts.strict !== 'boolean') throw expected('loadState', 'opts.strict', 'a boolean', opts.strict);
+  if (opts.rename !== undefined && typeof opts.rename !== 'function' && !isPlainObject(opts.rename))
+    throw expected('loadState', 'opts.rename', 'an object of new names or a function of the name', opts.rename);
   const strict = opts.strict ?? true;
-  const ck = openCheckpoint(file, 'loadState');
+  let ck: Opened;
+  if (typeof source === 'string') ck = openCheckpoint(source, 'loadState');
+  else if (source instanceof Map || isPlainObject(source)) ck = memorySource(source, label);
+  else throw expected('loadState', 'source', 'a file path, or a Map or object of tensors by name', source);
+  const file = ck.file;
+  let origin: Map<string, string>;
+  try {
+    origin = renamed(ck, opts.rename as Rename | undefined);
+  } catch (e) {
+    if (ck.fd >= 0) closeSync(ck.fd);
+    throw e;
+  }
   const targets: [string, Tensor, Layout][] = [];
   const numberWrites: [Leaf, string, unknown][] = [];
   let extra: unknown;
@@ -617,7 +717,7 @@ export function loadState(file: string, model: unknown, optState?: StateTree, op
     for (const [name, t] of collectWithPaths(model)) {
       claim('loadState', names, model, name, { kind: 'model', value: t });
       const e = entries.get(name);
-      check(file, name, t, e);
+      check(file, name, t, e, 'the model', origin.get(name));
       targets.push([name, t, e]);
     }
     const saved = savedOptim(ck);
@@ -666,7 +766,7 @@ export function loadState(file: string, model: unknown, optState?: StateTree, op
           if (i < 0) return false;
         }
       };
-      const unused = [...entries.keys()].filter((name) => !names.has(name) && !isOptim(name));
+      const unused = [...entries.keys()].filter((name) => !names.has(name) && !isOptim(name)).map((name) => origin.get(name) ?? name);
       if (unused.length > 0)
         throw new CheckpointError(
           `loadState: ${file} holds ${unused.length === 1 ? 'a tensor' : 'tensors'} ${list(unused)}, which the model${optState ? ' and the optimiser state' : ''} lack${optState ? '' : 's'} (pass { strict: false } to load the rest)`,
@@ -677,13 +777,14 @@ export function loadState(file: string, model: unknown, optState?: StateTree, op
     // array itself on the CPU; a copy uploaded to the device otherwise)
     for (const [name, t, e] of targets) {
       const arr = readEntry(ck, name, e);
-      staged.push(t.device === 'cpu' ? new Tensor(arr, e.shape, e.dtype, 'cpu', undefined, 0, null, false) : tensor(arr, { dtype: e.dtype, shape: e.shape, device: t.device }));
+      const data = arr as Float32Array | Float64Array | Int32Array; // check() matched the dtype, never int64
+      staged.push(t.device === 'cpu' ? new Tensor(data, e.shape, t.dtype, 'cpu', undefined, 0, null, false) : tensor(data, { dtype: t.dtype, shape: e.shape, device: t.device }));
     }
   } catch (e) {
     for (const s of staged) if (s.device !== 'cpu') s.dispose();
     throw e;
   } finally {
-    closeSync(ck.fd);
+    if (ck.fd >= 0) closeSync(ck.fd);
   }
   // now write
   targets.forEach(([, t], i) => {

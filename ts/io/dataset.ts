@@ -257,6 +257,7 @@ export function openDataset(op: string, source: string): DatasetLayout {
     const rows = entries[0][1]?.shape[0];
     for (const [n, e] of entries) {
       if (e === undefined || e.shape.length === 0) throw new CheckpointError(`${op}: ${file}: tensor '${n}' has no first (observation) dim`);
+      if (e.dtype === 'int64') throw new CheckpointError(`${op}: ${file}: tensor '${n}' is int64, which Fluxion has no dtype for (expected float32, float64 or int32)`);
       if (e.shape[0] !== rows)
         throw new CheckpointError(`${op}: ${file}: every tensor needs the same number of observations (first dim); '${names[0]}' has ${rows}, '${n}' has ${e.shape[0]}`);
     }

@@ -6,6 +6,13 @@ import { log } from './unary.js';
 import { where } from './where.js';
 
 // d/da a^b = b a^(b-1); d/db a^b = a^b log a, taken as 0 where a = 0 and b >= 0 (as PyTorch does).
+/**
+ * x to the power y, elementwise with broadcasting (d/dy taken as 0 where x = 0, as PyTorch does).
+ *
+ * ```ts
+ * pow(tensor([2, 3]), 2);   // Tensor [4, 9]
+ * ```
+ */
 export const pow = defineBinary(
   'pow',
   (g, [a, b], y) => [

@@ -13,6 +13,15 @@ import { registerOp } from './registry.js';
 registerOp({ name: 'where', family: 'binary', kernels: ['where'], differentiable: true });
 const whereK = kernel('where');
 
+/**
+ * `a` where `cond` is nonzero and `b` elsewhere, all three broadcast together; the gradient flows
+ * to `a` and `b` only where each was chosen.
+ *
+ * ```ts
+ * const x = tensor([-1, 2]);
+ * where(gt(x, 0), x, 0);   // Tensor [0, 2]
+ * ```
+ */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = binaryOperands('where', a, b);
   let c = asOperand('where', 'cond', cond, x);

@@ -19,3 +19,4 @@ export {
 export { oneHot, oneHotBatch, oneCold } from './onehot.js';
 export * as schedules from './schedule.js';
 export type { Schedule, SequencePart } from './schedule.js';
+export { lossCurveSvg, type LossCurveOptions } from './plot.js';

@@ -1,12 +1,14 @@
-// Matrix multiply through OpenBLAS, with NumPy `matmul` batching: the batch dims are
-// broadcast by TypeScript (stride 0) and each matrix may be a transposed view (no copy).
-#include <cblas.h>
+// Matrix multiply with NumPy `matmul` batching: the batch dims are broadcast by TypeScript
+// (stride 0) and each matrix may be a transposed view (no copy). The products themselves go to
+// the GEMM of gemm_backend.h (OpenBLAS, or Fluxion's portable one where the build found none).
 
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <type_traits>
 
 #include "../kernels.h"
+#include "gemm_backend.h"
 #include "strided.h"
 
 namespace flx {
@@ -14,26 +16,16 @@ namespace {
 
 template <class T>
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const T* a, int64_t lda, const T* b, int64_t ldb,
-          T* c);
-
-template <>
-void gemm<float>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
-                 int64_t ldb, float* c) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
-              blasint(K), 1.0f, a, blasint(lda), b, blasint(ldb), 0.0f, c, blasint(N));
-}
-
-template <>
-void gemm<double>(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const double* a, int64_t lda, const double* b,
-                  int64_t ldb, double* c) {
-  cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
-              blasint(K), 1.0, a, blasint(lda), b, blasint(ldb), 0.0, c, blasint(N));
+          T* c) {
+  if constexpr (std::is_same_v<T, float>) gemm_f32(ta, tb, M, N, K, a, lda, b, ldb, c);
+  else gemm_f64(ta, tb, M, N, K, a, lda, b, ldb, c);
 }
 
 }  // namespace
 
-// OpenBLAS keeps process-wide state (its thread server); calls from two threads at once (two
-// worker threads training) are serialised here rather than trusted to its build's locking.
+// OpenBLAS keeps process-wide state (its thread server), and the portable GEMM runs on the one
+// thread pool; calls from two threads at once (two worker threads training) are serialised here
+// rather than trusted to a BLAS build's locking.
 static std::mutex& blas_mutex() {
   static std::mutex* m = new std::mutex();
   return *m;
@@ -86,13 +78,11 @@ void matmul_cpu(Call& c) {
   else run(a.as<double>(), b.as<double>(), out.as<double>());
 }
 
-std::string blas_info() {
-  return std::string(openblas_get_config()) + " threads=" + std::to_string(openblas_get_num_threads());
-}
+std::string blas_info() { return gemm_backend_info(); }
 
 void set_blas_threads(int n) {
   std::lock_guard<std::mutex> lock(blas_mutex());
-  openblas_set_num_threads(n);
+  gemm_backend_threads(n);
 }
 
 }  // namespace flx

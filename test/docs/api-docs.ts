@@ -1,0 +1,43 @@
+// What the API reference (npm run docs, TypeDoc over ts/index.ts) shows for each public export:
+// whether its declaration has a doc comment, and whether that comment has an example (a code
+// block or an @example tag). Read with the TypeScript compiler, as TypeDoc reads it.
+import path from 'node:path';
+import ts from 'typescript';
+
+export interface ExportDoc {
+  name: string;
+  documented: boolean;
+  example: boolean;
+}
+
+export function exportDocs(root: string): ExportDoc[] {
+  const entry = path.join(root, 'ts', 'index.ts');
+  const program = ts.createProgram([entry], {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    strict: true,
+    noEmit: true,
+    types: ['node'],
+  });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(entry);
+  if (source === undefined) throw new Error(`cannot read ${entry}`);
+  const module = checker.getSymbolAtLocation(source);
+  if (module === undefined) throw new Error(`${entry} is not a module`);
+  return checker.getExportsOfModule(module).map((s) => {
+    const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+    const doc = ts.displayPartsToString(target.getDocumentationComment(checker));
+    // the raw comments before each declaration (a code block inside one is the example)
+    const raw = (target.declarations ?? [])
+      .map((d) => {
+        // a `const` is documented on its statement (export const add = ...), not on the declaration
+        const node = ts.isVariableDeclaration(d) ? d.parent.parent : d;
+        const text = node.getSourceFile().getFullText();
+        return (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).map((r) => text.slice(r.pos, r.end)).join('\n');
+      })
+      .join('\n');
+    const tags = target.getJsDocTags(checker).map((t) => t.name);
+    return { name: s.name, documented: doc.trim() !== '', example: /```/.test(raw) || tags.includes('example') };
+  });
+}

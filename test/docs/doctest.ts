@@ -1,0 +1,137 @@
+// Runs the ```ts code blocks of a Markdown file as one program, in order, as Flux runs its
+// documentation examples as doctests: so that README.md cannot drift from the code.
+//
+// The blocks are a tour: each sees what the earlier ones defined, and may define a name again
+// (top-level `const` and `let` become `var`). Imports from 'fluxion' are gathered into one import
+// of this checkout's ts/index.ts. A statement alone on a line whose comment begins with a value,
+//     df(tensor(2)).item();   // 14
+//     gradient(f, 2);         // [14]  numbers in, numbers out
+//     gs.get(x);              // Tensor [0, 2]
+// is checked: a number or a list of numbers must equal the result (to 1e-4, relative), or for a
+// Tensor result its values or its shape; `Tensor [...]` must be its values. Other comments (`// ~ 3`,
+// `// lower`) are prose.
+//
+// A block that is not meant to run says so on its fence: ```ts no-run (it needs data or a server
+// the README does not build). Any other word after `ts` is an error, so a typo cannot turn a check off.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface Block {
+  /** 1-based line of the block's first code line in the Markdown file. */
+  line: number;
+  code: string;
+  run: boolean;
+}
+
+const MARKERS = new Set(['no-run']);
+
+/** The ```ts / ```typescript blocks of `markdown`, with their markers checked. */
+export function tsBlocks(markdown: string, file = 'README.md'): Block[] {
+  const lines = markdown.split('\n');
+  const out: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)(`{3,}|~{3,})\s*([\w-]*)(.*)$/.exec(lines[i]);
+    if (!open) continue;
+    const [, indent, fence, lang, rest] = open;
+    const body: string[] = [];
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      if (lines[j].trim().startsWith(fence[0].repeat(fence.length)) && lines[j].trim().replace(/[`~]/g, '') === '') break;
+      body.push(indent ? lines[j].replace(new RegExp(`^ {0,${indent.length}}`), '') : lines[j]);
+    }
+    if (j === lines.length) throw new Error(`${file}:${i + 1}: a code block that never ends`);
+    if (lang === 'ts' || lang === 'typescript') {
+      const words = rest.trim().split(/\s+/).filter(Boolean);
+      for (const w of words) if (!MARKERS.has(w)) throw new Error(`${file}:${i + 1}: unknown marker '${w}' on a ts block (known: ${[...MARKERS].join(', ')})`);
+      out.push({ line: i + 2, code: body.join('\n'), run: !words.includes('no-run') });
+    }
+    i = j;
+  }
+  return out;
+}
+
+const DECLARATION = /^(const|let|var|import|export|function|class|async|await|return|if|for|while|type|interface)\b/;
+const EXPECTED = /^(.*?);?\s*\/\/\s*((?:Tensor\s*)?\[[-\d.,\s]*\]|-?\d+(?:\.\d+)?(?:e-?\d+)?)(?=$|[\s:;,])/;
+
+/** `code` with a top-level expression statement checked against the value its comment begins with. */
+function withCheck(line: string, readmeLine: number): string {
+  if (/^\s/.test(line) || DECLARATION.test(line)) return line;
+  const m = EXPECTED.exec(line);
+  if (!m) return line;
+  const expr = m[1].trim();
+  // a single expression: no statement separator, no assignment
+  if (expr === '' || expr.includes(';') || /(^|[^=!<>])=($|[^=>])/.test(expr)) return line;
+  return `__check(() => (${expr}), ${JSON.stringify(m[2])}, ${readmeLine});`;
+}
+
+/** One program of the runnable blocks: a gathered import, then each block in order. */
+export function program(blocks: Block[], indexPath: string, file = 'README.md'): string {
+  const names = new Set<string>();
+  const otherImports: string[] = [];
+  const body: string[] = [];
+  for (const b of blocks) {
+    if (!b.run) continue;
+    let code = b.code.replace(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]fluxion['"];?/g, (_, typeOnly: string | undefined, list: string) => {
+      for (const n of list.split(',').map((s) => s.trim()).filter(Boolean)) names.add(typeOnly ? `type ${n.replace(/^type\s+/, '')}` : n);
+      return '';
+    });
+    code = code.replace(/^import\s[^;]*;?$/gm, (imp) => {
+      otherImports.push(imp);
+      return '';
+    });
+    const lines = code.split('\n').map((l, k) => withCheck(l.replace(/^(const|let)\s/, 'var '), b.line + k));
+    body.push(`__at = ${b.line};`, ...lines);
+  }
+  const helper = `
+function __same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'number' && typeof b === 'number') return Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b));
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => __same(x, b[i]));
+  return false;
+}
+function __check(f: () => unknown, text: string, line: number): void {
+  const wantValues = text.startsWith('Tensor');
+  const want = JSON.parse(text.replace(/^Tensor\\s*/, ''));
+  const got = f();
+  let ok: boolean;
+  let shown: string;
+  if (got instanceof __F.Tensor) {
+    const values = Array.from(got.data() as ArrayLike<number>);
+    const flatWant = Array.isArray(want) ? want.flat(Infinity) : [want];
+    ok = __same(values, flatWant) || (!wantValues && __same(got.shape, want));
+    shown = 'Tensor of shape ' + JSON.stringify(got.shape) + ' and values ' + JSON.stringify(values.slice(0, 20));
+  } else if (Array.isArray(got) && got.every((g) => typeof g === 'number')) {
+    ok = __same(got, want);
+    shown = JSON.stringify(got);
+  } else {
+    ok = __same(got, want);
+    shown = typeof got === 'number' ? String(got) : String(got);
+  }
+  if (!ok) throw new Error('${file}:' + line + ': expected ' + text + ', got ' + shown);
+}
+`;
+  const imports = [...names];
+  return [
+    `import * as __F from ${JSON.stringify(indexPath)};`,
+    imports.length ? `import { ${imports.join(', ')} } from ${JSON.stringify(indexPath)};` : '',
+    ...[...new Set(otherImports)],
+    helper,
+    'let __at = 0;',
+    'try {',
+    ...body,
+    '} catch (e) {',
+    `  console.error('${file}: the block at line ' + __at + ' failed: ' + ((e as Error).stack ?? e));`,
+    '  process.exit(1);',
+    '}',
+  ].join('\n');
+}
+
+/** Runs `code` as a TypeScript module in a child process; its exit status and output. */
+export function runProgram(code: string, cwd: string): { status: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fluxion-doctest-'));
+  const file = path.join(dir, 'readme.mts'); // an ES module wherever it is (top-level await works)
+  writeFileSync(file, code);
+  const r = spawnSync(process.execPath, ['--import=tsx', file], { cwd, encoding: 'utf8', timeout: 240_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
