@@ -25,8 +25,22 @@ export function exportDocs(root: string): ExportDoc[] {
   if (source === undefined) throw new Error(`cannot read ${entry}`);
   const module = checker.getSymbolAtLocation(source);
   if (module === undefined) throw new Error(`${entry} is not a module`);
+  // A public class is exported through callable() (ts/callable.ts): `const X_ = callable(X)`,
+  // exported as X. Its documentation is the class's.
+  const throughCallable = (sym: ts.Symbol): ts.Symbol => {
+    for (const d of sym.declarations ?? []) {
+      if (!ts.isVariableDeclaration(d) || d.initializer === undefined) continue;
+      let init: ts.Expression = d.initializer;
+      while (ts.isAsExpression(init) || ts.isParenthesizedExpression(init)) init = init.expression;
+      if (ts.isCallExpression(init) && ts.isIdentifier(init.expression) && init.expression.text === 'callable' && init.arguments.length === 1) {
+        const cls = checker.getSymbolAtLocation(init.arguments[0]);
+        if (cls !== undefined) return cls.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(cls) : cls;
+      }
+    }
+    return sym;
+  };
   return checker.getExportsOfModule(module).map((s) => {
-    const target = s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s;
+    const target = throughCallable(s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
     const doc = ts.displayPartsToString(target.getDocumentationComment(checker));
     // the raw comments before each declaration (a code block inside one is the example)
     const raw = (target.declarations ?? [])

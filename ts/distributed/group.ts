@@ -21,9 +21,30 @@ class DistributedError extends FluxionError {
   override name = 'DistributedError';
 }
 
+/**
+ * The engine a group runs on: 'mpi' (host tensors, any machine with MPI) or 'nccl' (CUDA tensors).
+ *
+ * ```ts
+ * const dist = initDistributed({ backend: 'mpi' });
+ * ```
+ */
 export type DistributedBackend = 'mpi' | 'nccl';
+/**
+ * How `allReduce` combines the ranks' values, elementwise.
+ *
+ * ```ts
+ * dist.allReduce(loss, 'mean');   // every rank now holds the mean over ranks
+ * ```
+ */
 export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
 
+/**
+ * Options of `initDistributed`.
+ *
+ * ```ts
+ * const dist = initDistributed({ backend: 'mpi', timeout: 30 });   // collectives fail after 30 s
+ * ```
+ */
 export interface DistributedOptions {
   /** 'mpi' for host tensors (any machine with MPI); 'nccl' for CUDA tensors (host tensors then go over MPI). */
   backend: DistributedBackend;
@@ -77,6 +98,18 @@ const abandoned: (Tensor | ArrayBufferView)[] = [];
 const open = new Set<Distributed>();
 let exitHook = false;
 
+/**
+ * A group of ranks (processes) that train together, from `initDistributed`: its `rank` and
+ * `size`, and the collectives, each called by every rank in the same order.
+ *
+ * ```ts
+ * const dist = initDistributed({ backend: 'mpi' });
+ * dist.allReduce(grad, 'mean');
+ * dist.broadcast(weights, 0);
+ * dist.barrier();
+ * dist.close();
+ * ```
+ */
 export class Distributed {
   /** This process's index in the group, 0 ≤ rank < size. */
   readonly rank: number;

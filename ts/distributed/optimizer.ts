@@ -14,11 +14,29 @@ import { DEFAULT_BUCKET_BYTES, allReduceBuckets } from './buckets.js';
 import { Distributed } from './group.js';
 import { callable } from '../callable.js';
 
+/**
+ * Options of `DistributedOptimizer`: `bucketBytes`, how many bytes of gradients one collective
+ * carries (default 25 MiB).
+ *
+ * ```ts
+ * const rule = DistributedOptimizer(dist, Adam(1e-3), { bucketBytes: 8 * 2 ** 20 });
+ * ```
+ */
 export interface DistributedOptimizerOptions {
   /** Largest bucket of gradients reduced by one collective, in bytes (default 25 MiB). */
   bucketBytes?: number;
 }
 
+/**
+ * The rule `DistributedOptimizer(dist, rule)` makes: it averages each step's gradients across
+ * the ranks, in buckets, then `rule` steps; usable wherever a rule is.
+ *
+ * ```ts
+ * const rule = DistributedOptimizer(dist, Adam(1e-3));
+ * rule instanceof DistributedOptimizerRule;   // true
+ * const opt = setup(rule, model);
+ * ```
+ */
 class DistributedOptimizerRule extends Rule {
   readonly name = 'DistributedOptimizer';
   readonly bucketBytes: number;

@@ -10,6 +10,14 @@ import { children, collectWithPaths, isNode, joinPath } from '../tree.js';
 import { broadcastBuckets } from './buckets.js';
 import { Distributed, DistributedError } from './group.js';
 
+/**
+ * Options of `synchronize`: `root`, the rank whose values every rank takes (default 0), and
+ * `state`, an optimiser state to send along.
+ *
+ * ```ts
+ * synchronize(dist, model, { root: 0, state: opt });
+ * ```
+ */
 export interface SynchronizeOptions {
   /** The rank whose values every rank gets (default 0). */
   root?: number;

@@ -59,6 +59,17 @@ export function parameterCount(model: unknown): number {
 /** How a mode-dependent layer decides: forced on, forced off, or 'auto' = on inside gradient. */
 export type Mode = boolean | 'auto';
 
+/**
+ * A layer that behaves differently in training (Dropout, BatchNorm): `trainMode` and
+ * `testMode` set its `mode`, and `isActive(mode)` says which behaviour applies now.
+ *
+ * ```ts
+ * class Noise extends Layer implements HasMode {
+ *   mode: Mode = 'auto';
+ *   forward(x: Tensor) { return isActive(this.mode) ? x.add(randn(x.shape).mul(0.1)) : x; }
+ * }
+ * ```
+ */
 export interface HasMode {
   mode: Mode;
 }
