@@ -331,8 +331,11 @@ void reduce_cpu(Call& c) {
   int64_t nout = 1, nred = 1;
   for (int d = 0; d < r.ndim; ++d) {
     r.reduced[d] = m.next() != 0;
-    (r.reduced[d] ? nred : nout) *= r.shape[d];
+    // checked: broadcast (stride-0) dims pass the bounds check at any size, so the products may not fit
+    int64_t& n = r.reduced[d] ? nred : nout;
+    n = mul_size(n, r.shape[d], "reduce");
   }
+  mul_size(nout, nred, "reduce");
   FLX_CHECK(out.len != nout, range, "reduce: out has the wrong length");
   FLX_CHECK(nred == 0 && op != kRed_sum, range, "reduce: max/min of an empty dimension");
   if (nout == 0) return;
@@ -356,7 +359,7 @@ void argmax_cpu(Call& c) {
   FLX_CHECK(dim >= r.ndim, range, "argmax: dim out of range");
   FLX_CHECK(r.shape[dim] == 0, range, "argmax: empty dimension");
   int64_t nout = 1;
-  for (int d = 0; d < r.ndim; ++d) if (d != dim) nout *= r.shape[d];
+  for (int d = 0; d < r.ndim; ++d) nout = mul_size(nout, d != dim ? r.shape[d] : 1, "argmax");  // checked, as reduce
   FLX_CHECK(out.len != nout, range, "argmax: out has the wrong length");
   if (nout == 0) return;
   with_dtype(x.dtype, [&](auto tag) {

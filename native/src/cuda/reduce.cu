@@ -208,8 +208,10 @@ void reduce_entry(Call& c) {
     s.shape[s.ndim] = shape[d];
     s.strides[0][s.ndim] = xstr[d];
     ++s.ndim;
-    (reduced ? nred : nout) *= shape[d];
+    int64_t& n = reduced ? nred : nout;
+    n = mul_size(n, shape[d], "reduce");  // checked: stride-0 dims pass the bounds check at any size
   }
+  mul_size(nout, nred, "reduce");
   FLX_CHECK(out.len != nout, range, "reduce: out has the wrong length");
   FLX_CHECK(nred == 0 && op != kRed_sum, range, "reduce: max/min of an empty dimension");
   cudaStream_t s = stream("reduce");
@@ -328,7 +330,7 @@ void argmax_entry(Call& c) {
   outer.offset[0] = xoff;
   for (int d = 0; d < ndim; ++d) {
     if (d == dim) continue;
-    nout *= shape[d];
+    nout = mul_size(nout, shape[d], "argmax");
     outer.shape[outer.ndim] = shape[d];
     outer.strides[0][outer.ndim++] = xstr[d];
   }
