@@ -1,6 +1,6 @@
 // Shared test helpers: tolerant comparison of tensors with nested arrays or numbers.
 import type { ExecutionContext } from 'ava';
-import { Tensor } from '../ts/index.js';
+import { Tensor, tensor } from '../ts/index.js';
 
 export function flat(x: unknown): number[] {
   if (x instanceof Tensor) return Array.from(x.data());
@@ -40,4 +40,21 @@ export function close(t: ExecutionContext, actual: unknown, expected: unknown, t
 export function processMemory(): { outsideHeap: number; heapUsed: number; rss: number } {
   const m = process.memoryUsage();
   return { outsideHeap: m.rss - m.heapTotal, heapUsed: m.heapUsed, rss: m.rss };
+}
+
+/** Central differences of a scalar function of the parameter `p`, each element perturbed in place by ±h. */
+export function numericGrad(loss: () => number, p: Tensor, h = 1e-6): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < p.size; i++) {
+    const e = new Float64Array(p.size);
+    e[i] = h;
+    const step = tensor(e, { shape: p.shape });
+    p.addInPlace(step);
+    const up = loss();
+    p.subInPlace(step).subInPlace(step);
+    const dn = loss();
+    p.addInPlace(step);
+    out.push((up - dn) / (2 * h));
+  }
+  return out;
 }

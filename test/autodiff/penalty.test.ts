@@ -4,7 +4,7 @@
 // what a tape saved stays alive exactly as long as some tape still needs it.
 import test from 'ava';
 import { RNG, type Tensor, gradcheck, gradgradcheck, gradient, params, pullback, randn, tensor } from '../../ts/index.js';
-import { close } from '../helpers.js';
+import { close, numericGrad } from '../helpers.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -18,23 +18,6 @@ function mlp(seed: number) {
   const x = randn([5, 3], o);
   const net = (xx: Tensor) => xx.matmul(W1.T).add(b1).tanh().matmul(W2.T);
   return { W1, b1, W2, x, net };
-}
-
-/** Central differences of a scalar function of the parameters, each perturbed in place. */
-function numericGrad(loss: () => number, p: Tensor, h = 1e-6): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < p.size; i++) {
-    const e = new Float64Array(p.size);
-    e[i] = h;
-    const step = tensor(e, { shape: p.shape });
-    p.addInPlace(step);
-    const up = loss();
-    p.subInPlace(step).subInPlace(step);
-    const dn = loss();
-    p.addInPlace(step);
-    out.push((up - dn) / (2 * h));
-  }
-  return out;
 }
 
 test('gradient penalty: outer gradient through an inner input gradient matches central differences', (t) => {

@@ -8,26 +8,9 @@ import {
   params, randn, relu, stack, tensor, zeros,
 } from '../../ts/index.js';
 import { native } from '../../ts/native.js';
-import { close } from '../helpers.js';
+import { close, numericGrad } from '../helpers.js';
 
 const o = (seed: number) => ({ dtype: 'float64' as const, rng: new RNG(seed) });
-
-/** Central differences of a scalar function of the parameters, each perturbed in place. */
-function numericGrad(loss: () => number, p: Tensor, h = 1e-6): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < p.size; i++) {
-    const e = new Float64Array(p.size);
-    e[i] = h;
-    const step = tensor(e, { shape: p.shape });
-    p.addInPlace(step);
-    const up = loss();
-    p.subInPlace(step).subInPlace(step);
-    const dn = loss();
-    p.addInPlace(step);
-    out.push((up - dn) / (2 * h));
-  }
-  return out;
-}
 
 test('LSTM, GRU and RNN equal their cells stepped by hand, in values and in every gradient', (t) => {
   const x = randn([3, 5, 4], o(1));

@@ -13,24 +13,7 @@ import {
   convTranspose, f32, f64, gradient, logitCrossEntropy, loadState, maxPool, meanPool, memory, params, randn, relu, saveState, setup, tanh,
   tensor, testMode, train, trainMode, unfold, update, zeros,
 } from '../../ts/index.js';
-import { close, flat, processMemory } from '../helpers.js';
-
-/** Central differences of a scalar function of the parameters, each perturbed in place. */
-function numericGrad(loss: () => number, p: Tensor, h = 1e-6): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < p.size; i++) {
-    const e = new Float64Array(p.size);
-    e[i] = h;
-    const step = tensor(e, { shape: p.shape });
-    p.addInPlace(step);
-    const up = loss();
-    p.subInPlace(step).subInPlace(step);
-    const dn = loss();
-    p.addInPlace(step);
-    out.push((up - dn) / (2 * h));
-  }
-  return out;
-}
+import { close, flat, numericGrad, processMemory } from '../helpers.js';
 
 test('gradient penalty ‖∂f/∂x‖² through Conv, BatchNorm and MaxPool: the weight gradient matches central differences', (t) => {
   const rng = new RNG(21);
