@@ -69,13 +69,9 @@ void each_sample(int64_t B, int64_t H, F f) {
 }  // namespace
 
 void lstmCell_cpu(Call& c) {
-  const Buf b[4] = {c.buf(0, "state"), c.buf(1, "acts"), c.buf(2, "xg"), c.buf(3, "hg")};
-  const rnn::Dims d = rnn::read_dims(c, 4);
-  rnn::same_dtype(c, b, 4);
-  rnn::check_len(c, b[0], "state", d.T + 1, 2, d.B, d.H);
-  rnn::check_len(c, b[1], "acts", d.T, d.B, 4, d.H);
-  rnn::check_len(c, b[2], "xg", d.T, d.B, 4, d.H);
-  rnn::check_len(c, b[3], "hg", d.B, 4, d.H);
+  const rnn::CellArgs a = rnn::lstm_cell_args(c);
+  const Buf* b = a.b;
+  const rnn::Dims& d = a.d;
   with_float_dtype("lstmCell", b[0].dtype, [&](auto tag) {
     using T = decltype(tag);
     const rnn::Step s{d.B, d.H, d.t};
@@ -84,15 +80,9 @@ void lstmCell_cpu(Call& c) {
 }
 
 void lstmCellGrad_cpu(Call& c) {
-  const Buf b[6] = {c.buf(0, "dxg"), c.buf(1, "dc"), c.buf(2, "gh"), c.buf(3, "gc"), c.buf(4, "acts"), c.buf(5, "state")};
-  const rnn::Dims d = rnn::read_dims(c, 6);
-  rnn::same_dtype(c, b, 6);
-  rnn::check_len(c, b[0], "dxg", d.T, d.B, 4, d.H);
-  rnn::check_len(c, b[1], "dc", d.B, d.H, 1);
-  rnn::check_len(c, b[2], "gh", d.B, d.H, 1);
-  rnn::check_len(c, b[3], "gc", d.B, d.H, 1);
-  rnn::check_len(c, b[4], "acts", d.T, d.B, 4, d.H);
-  rnn::check_len(c, b[5], "state", d.T + 1, 2, d.B, d.H);
+  const rnn::CellArgs a = rnn::lstm_cell_grad_args(c);
+  const Buf* b = a.b;
+  const rnn::Dims& d = a.d;
   with_float_dtype("lstmCellGrad", b[0].dtype, [&](auto tag) {
     using T = decltype(tag);
     const rnn::Step s{d.B, d.H, d.t};
@@ -103,13 +93,9 @@ void lstmCellGrad_cpu(Call& c) {
 }
 
 void gruCell_cpu(Call& c) {
-  const Buf b[4] = {c.buf(0, "state"), c.buf(1, "acts"), c.buf(2, "xg"), c.buf(3, "hg")};
-  const rnn::Dims d = rnn::read_dims(c, 4);
-  rnn::same_dtype(c, b, 4);
-  rnn::check_len(c, b[0], "state", d.T + 1, d.B, d.H);
-  rnn::check_len(c, b[1], "acts", d.T, d.B, 4, d.H);
-  rnn::check_len(c, b[2], "xg", d.T, d.B, 3, d.H);
-  rnn::check_len(c, b[3], "hg", d.B, 3, d.H);
+  const rnn::CellArgs a = rnn::gru_cell_args(c);
+  const Buf* b = a.b;
+  const rnn::Dims& d = a.d;
   with_float_dtype("gruCell", b[0].dtype, [&](auto tag) {
     using T = decltype(tag);
     const rnn::Step s{d.B, d.H, d.t};
@@ -118,15 +104,9 @@ void gruCell_cpu(Call& c) {
 }
 
 void gruCellGrad_cpu(Call& c) {
-  const Buf b[6] = {c.buf(0, "dxg"), c.buf(1, "dhg"), c.buf(2, "dh"), c.buf(3, "gh"), c.buf(4, "acts"), c.buf(5, "state")};
-  const rnn::Dims d = rnn::read_dims(c, 6);
-  rnn::same_dtype(c, b, 6);
-  rnn::check_len(c, b[0], "dxg", d.T, d.B, 3, d.H);
-  rnn::check_len(c, b[1], "dhg", d.B, 3, d.H);
-  rnn::check_len(c, b[2], "dh", d.B, d.H, 1);
-  rnn::check_len(c, b[3], "gh", d.B, d.H, 1);
-  rnn::check_len(c, b[4], "acts", d.T, d.B, 4, d.H);
-  rnn::check_len(c, b[5], "state", d.T + 1, d.B, d.H);
+  const rnn::CellArgs a = rnn::gru_cell_grad_args(c);
+  const Buf* b = a.b;
+  const rnn::Dims& d = a.d;
   with_float_dtype("gruCellGrad", b[0].dtype, [&](auto tag) {
     using T = decltype(tag);
     const rnn::Step s{d.B, d.H, d.t};
