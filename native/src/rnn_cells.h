@@ -16,12 +16,8 @@
 namespace flx {
 namespace rnn {
 
-// The activations the cells use: the elementwise ops' own (vecmath.h's fm::, branch-free and
-// vectorisable for float32 on the host), so a cell computes what its ops would.
-struct StdMath {
-  template <class T> static FLX_HD T sig(T x) { return fm::sigmoid(x); }
-  template <class T> static FLX_HD T tanh(T x) { return fm::tanh(x); }
-};
+// The activations are the elementwise ops' own (fm::, vecmath.h: branch-free and vectorisable for
+// float32 on the host), so a cell computes what its ops would.
 
 // Offsets of the per-step blocks.
 struct Step {
@@ -49,13 +45,13 @@ FLX_HD LstmFwdRows<T> lstm_fwd_rows(const Step& s, int64_t b, T* state, T* acts,
   return {xg + s.gates(4) + b * 4 * H, hg + b * 4 * H, state + (2 * s.t + 1) * BH + b * H,
           state + (2 * (s.t + 1)) * BH + b * H, state + (2 * (s.t + 1) + 1) * BH + b * H, acts + s.gates(4) + b * 4 * H};
 }
-template <class T, class M = StdMath>
+template <class T>
 FLX_HD void lstm_fwd_unit(int64_t H, int64_t j, const T* __restrict x, const T* __restrict r, const T* __restrict cprev,
                           T* __restrict h, T* __restrict cnext, T* __restrict a) {
-  const T i = M::sig(T(x[j] + r[j])), f = M::sig(T(x[H + j] + r[H + j]));
-  const T g = M::tanh(T(x[2 * H + j] + r[2 * H + j])), o = M::sig(T(x[3 * H + j] + r[3 * H + j]));
+  const T i = fm::sigmoid(T(x[j] + r[j])), f = fm::sigmoid(T(x[H + j] + r[H + j]));
+  const T g = fm::tanh(T(x[2 * H + j] + r[2 * H + j])), o = fm::sigmoid(T(x[3 * H + j] + r[3 * H + j]));
   const T c = f * cprev[j] + i * g;
-  h[j] = o * M::tanh(c);
+  h[j] = o * fm::tanh(c);
   cnext[j] = c;
   a[j] = i, a[H + j] = f, a[2 * H + j] = g, a[3 * H + j] = o;
 }
@@ -78,11 +74,11 @@ FLX_HD LstmBwdRows<T> lstm_bwd_rows(const Step& s, int64_t b, T* dxg, T* dc, con
   return {dxg + s.gates(4) + b * 4 * H, dc + k, gh + k, gc + k, acts + s.gates(4) + b * 4 * H,
           state + (2 * (s.t + 1) + 1) * BH + k, state + (2 * s.t + 1) * BH + k};
 }
-template <class T, class M = StdMath>
+template <class T>
 FLX_HD void lstm_bwd_unit(int64_t H, int64_t j, T* __restrict d, T* __restrict dc, const T* __restrict gh, const T* __restrict gc,
                           const T* __restrict a, const T* __restrict c, const T* __restrict cprev) {
   const T i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j];
-  const T tc = M::tanh(c[j]);
+  const T tc = fm::tanh(c[j]);
   const T dcell = gc[j] + gh[j] * o * (T(1) - tc * tc);
   d[j] = dcell * g * i * (T(1) - i);
   d[H + j] = dcell * cprev[j] * f * (T(1) - f);
@@ -104,12 +100,12 @@ FLX_HD GruFwdRows<T> gru_fwd_rows(const Step& s, int64_t b, T* state, T* acts, c
   const int64_t H = s.H, BH = s.B * H;
   return {xg + s.gates(3) + b * 3 * H, hg + b * 3 * H, state + s.t * BH + b * H, state + (s.t + 1) * BH + b * H, acts + s.gates(4) + b * 4 * H};
 }
-template <class T, class M = StdMath>
+template <class T>
 FLX_HD void gru_fwd_unit(int64_t H, int64_t j, const T* __restrict x, const T* __restrict r, const T* __restrict hprev,
                          T* __restrict h, T* __restrict a) {
-  const T rr = M::sig(T(x[j] + r[j])), z = M::sig(T(x[H + j] + r[H + j]));
+  const T rr = fm::sigmoid(T(x[j] + r[j])), z = fm::sigmoid(T(x[H + j] + r[H + j]));
   const T hn = r[2 * H + j];
-  const T n = M::tanh(T(x[2 * H + j] + rr * hn));
+  const T n = fm::tanh(T(x[2 * H + j] + rr * hn));
   h[j] = (T(1) - z) * n + z * hprev[j];
   a[j] = rr, a[H + j] = z, a[2 * H + j] = n, a[3 * H + j] = hn;
 }
@@ -131,7 +127,7 @@ FLX_HD GruBwdRows<T> gru_bwd_rows(const Step& s, int64_t b, T* dxg, T* dhg, T* d
   const int64_t H = s.H, k = b * H;
   return {dxg + s.gates(3) + b * 3 * H, dhg + b * 3 * H, dh + k, gh + k, acts + s.gates(4) + b * 4 * H, state + s.t * s.B * H + k};
 }
-template <class T, class M = StdMath>
+template <class T>
 FLX_HD void gru_bwd_unit(int64_t H, int64_t j, T* __restrict dx, T* __restrict dr_, T* __restrict dh, const T* __restrict gh,
                          const T* __restrict a, const T* __restrict hprev) {
   const T rr = a[j], z = a[H + j], n = a[2 * H + j], hn = a[3 * H + j];

@@ -2,22 +2,12 @@
 // per row selects the k best by repeated scans, O(n·k) per row: meant for the small k of
 // sampling and of retrieval heads, not for sorting long rows.
 #include "../kernels.h"
+#include "../select_args.h"
 #include "runtime.cuh"
 
 namespace flx {
 namespace cu {
 namespace {
-
-template <class T>
-__device__ __forceinline__ bool before(T a, int64_t ia, T b, int64_t ib, bool largest) {
-  const bool na = a != a, nb = b != b;
-  if (na || nb) {
-    if (na && nb) return ia < ib;
-    return largest ? na : nb;
-  }
-  if (a != b) return largest ? a > b : a < b;
-  return ia < ib;
-}
 
 template <class T>
 __global__ void topk_kernel(int64_t rows, int64_t n, int64_t k, bool largest, int32_t* idx, const T* x) {
@@ -29,8 +19,8 @@ __global__ void topk_kernel(int64_t rows, int64_t n, int64_t k, bool largest, in
     for (int64_t j = 0; j < k; ++j) {
       int64_t best = -1;
       for (int64_t i = 0; i < n; ++i) {
-        if (prev >= 0 && !before(row[prev], prev, row[i], i, largest)) continue;
-        if (best < 0 || before(row[i], i, row[best], best, largest)) best = i;
+        if (prev >= 0 && !selection::before(row[prev], prev, row[i], i, largest)) continue;
+        if (best < 0 || selection::before(row[i], i, row[best], best, largest)) best = i;
       }
       out[j] = int32_t(best);
       prev = best;
@@ -43,19 +33,12 @@ __global__ void topk_kernel(int64_t rows, int64_t n, int64_t k, bool largest, in
 
 void topk_cuda(Call& c) {
   using namespace cu;
-  const Buf idx = c.buf(0, "idx"), x = c.buf(1, "x");
-  const int64_t n = c.count(2, "n"), k = c.count(3, "k");
-  const bool largest = c.flag(4, "largest");
-  FLX_CHECK(idx.dtype != DType::i32, type, "topk: idx must be an Int32Array");
-  FLX_CHECK(k > n || n > INT32_MAX, range, "topk: k must be at most n");
-  FLX_CHECK(n == 0 ? x.len != 0 : x.len % n != 0, range, "topk: x does not hold whole rows of n");
-  const int64_t rows = n == 0 ? 0 : x.len / n;
-  FLX_CHECK(idx.len != mul_size(rows, k, "topk"), range, "topk: idx must hold rows·k entries");
+  const flx::selection::TopkArgs a = flx::selection::topk_args(c);
   cudaStream_t s = stream("topk");
-  if (rows == 0 || k == 0) return;
-  with_dtype(x.dtype, [&](auto tag) {
+  if (a.rows == 0 || a.k == 0) return;
+  with_dtype(a.x.dtype, [&](auto tag) {
     using T = decltype(tag);
-    topk_kernel<T><<<grid_for(rows), kThreads, 0, s>>>(rows, n, k, largest, idx.as<int32_t>(), x.as<T>());
+    topk_kernel<T><<<grid_for(a.rows), kThreads, 0, s>>>(a.rows, a.n, a.k, a.largest, a.idx.as<int32_t>(), a.x.as<T>());
   });
   check_launch("topk");
 }
