@@ -342,13 +342,15 @@ function run(w: Workload): Result {
       const [x, y] = batchOf(Number(p.batch));
       return ok(measure(loop(() => step(x, y)), opts));
     }
-    case 'cnn': {
+    case 'cnn':
+    case 'seq': {
       // One step of the ResNet block in pure JavaScript took 285 s here (its 3×3 64→64 convs and their
       // gradients run as scalar loops): past the orchestrator's 180 s per cell, which would end the child.
       if (job.peer === 'tfjs-cpu' && w.id === 'resblock-step-b16')
         return { workload: w.id, peer: job.peer, status: 'missing', reason: 'skipped: one step takes ~5 min in pure JS (285 s measured once), over the 180 s cell limit' };
       try {
-        const once = cnnOnce(w);
+        // built inside the try: a backend without a kernel may refuse while the model is built
+        const once = (w.group === 'cnn' ? cnnOnce : seqOnce)(w);
         let value: unknown;
         const st = measure(
           loop(() => {
@@ -359,23 +361,6 @@ function run(w: Workload): Result {
         return ok(st, typeof value === 'number' ? { lastLoss: Number(value.toPrecision(5)) } : undefined);
       } catch (e) {
         // e.g. tfjs-backend-wasm has no Conv2DBackpropFilter kernel (the conv weight gradient)
-        const reason = errorText(e);
-        if (/not registered for backend/i.test(reason)) return { workload: w.id, peer: job.peer, status: 'missing', reason: `${tf.getBackend()} backend: ${reason}` };
-        throw e;
-      }
-    }
-    case 'seq': {
-      try {
-        const once = seqOnce(w);
-        let value: unknown;
-        const st = measure(
-          loop(() => {
-            value = once();
-          }),
-          opts,
-        );
-        return ok(st, typeof value === 'number' ? { lastLoss: Number(value.toPrecision(5)) } : undefined);
-      } catch (e) {
         const reason = errorText(e);
         if (/not registered for backend/i.test(reason)) return { workload: w.id, peer: job.peer, status: 'missing', reason: `${tf.getBackend()} backend: ${reason}` };
         throw e;

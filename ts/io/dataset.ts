@@ -130,8 +130,8 @@ class DatasetWriter {
     }
     const fields = this.fields;
     entries.forEach(([, t], i) => {
-      const data = t.data();
-      this.pending[i].push(new Uint8Array(data.buffer, data.byteOffset, rows * fields[i].rowBytes).slice());
+      const data = t.data(); // already a copy of the tensor's elements, kept as it is
+      this.pending[i].push(new Uint8Array(data.buffer, data.byteOffset, rows * fields[i].rowBytes));
     });
     this.pendingRows += rows;
     this.count += rows;

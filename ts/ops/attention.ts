@@ -51,8 +51,9 @@ function maskBias(q: Tensor, Lq: number, Lk: number, scoresShape: number[], o: A
     allowed = allowed === null ? past : mul(allowed, past);
   }
   if (allowed === null) return null;
-  // a query with no key to attend to would give 0/0; say so instead of returning NaN
-  if (allowed.size > 0 && min(max(allowed, -1)).item() === 0)
+  // a query with no key to attend to would give 0/0; say so instead of returning NaN (only a
+  // mask can do that: causal alone always leaves key 0, and reading back costs a sync per call)
+  if (o.mask !== undefined && o.mask !== null && allowed.size > 0 && min(max(allowed, -1)).item() === 0)
     throw new ArgumentError('dotProductAttention: the mask leaves a query with no key to attend to (a row of the mask is all false)');
   return where(allowed, full([1], 0, { dtype: q.dtype, device: q.device }), Number.NEGATIVE_INFINITY);
 }

@@ -152,11 +152,11 @@ export function multinomial(probs: Tensor, samples = 1, opts: { replacement?: bo
   if (p.size === 0) throw new ShapeError(`multinomial: expected categories to draw from, got probs ${shapeStr(p.shape)}`);
   if (!(min(p).item() >= 0) || !Number.isFinite(max(p).item()))
     throw new ArgumentError('multinomial: expected finite, non-negative weights in probs');
-  const positive = sum(cast(lt(0, p), 'int32'), -1);
-  if (min(positive).item() === 0) throw new ArgumentError('multinomial: a row of probs has no positive weight');
+  const fewest = min(sum(cast(lt(0, p), 'int32'), -1)).item(); // positive weights in the sparsest row
+  if (fewest === 0) throw new ArgumentError('multinomial: a row of probs has no positive weight');
   const replacement = opts.replacement === true;
-  if (!replacement && min(positive).item() < samples)
-    throw new ArgumentError(`multinomial: cannot draw ${samples} different categories from a row with only ${min(positive).item()} positive weights (replacement is false)`);
+  if (!replacement && fewest < samples)
+    throw new ArgumentError(`multinomial: cannot draw ${samples} different categories from a row with only ${fewest} positive weights (replacement is false)`);
   const rest = p.shape.slice(0, -1);
   const rng = opts.rng;
   if (!replacement) {
