@@ -71,27 +71,37 @@ export function joinPath(path: string, key: string): string {
  * choose which nodes are listed (all are still walked).
  */
 export function fcollect(tree: unknown, opts: WalkOptions & { keep?: (x: unknown) => boolean } = {}): [string, unknown][] {
-  const seen = new Set<unknown>();
   const out: [string, unknown][] = [];
-  const walk = (x: unknown, path: string) => {
-    if ((typeof x === 'object' || typeof x === 'function') && x !== null) {
-      if (seen.has(x)) return;
-      seen.add(x);
-    }
-    if (opts.keep === undefined || opts.keep(x)) out.push([path, x]);
-    for (const [k, v] of children(x, opts)) walk(v, joinPath(path, k));
-  };
-  walk(tree, '');
+  collectInto(tree, '', opts, new Set(), out);
   return out;
+}
+
+// The walks recurse through module-level functions rather than closures made per call: a
+// gradient walks its arguments and results on every call, and a closure per walk is measurable
+// there (more so under tsx, whose keepNames renames every closure it makes).
+function collectInto(x: unknown, path: string, opts: WalkOptions & { keep?: (x: unknown) => boolean }, seen: Set<unknown>, out: [string, unknown][]): void {
+  if ((typeof x === 'object' || typeof x === 'function') && x !== null) {
+    if (seen.has(x)) return;
+    seen.add(x);
+  }
+  if (opts.keep === undefined || opts.keep(x)) out.push([path, x]);
+  for (const [k, v] of children(x, opts)) collectInto(v, joinPath(path, k), opts, seen, out);
+}
+
+function isTensor(x: unknown): boolean {
+  return x instanceof Tensor;
 }
 
 /** Every tensor in the tree, each once, in walk order, with its path (`layers.0.weight`). */
 export function collectWithPaths(tree: unknown, opts: WalkOptions = {}): [string, Tensor][] {
-  return fcollect(tree, { ...opts, keep: (x) => x instanceof Tensor }) as [string, Tensor][];
+  return fcollect(tree, { ...opts, keep: isTensor }) as [string, Tensor][];
 }
 
 /** Every tensor in the tree, each once. */
 export function collect(tree: unknown, opts: WalkOptions = {}): Tensor[] {
+  // the common cases of a gradient's arguments and results, without a walk
+  if (tree instanceof Tensor) return [tree];
+  if (!isNode(tree)) return [];
   return collectWithPaths(tree, opts).map(([, t]) => t);
 }
 
@@ -157,33 +167,43 @@ export function fmapstructure(
   tree: unknown,
   opts: WalkOptions & { prune?: boolean } = {},
 ): unknown {
-  const cache = new Map<unknown, unknown>();
-  const walk = (x: unknown, path: string, root: boolean): unknown => {
-    if (cache.has(x)) return cache.get(x);
-    const kids = children(x, opts);
-    // leaves, and nodes without children (a layer with no fields), are mapped by f
-    if (kids.length === 0) {
-      const y = f(x, path);
-      if (typeof x === 'object' && x !== null) cache.set(x, y);
-      return y;
-    }
-    const isList = Array.isArray(x) || x instanceof Set;
-    const out: unknown[] | Map<unknown, unknown> | Record<string, unknown> = isList ? [] : x instanceof Map ? new Map() : {};
-    cache.set(x, out);
-    const keys = x instanceof Map ? [...x.keys()] : null;
-    let any = false;
-    kids.forEach(([k, v], i) => {
-      const y = walk(v, joinPath(path, k), false);
-      if (y !== null && y !== undefined) any = true;
-      if (Array.isArray(out)) out.push(y);
-      else if (out instanceof Map) out.set((keys as unknown[])[i], y);
-      else out[k] = y;
-    });
-    const result = opts.prune && !any && !root ? null : out;
-    cache.set(x, result);
-    return result;
-  };
-  return walk(tree, '', true);
+  // a leaf (a tensor argument's gradient) needs no walk
+  if (!isNode(tree) || opts.leaf?.(tree)) return f(tree, '');
+  return mirrorInto(f, tree, '', true, opts, new Map());
+}
+
+function mirrorInto(
+  f: (leaf: unknown, path: string) => unknown,
+  x: unknown,
+  path: string,
+  root: boolean,
+  opts: WalkOptions & { prune?: boolean },
+  cache: Map<unknown, unknown>,
+): unknown {
+  if (cache.has(x)) return cache.get(x);
+  const kids = children(x, opts);
+  // leaves, and nodes without children (a layer with no fields), are mapped by f
+  if (kids.length === 0) {
+    const y = f(x, path);
+    if (typeof x === 'object' && x !== null) cache.set(x, y);
+    return y;
+  }
+  const isList = Array.isArray(x) || x instanceof Set;
+  const out: unknown[] | Map<unknown, unknown> | Record<string, unknown> = isList ? [] : x instanceof Map ? new Map() : {};
+  cache.set(x, out);
+  const keys = x instanceof Map ? [...x.keys()] : null;
+  let any = false;
+  for (let i = 0; i < kids.length; i++) {
+    const [k, v] = kids[i];
+    const y = mirrorInto(f, v, joinPath(path, k), false, opts, cache);
+    if (y !== null && y !== undefined) any = true;
+    if (Array.isArray(out)) out.push(y);
+    else if (out instanceof Map) out.set((keys as unknown[])[i], y);
+    else out[k] = y;
+  }
+  const result = opts.prune && !any && !root ? null : out;
+  cache.set(x, result);
+  return result;
 }
 
 /**

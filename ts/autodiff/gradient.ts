@@ -53,8 +53,8 @@ function lossOf(op: string, out: unknown): Tensor | null {
 }
 
 /** An argument's structure with each tensor replaced by its gradient (null when none, and for subtrees without any). */
-function mirror(x: unknown, leafGrad: (t: Tensor) => Tensor | null): unknown {
-  return fmapstructure((leaf) => (leaf instanceof Tensor ? leafGrad(leaf) : null), x, { prune: true });
+function mirror(x: unknown, grads: LeafGrads): unknown {
+  return fmapstructure((leaf) => (leaf instanceof Tensor ? grads.of(leaf) : null), x, { prune: true });
 }
 
 function finalGrad(node: Node | undefined, taken: Set<Tensor>): Tensor | null {
@@ -76,13 +76,25 @@ function finalGrad(node: Node | undefined, taken: Set<Tensor>): Tensor | null {
 }
 
 /** One gradient per leaf (a tensor appearing twice in the arguments gets the same one). */
-function leafGrads(leaves: Map<Tensor, Node>, taken: Set<Tensor>): (t: Tensor) => Tensor | null {
-  for (const t of leaves.keys()) taken.add(t._root());
-  const memo = new Map<Tensor, Tensor | null>();
-  return (t) => {
-    if (!memo.has(t)) memo.set(t, finalGrad(leaves.get(t), taken));
-    return memo.get(t) ?? null;
-  };
+class LeafGrads {
+  private readonly memo = new Map<Tensor, Tensor | null>();
+  private readonly taken = new Set<Tensor>();
+  /** `seed`: the caller's cotangent, whose storage no gradient may share either. */
+  constructor(
+    private readonly leaves: Map<Tensor, Node>,
+    seed?: Tensor,
+  ) {
+    for (const t of leaves.keys()) this.taken.add(t._root());
+    if (seed !== undefined) this.taken.add(seed._root());
+  }
+  of(t: Tensor): Tensor | null {
+    let g = this.memo.get(t);
+    if (g === undefined) {
+      g = finalGrad(this.leaves.get(t), this.taken);
+      this.memo.set(t, g);
+    }
+    return g;
+  }
 }
 
 interface Run {
@@ -90,8 +102,39 @@ interface Run {
   grads: unknown[] | Grads;
 }
 
-// Below this many recorded ops the pass is too small for releasing its temporaries to pay.
-const RELEASE_FROM_NODES = 8;
+// Releasing a pass's temporaries pays only when they are big: small buffers cost the pool
+// nothing to leave to the garbage collector, while the release itself (tracking every tensor
+// the pass makes) would double the cost of a scalar gradient.
+const RELEASE_FROM_ELEMENTS = 4096;
+
+/** True when the values recorded on `tape` hold enough elements for releasing to pay. */
+function worthReleasing(tape: Tape): boolean {
+  let elements = 0;
+  for (const node of tape.nodes) {
+    elements += node.out?.size ?? 0;
+    if (elements >= RELEASE_FROM_ELEMENTS) return true;
+  }
+  return false;
+}
+
+/** The backward pass of one gradient call and its gradients, shaped like the arguments. */
+function pass(tape: Tape, loss: Tensor | null, w: Watched, args: unknown[], implicit: boolean): unknown[] | Grads {
+  if (loss !== null) backward(tape, loss);
+  const grads = new LeafGrads(w.leaves);
+  if (implicit) {
+    const ps = args[0] as Params;
+    return new Grads(ps, new Map([...ps].map((p) => [p, grads.of(p)])));
+  }
+  const out = new Array<unknown>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (typeof a === 'number') {
+      const g = grads.of(w.args[i] as Tensor);
+      out[i] = g === null ? null : isTracked(g) ? g : g.item(); // stays a tensor only when an outer gradient needs it
+    } else out[i] = mirror(a, grads);
+  }
+  return out;
+}
 
 function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
   if (typeof f !== 'function') throw expected(op, 'f', 'a function', f);
@@ -108,28 +151,16 @@ function run(op: string, f: (...args: Any[]) => unknown, args: unknown[]): Run {
       popTape(tape);
     }
     const loss = lossOf(op, val);
-    const pass = (): unknown[] | Grads => {
-      if (loss !== null) backward(tape, loss);
-      const leafGrad = leafGrads(w.leaves, new Set());
-      if (implicit) {
-        const ps = args[0] as Params;
-        return new Grads(ps, new Map([...ps].map((p) => [p, leafGrad(p)])));
-      }
-      return args.map((a, i) => {
-        if (typeof a === 'number') {
-          const g = leafGrad(w.args[i] as Tensor);
-          return g === null ? null : isTracked(g) ? g : g.item(); // stays a tensor only when an outer gradient needs it
-        }
-        return mirror(a, leafGrad);
-      });
-    };
     // The cotangents of the intermediate values are made and used up inside the backward pass;
     // nothing outside can reach them but through the gradients returned, so their storage is
     // released as soon as the pass ends (reused by the next step at once, instead of waiting
     // for the garbage collector, with fresh memory from the OS meanwhile). Not when an outer
     // gradient records the pass (its tape holds them), nor when a user's backward rule ran
     // (its code may have kept what it was given).
-    const grads = nested || tape.userRules || tape.nodes.length < RELEASE_FROM_NODES ? pass() : tidy(pass);
+    const grads =
+      nested || tape.userRules || !worthReleasing(tape)
+        ? pass(tape, loss, w, args, implicit)
+        : tidy(() => pass(tape, loss, w, args, implicit));
     return { val, grads };
   } finally {
     popTape(tape);
@@ -189,10 +220,10 @@ export function pullback<A extends unknown[]>(f: (...args: Received<A>) => Tenso
     if (seed.dtype !== out.dtype) seed = seed.cast(out.dtype);
     seed = reshape(seed, out.shape);
     backward(tape, out, seed);
-    const leafGrad = leafGrads(w.leaves, new Set([seed._root()]));
+    const leafGrads = new LeafGrads(w.leaves, seed);
     const grads = args.map((a, i) => {
-      if (typeof a === 'number') return leafGrad(w.args[i] as Tensor);
-      return mirror(a, leafGrad);
+      if (typeof a === 'number') return leafGrads.of(w.args[i] as Tensor);
+      return mirror(a, leafGrads);
     });
     for (const n of w.leaves.values()) n.ct = null; // ready for the next cotangent
     return grads as GradsOf<A>;
