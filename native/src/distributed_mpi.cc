@@ -6,6 +6,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <functional>
 #include <cstring>
@@ -349,6 +350,13 @@ MpiEngine* mpi_open(const std::string& flavour, const std::string& path) {
             "initDistributed: MPI was closed in this process and cannot be opened again (an MPI rule): start a new process");
   const bool mpich = flavour == "mpich";
   FLX_CHECK(!mpich && flavour != "openmpi", type, "initDistributed: unknown MPI library " + flavour);
+  // UCX (the transport under Debian's MPICH, and Open MPI's on fast networks) patches the
+  // process's memory functions (malloc, mmap, brk) during MPI_Init to track freed memory. Node
+  // already has threads that allocate (V8's markers and compiler, libuv's pool) while that
+  // happens: MPICH jobs crashed in MPI_Init or just after it, with a corrupted heap, about once
+  // in 20 starts (none in 40 without the hooks). Without them UCX registers memory for each
+  // transfer instead of caching it, which only costs on RDMA networks. A user's setting wins.
+  setenv("UCX_MEM_EVENTS", "no", 0);
   // RTLD_GLOBAL: Open MPI's components (plugins it loads itself) resolve their symbols in libmpi.
   void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   FLX_CHECK(lib == nullptr, error,
