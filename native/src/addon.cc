@@ -4,8 +4,8 @@
 // nothing here is shared between copies or threads but what is safe to share: the thread pool
 // (one job at a time), device memory (locked allocators) and the read-only kernel table.
 //
-// Plain Node-API, no C++ wrapper: an exception thrown while a worker thread is being
-// terminated must be dropped quietly, never turned into a fatal error.
+// Plain Node-API (napi_util.h): an exception thrown while a worker thread is being terminated
+// must be dropped quietly, never turned into a fatal error.
 #include <node_api.h>
 
 #include <cstring>
@@ -18,6 +18,7 @@
 #include "device.h"
 #include "distributed.h"
 #include "kernels.h"
+#include "napi_util.h"
 
 namespace flx {
 
@@ -26,6 +27,8 @@ std::string blas_info();
 void set_blas_threads(int n);
 
 namespace {
+
+using namespace napi;
 
 using KernelFn = void (*)(Call&);
 struct KernelEntry {
@@ -61,32 +64,6 @@ struct ContextBlock {
   Bound bound[kNumKernels];
 };
 
-// Drops the exception if the environment cannot take one (a terminating worker).
-void throw_js(napi_env env, ErrorKind kind, const char* msg) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
-  switch (kind) {
-    case ErrorKind::type: napi_throw_type_error(env, nullptr, msg); break;
-    case ErrorKind::range: napi_throw_range_error(env, nullptr, msg); break;
-    case ErrorKind::error: napi_throw_error(env, nullptr, msg); break;
-  }
-}
-
-// Runs body() and turns what it throws into a JS exception; returns its value or nullptr.
-template <class F>
-napi_value guarded(napi_env env, F&& body) {
-  try {
-    return body();
-  } catch (const Error& e) {
-    throw_js(env, e.kind, e.what());
-  } catch (const std::bad_alloc&) {
-    throw_js(env, ErrorKind::range, "fluxion native: out of memory");
-  } catch (const std::exception& e) {
-    throw_js(env, ErrorKind::error, (std::string("fluxion native: ") + e.what()).c_str());
-  }
-  return nullptr;
-}
-
 napi_value kernel_entry(napi_env env, napi_callback_info info) {
   size_t argc = kMaxArgs;
   napi_value args[kMaxArgs];
@@ -104,83 +81,9 @@ napi_value kernel_entry(napi_env env, napi_callback_info info) {
   });
 }
 
-// ---------------------------------------------------------------- small Node-API helpers
-
-napi_value str(napi_env env, const std::string& s) {
-  napi_value v;
-  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
-  return v;
-}
-napi_value num(napi_env env, double d) {
-  napi_value v;
-  napi_create_double(env, d, &v);
-  return v;
-}
-napi_value boolean(napi_env env, bool b) {
-  napi_value v;
-  napi_get_boolean(env, b, &v);
-  return v;
-}
-napi_value object(napi_env env) {
-  napi_value v;
-  napi_create_object(env, &v);
-  return v;
-}
-void set(napi_env env, napi_value o, const char* key, napi_value v) { napi_set_named_property(env, o, key, v); }
-napi_value undefined(napi_env env) {
-  napi_value v;
-  napi_get_undefined(env, &v);
-  return v;
-}
-
-struct Args {
-  size_t argc = 8;
-  napi_value v[8];
-  Args(napi_env env, napi_callback_info info) { napi_get_cb_info(env, info, &argc, v, nullptr, nullptr); }
-  double number(napi_env env, size_t i, const char* what) const {
-    double d = 0;
-    FLX_CHECK(i >= argc || napi_get_value_double(env, v[i], &d) != napi_ok, type, std::string(what) + " must be a number");
-    return d;
-  }
-  int64_t integer(napi_env env, size_t i, const char* what, int64_t lo, int64_t hi) const {
-    const double d = number(env, i, what);
-    FLX_CHECK(!(d >= double(lo) && d <= double(hi)) || double(int64_t(d)) != d, range,
-              std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return int64_t(d);
-  }
-  Device device(napi_env env, size_t i) const {
-    return Device(integer(env, i, "device", int64_t(Device::cuda), int64_t(Device::emulated)));
-  }
-  // A device handle made by deviceAlloc.
-  uint64_t* handle(napi_env env, size_t i, const char* what) const {
-    napi_typedarray_type t;
-    size_t len = 0;
-    void* data = nullptr;
-    FLX_CHECK(i >= argc || napi_get_typedarray_info(env, v[i], &t, &len, &data, nullptr, nullptr) != napi_ok ||
-                  t != napi_biguint64_array || len != 4,
-              type, std::string(what) + " must be a device buffer");
-    return static_cast<uint64_t*>(data);
-  }
-  // Any typed array's bytes.
-  void* bytes(napi_env env, size_t i, const char* what, size_t* n) const {
-    napi_typedarray_type t;
-    size_t len = 0;
-    void* data = nullptr;
-    FLX_CHECK(i >= argc || napi_get_typedarray_info(env, v[i], &t, &len, &data, nullptr, nullptr) != napi_ok, type,
-              std::string(what) + " must be a typed array");
-    size_t elem = 8;
-    switch (t) {
-      case napi_int8_array: case napi_uint8_array: case napi_uint8_clamped_array: elem = 1; break;
-      case napi_int16_array: case napi_uint16_array: elem = 2; break;
-      case napi_int32_array: case napi_uint32_array: case napi_float32_array: elem = 4; break;
-      default: break;
-    }
-    *n = len * elem;
-    return data;
-  }
-};
-
 // ---------------------------------------------------------------- module-level functions
+
+Device device_arg(const Args& a, size_t i) { return Device(a.integer(i, "device", int64_t(Device::cuda), int64_t(Device::emulated))); }
 
 // kernels(): { kernels: { name: { cpu: true, cuda: bool } }, ops: { binary: [...], ... }, cuda }
 // `cuda` under each kernel says whether the CUDA device implements it in this build.
@@ -220,7 +123,7 @@ napi_value SplitJobs(napi_env env, napi_callback_info) { return num(env, double(
 napi_value SetNumThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    set_num_threads(int(a.integer(env, 0, "setNumThreads: n", 1, 1024)));
+    set_num_threads(int(a.integer(0, "setNumThreads: n", 1, 1024)));
     return undefined(env);
   });
 }
@@ -228,7 +131,7 @@ napi_value BlasInfo(napi_env env, napi_callback_info) { return str(env, blas_inf
 napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    set_blas_threads(int(a.integer(env, 0, "setBlasThreads: n", 1, 1024)));
+    set_blas_threads(int(a.integer(0, "setBlasThreads: n", 1, 1024)));
     return undefined(env);
   });
 }
@@ -239,7 +142,7 @@ napi_value CudaDeviceCount(napi_env env, napi_callback_info) { return num(env, c
 napi_value DeviceProblem(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    const DeviceOps* o = device_ops(a.device(env, 0));
+    const DeviceOps* o = device_ops(device_arg(a, 0));
     return str(env, o == nullptr ? "this build of Fluxion has no CUDA support (built without CUDA)" : o->problem());
   });
 }
@@ -248,9 +151,9 @@ napi_value DeviceProblem(napi_env env, napi_callback_info info) {
 napi_value DeviceAlloc(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     Args a(env, info);
-    const Device d = a.device(env, 0);
-    const DType dt = DType(a.integer(env, 1, "deviceAlloc: dtype", 0, 2));
-    const int64_t n = a.integer(env, 2, "deviceAlloc: n", 0, int64_t(1) << 50);
+    const Device d = device_arg(a, 0);
+    const DType dt = DType(a.integer(1, "deviceAlloc: dtype", 0, 2));
+    const int64_t n = a.integer(2, "deviceAlloc: n", 0, int64_t(1) << 50);
     bool zero = false;
     if (a.argc > 3) napi_get_value_bool(env, a.v[3], &zero);
     const uint64_t bytes = uint64_t(n == 0 ? 1 : n) * dtype_size(dt);
@@ -276,7 +179,7 @@ napi_value DeviceAlloc(napi_env env, napi_callback_info info) {
 napi_value DeviceFree(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    uint64_t* h = a.handle(env, 0, "deviceFree: buffer");
+    uint64_t* h = a.handle(0, "deviceFree: buffer");
     if (h[3] != 0) {
       const Device d = Device(h[3]);
       FLX_CHECK(d != Device::cuda && d != Device::emulated, type, "deviceFree: buffer names no device");
@@ -293,9 +196,9 @@ napi_value DeviceCopy(napi_env env, napi_callback_info info, bool upload) {
   return guarded(env, [&] {
     Args a(env, info);
     const char* what = upload ? "deviceUpload" : "deviceDownload";
-    uint64_t* h = a.handle(env, 0, what);
+    uint64_t* h = a.handle(0, what);
     size_t bytes = 0;
-    void* host = a.bytes(env, 1, what, &bytes);
+    void* host = a.bytes(1, what, &bytes);
     FLX_CHECK(h[3] != uint64_t(Device::cuda) && h[3] != uint64_t(Device::emulated), range,
               std::string(what) + ": the device buffer was freed");
     const Device d = Device(h[3]);
@@ -315,7 +218,7 @@ napi_value DeviceDownload(napi_env env, napi_callback_info info) { return Device
 napi_value DeviceMemoryInfo(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    const DeviceMemory m = device_memory(a.device(env, 0));
+    const DeviceMemory m = device_memory(device_arg(a, 0));
     napi_value o = object(env);
     set(env, o, "live", num(env, double(m.live)));
     set(env, o, "cached", num(env, double(m.cached)));
@@ -326,7 +229,7 @@ napi_value DeviceMemoryInfo(napi_env env, napi_callback_info info) {
 napi_value DeviceEmptyCache(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    device_empty_cache(a.device(env, 0));
+    device_empty_cache(device_arg(a, 0));
     return undefined(env);
   });
 }
@@ -334,7 +237,7 @@ napi_value DeviceEmptyCache(napi_env env, napi_callback_info info) {
 napi_value DeviceSync(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
-    const DeviceOps* o = device_ops(a.device(env, 0));
+    const DeviceOps* o = device_ops(device_arg(a, 0));
     if (o != nullptr && o->problem().empty()) o->sync();
     return undefined(env);
   });
@@ -383,11 +286,7 @@ napi_value KernelCalls(napi_env env, napi_callback_info info) {
   return o;
 }
 
-struct Fn {
-  const char* name;
-  napi_callback cb;
-};
-const Fn kModuleFns[] = {
+const NamedFn kModuleFns[] = {
     {"kernels", Kernels},           {"numThreads", NumThreads},       {"setNumThreads", SetNumThreads},
     {"splitJobs", SplitJobs},       {"blasInfo", BlasInfo},           {"setBlasThreads", SetBlasThreads},
     {"cudaInfo", CudaInfo},         {"cudaDeviceCount", CudaDeviceCount}, {"deviceProblem", DeviceProblem},
@@ -431,7 +330,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
       add_fn(env, o, kKernels[k].name, kernel_entry, &block->bound[k]);
     }
     add_fn(env, o, "kernelCalls", KernelCalls, block);
-    for (const Fn& f : kModuleFns) add_fn(env, o, f.name, f.cb, nullptr);
+    for (const NamedFn& f : kModuleFns) add_fn(env, o, f.name, f.cb, nullptr);
     for (size_t i = 0; i < dist::kNumFns; ++i) add_fn(env, o, dist::kFns[i].name, dist::kFns[i].cb, nullptr);
     set(env, o, "meta", a.v[0]);
     return o;
@@ -440,7 +339,7 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
 
 napi_value Init(napi_env env, napi_value exports) {
   add_fn(env, exports, "createContext", CreateContext, nullptr);
-  for (const Fn& f : kModuleFns) add_fn(env, exports, f.name, f.cb, nullptr);
+  for (const NamedFn& f : kModuleFns) add_fn(env, exports, f.name, f.cb, nullptr);
   return exports;
 }
 

@@ -1,7 +1,7 @@
 // The addon's entry points for collectives (see distributed.h). Thin: TypeScript
 // (ts/distributed/) validates every argument and keeps the state of each Distributed; this file
-// reads the arguments, runs the collective and turns failures into JS errors. A timeout is an
-// Error whose message starts with "timeout:" so TypeScript can mark the group broken.
+// reads the arguments, runs the collective and turns failures into JS errors (napi_util.h). A
+// timeout is an Error whose message starts with "timeout:" (distributed_mpi.h).
 #include <node_api.h>
 
 #include <cstring>
@@ -15,105 +15,24 @@ namespace flx {
 namespace dist {
 namespace {
 
-void throw_error(napi_env env, const char* msg, bool type_error = false) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) return;
-  if (type_error) napi_throw_type_error(env, nullptr, msg);
-  else napi_throw_error(env, nullptr, msg);
-}
+using namespace napi;
 
-template <class F>
-napi_value guarded(napi_env env, F&& body) {
-  try {
-    return body();
-  } catch (const Timeout& e) {
-    throw_error(env, (std::string("timeout: ") + e.what()).c_str());
-  } catch (const Error& e) {
-    throw_error(env, e.what(), e.kind == ErrorKind::type);
-  } catch (const std::bad_alloc&) {
-    throw_error(env, "fluxion native: out of memory");
-  } catch (const std::exception& e) {
-    throw_error(env, (std::string("fluxion native: ") + e.what()).c_str());
+// A typed array of collective data: its bytes, and its dtype when it is float32/float64/int32
+// (else *numeric = false: raw bytes, for broadcast).
+void* data_array(const Args& a, size_t i, const char* what, size_t* bytes, size_t* length, DType* dt, bool* numeric) {
+  napi_typedarray_type t;
+  void* data = a.typed_array(i, what, length, &t);
+  *numeric = true;
+  size_t elem = 1;
+  switch (t) {
+    case napi_float32_array: *dt = DType::f32; elem = 4; break;
+    case napi_float64_array: *dt = DType::f64; elem = 8; break;
+    case napi_int32_array: *dt = DType::i32; elem = 4; break;
+    case napi_uint8_array: *numeric = false; elem = 1; break;
+    default: fail(ErrorKind::type, std::string("fluxion native: ") + what + " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
   }
-  return nullptr;
-}
-
-struct Args {
-  napi_env env;
-  size_t argc = 6;
-  napi_value v[6];
-  Args(napi_env e, napi_callback_info info) : env(e) { napi_get_cb_info(env, info, &argc, v, nullptr, nullptr); }
-  double number(size_t i, const char* what) const {
-    double d = 0;
-    FLX_CHECK(i >= argc || napi_get_value_double(env, v[i], &d) != napi_ok, type, std::string(what) + " must be a number");
-    return d;
-  }
-  int64_t integer(size_t i, const char* what, int64_t lo, int64_t hi) const {
-    const double d = number(i, what);
-    FLX_CHECK(!(d >= double(lo) && d <= double(hi)) || double(int64_t(d)) != d, range,
-              std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return int64_t(d);
-  }
-  std::string string(size_t i, const char* what) const {
-    size_t n = 0;
-    FLX_CHECK(i >= argc || napi_get_value_string_utf8(env, v[i], nullptr, 0, &n) != napi_ok, type,
-              std::string(what) + " must be a string");
-    std::string s(n, '\0');
-    napi_get_value_string_utf8(env, v[i], s.data(), n + 1, &n);
-    return s;
-  }
-  bool flag(size_t i) const {
-    bool b = false;
-    if (i < argc) napi_get_value_bool(env, v[i], &b);
-    return b;
-  }
-  // A typed array: its bytes, and its dtype when it is float32/float64/int32 (else *numeric = false).
-  void* array(size_t i, const char* what, size_t* bytes, size_t* length, DType* dt, bool* numeric) const {
-    napi_typedarray_type t;
-    size_t len = 0;
-    void* data = nullptr;
-    FLX_CHECK(i >= argc || napi_get_typedarray_info(env, v[i], &t, &len, &data, nullptr, nullptr) != napi_ok, type,
-              std::string(what) + " must be a typed array");
-    *numeric = true;
-    size_t elem = 1;
-    switch (t) {
-      case napi_float32_array: *dt = DType::f32; elem = 4; break;
-      case napi_float64_array: *dt = DType::f64; elem = 8; break;
-      case napi_int32_array: *dt = DType::i32; elem = 4; break;
-      case napi_uint8_array: *numeric = false; elem = 1; break;
-      default: fail(ErrorKind::type, std::string("fluxion native: ") + what + " must be a Float32Array, Float64Array, Int32Array or Uint8Array");
-    }
-    *bytes = len * elem;
-    *length = len;
-    return data;
-  }
-  // A device handle [address, elements, dtype, device] of CUDA memory.
-  uint64_t* handle(size_t i, const char* what) const {
-    napi_typedarray_type t;
-    size_t len = 0;
-    void* data = nullptr;
-    FLX_CHECK(i >= argc || napi_get_typedarray_info(env, v[i], &t, &len, &data, nullptr, nullptr) != napi_ok ||
-                  t != napi_biguint64_array || len != 4,
-              type, std::string(what) + " must be a device buffer");
-    return static_cast<uint64_t*>(data);
-  }
-};
-
-napi_value undefined(napi_env env) {
-  napi_value v;
-  napi_get_undefined(env, &v);
-  return v;
-}
-void set(napi_env env, napi_value o, const char* key, napi_value v) { napi_set_named_property(env, o, key, v); }
-napi_value str(napi_env env, const std::string& s) {
-  napi_value v;
-  napi_create_string_utf8(env, s.c_str(), s.size(), &v);
-  return v;
-}
-napi_value num(napi_env env, double d) {
-  napi_value v;
-  napi_create_double(env, d, &v);
-  return v;
+  *bytes = *length * elem;
+  return data;
 }
 
 ReduceOp reduce_op(const Args& a, size_t i) { return ReduceOp(a.integer(i, "op", 0, 2)); }
@@ -140,7 +59,7 @@ napi_value MpiAllReduce(napi_env env, napi_callback_info info) {
     size_t bytes = 0, len = 0;
     DType dt = DType::f32;
     bool numeric = false;
-    void* data = a.array(0, "allReduce: array", &bytes, &len, &dt, &numeric);
+    void* data = data_array(a, 0, "allReduce: array", &bytes, &len, &dt, &numeric);
     FLX_CHECK(!numeric, type, "allReduce: array must be float32, float64 or int32");
     const ReduceOp op = reduce_op(a, 1);
     const double timeout = a.number(2, "allReduce: timeout");
@@ -156,7 +75,7 @@ napi_value MpiBroadcast(napi_env env, napi_callback_info info) {
     size_t bytes = 0, len = 0;
     DType dt = DType::f32;
     bool numeric = false;
-    void* data = a.array(0, "broadcast: array", &bytes, &len, &dt, &numeric);
+    void* data = data_array(a, 0, "broadcast: array", &bytes, &len, &dt, &numeric);
     MpiEngine* e = mpi_current("broadcast");
     const int root = int(a.integer(1, "broadcast: root", 0, e->size() - 1));
     e->broadcast(data, int64_t(bytes), root, a.number(2, "broadcast: timeout"), "broadcast");
@@ -207,7 +126,7 @@ napi_value NcclOpen(napi_env env, napi_callback_info info) {
     size_t bytes = 0, len = 0;
     DType dt = DType::f32;
     bool numeric = false;
-    const void* id = a.array(0, "ncclOpen: id", &bytes, &len, &dt, &numeric);
+    const void* id = data_array(a, 0, "ncclOpen: id", &bytes, &len, &dt, &numeric);
     FLX_CHECK(numeric || bytes != kNcclIdBytes, type, "ncclOpen: id must be a Uint8Array of 128 bytes");
     const int size = int(a.integer(1, "ncclOpen: size", 1, 1 << 20));
     const int rank = int(a.integer(2, "ncclOpen: rank", 0, size - 1));
@@ -261,7 +180,7 @@ napi_value NcclClose(napi_env env, napi_callback_info) {
 
 }  // namespace
 
-const NamedFn kFns[] = {
+const napi::NamedFn kFns[] = {
     {"mpiOpen", MpiOpen},           {"mpiAllReduce", MpiAllReduce},   {"mpiBroadcast", MpiBroadcast},
     {"mpiBarrier", MpiBarrier},     {"mpiClose", MpiClose},
     {"ncclProblem", NcclProblem},   {"ncclUniqueId", NcclUniqueId},   {"ncclOpen", NcclOpen},

@@ -40,16 +40,12 @@ void nccl_close();
 }  // namespace dist
 }  // namespace flx
 
-#include <node_api.h>
+#include "napi_util.h"
 
 namespace flx {
 namespace dist {
 // The addon's entry points for the above (distributed.cc), added to every context by addon.cc.
-struct NamedFn {
-  const char* name;
-  napi_callback cb;
-};
-extern const NamedFn kFns[];
+extern const napi::NamedFn kFns[];
 extern const size_t kNumFns;
 }  // namespace dist
 }  // namespace flx

@@ -335,7 +335,7 @@ World& world() {
 
 }  // namespace
 
-Timeout::Timeout(const std::string& what) : std::runtime_error(what) {}
+Timeout::Timeout(const std::string& what) : Error(ErrorKind::error, "timeout: " + what) {}
 
 MpiEngine* mpi_open(const std::string& flavour, const std::string& path) {
   World& w = world();

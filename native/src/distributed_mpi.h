@@ -8,8 +8,9 @@
 namespace flx {
 namespace dist {
 
-// A collective that did not complete by its deadline.
-struct Timeout : std::runtime_error {
+// A collective that did not complete by its deadline: a JS Error whose message starts with
+// "timeout:", so that TypeScript can mark the group broken.
+struct Timeout : Error {
   explicit Timeout(const std::string& what);
 };
 
