@@ -59,17 +59,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const t = asTensor('gather', 'x', x);
   if (t.ndim === 0) throw new ShapeError('gather: cannot index a 0-d tensor');
   const d = normDim('gather', dim, t.ndim);
-  const idx = positions('gather', index, t, d);
-  const c = contiguous(t);
-  const out = empty(idx.shape, t.dtype, t.device);
-  const { outer, n, inner } = aroundDim(t.shape, d);
-  gatherK(raw(out), raw(c), raw(idx), outer, n, inner, idx.shape[d]);
-  if (isRecording() && t.dtype !== 'int32') record('gather', out, [t], (g, [a]) => [() => scatterAdd(zerosOf(a), d, idx, g)]);
-  return out;
-}
-
-function zerosOf(a: Tensor): Tensor {
-  return empty(a.shape, a.dtype, a.device, true);
+  return gatherAt(t, d, positions('gather', index, t, d));
 }
 
 /**
@@ -87,12 +77,33 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   const idx = positions('scatterAdd', index, t, d);
   if (s.ndim !== idx.ndim || s.shape.some((v, i) => v !== idx.shape[i]))
     throw new ShapeError(`scatterAdd: src ${shapeStr(s.shape)} and index ${shapeStr(idx.shape)} must have one shape`);
+  return scatterAddAt(t, d, idx, s);
+}
+
+// The kernels behind gather and scatterAdd, for positions already checked (contiguous int32 on
+// x's device, in range, shaped to fit). The two gradients and topk call these: checking the
+// positions reads them back from the device, and theirs are known good.
+
+function gatherAt(t: Tensor, d: number, idx: Tensor): Tensor {
+  const c = contiguous(t);
+  const out = empty(idx.shape, t.dtype, t.device);
+  const { outer, n, inner } = aroundDim(t.shape, d);
+  gatherK(raw(out), raw(c), raw(idx), outer, n, inner, idx.shape[d]);
+  if (isRecording() && t.dtype !== 'int32') record('gather', out, [t], (g, [a]) => [() => scatterAddAt(zerosOf(a), d, idx, g)]);
+  return out;
+}
+
+function scatterAddAt(t: Tensor, d: number, idx: Tensor, s: Tensor): Tensor {
   const out = empty(t.shape, t.dtype, t.device);
   copyInto(t, out);
   const { outer, n, inner } = aroundDim(t.shape, d);
   scatterAddK(raw(out), raw(contiguous(s)), raw(idx), outer, n, inner, idx.shape[d]);
-  if (isRecording() && t.dtype !== 'int32') record('scatterAdd', out, [t, s], (g) => [() => g, () => gather(g, d, idx)]);
+  if (isRecording() && t.dtype !== 'int32') record('scatterAdd', out, [t, s], (g) => [() => g, () => gatherAt(g, d, idx)]);
   return out;
+}
+
+function zerosOf(a: Tensor): Tensor {
+  return empty(a.shape, a.dtype, a.device, true);
 }
 
 /**
@@ -111,7 +122,7 @@ export function topk(x: Tensor, k: number, opts: { dim?: number; largest?: boole
   const idxRows = empty([...rows.shape.slice(0, -1), k], 'int32', t.device);
   topkK(raw(idxRows), raw(rows), n, k, opts.largest !== false);
   const indices = contiguous(transpose(idxRows, d, -1));
-  return { values: gather(t, d, indices), indices };
+  return { values: gatherAt(t, d, indices), indices };
 }
 
 /** The triangle mask cols − rows ≤ k (lower) or ≥ k (upper) of x's last two dims, on x's device. */
