@@ -6,13 +6,9 @@
 #include <cstdint>
 #include <type_traits>
 
-#if defined(__CUDACC__)
-#define FLX_HD __host__ __device__ __forceinline__
-#else
-#define FLX_HD inline
-#endif
-
-#include "vecmath.h"  // fm::exp, tanh, sigmoid: float32 on the host branch-free and vectorisable
+// fm::exp, tanh, sigmoid (float32 on the host branch-free and vectorisable), and FLX_HD:
+// host-and-device inline under nvcc, plain inline otherwise
+#include "vecmath.h"
 
 namespace flx {
 

@@ -21,12 +21,11 @@
 #include <cstring>
 #include <type_traits>
 
-#ifndef FLX_HD
+// The one definition of FLX_HD: functions every device's kernels share.
 #if defined(__CUDACC__)
 #define FLX_HD __host__ __device__ __forceinline__
 #else
 #define FLX_HD inline
-#endif
 #endif
 
 namespace flx {

@@ -4,7 +4,7 @@
 // per-call latency (microseconds over shared memory, tens over a network) is paid a few times
 // per step, not once per parameter, and the bandwidth term is the same.
 import { copyInto, empty } from '../backend/index.js';
-import type { DType, Device } from '../dtype.js';
+import { BYTES_PER_ELEMENT, type DType, type Device } from '../dtype.js';
 import { Tensor } from '../tensor.js';
 import type { Distributed, ReduceOp } from './group.js';
 
@@ -24,9 +24,9 @@ function plan(ts: readonly Tensor[], bucketBytes: number): Bucket[] {
   const openBuckets = new Map<string, Bucket>();
   ts.forEach((t, i) => {
     const key = `${t.dtype}:${t.device}`;
-    const bytes = t.size * (t.dtype === 'float64' ? 8 : 4);
+    const bytes = t.size * BYTES_PER_ELEMENT[t.dtype];
     let b = openBuckets.get(key);
-    if (b !== undefined && (b.elements + t.size) * (t.dtype === 'float64' ? 8 : 4) > bucketBytes) {
+    if (b !== undefined && (b.elements + t.size) * BYTES_PER_ELEMENT[t.dtype] > bucketBytes) {
       done.push(b);
       b = undefined;
     }
@@ -42,6 +42,16 @@ function plan(ts: readonly Tensor[], bucketBytes: number): Bucket[] {
   return done;
 }
 
+/** One view of `flat` per tensor of the bucket, shaped like it, laid end to end. */
+function viewsOf(flat: Tensor, b: Bucket, ts: readonly Tensor[]): Tensor[] {
+  let offset = 0;
+  return b.items.map((i) => {
+    const v = new Tensor(flat._buf, ts[i].shape, b.dtype, b.device, undefined, offset, flat, false);
+    offset += ts[i].size;
+    return v;
+  });
+}
+
 /**
  * allReduce of every tensor of `ts` (all ranks pass the same shapes in the same order): returns
  * the results as new tensors that are views of the bucket storage (the inputs are unchanged),
@@ -53,11 +63,7 @@ export function allReduceBuckets(dist: Distributed, ts: readonly Tensor[], op: R
   for (const b of plan(ts, bucketBytes)) {
     const flat = empty([b.elements], b.dtype, b.device);
     buckets.push(flat);
-    const views = b.items.map((i, k, all) => {
-      let offset = 0;
-      for (let j = 0; j < k; j++) offset += ts[all[j]].size;
-      return new Tensor(flat._buf, ts[i].shape, b.dtype, b.device, undefined, offset, flat, false);
-    });
+    const views = viewsOf(flat, b, ts);
     b.items.forEach((i, k) => {
       copyInto(ts[i], views[k]);
     });
@@ -73,12 +79,7 @@ export function allReduceBuckets(dist: Distributed, ts: readonly Tensor[], op: R
 export function broadcastBuckets(dist: Distributed, ts: readonly Tensor[], root: number, bucketBytes = DEFAULT_BUCKET_BYTES): void {
   for (const b of plan(ts, bucketBytes)) {
     const flat = empty([b.elements], b.dtype, b.device);
-    let offset = 0;
-    const views = b.items.map((i) => {
-      const v = new Tensor(flat._buf, ts[i].shape, b.dtype, b.device, undefined, offset, flat, false);
-      offset += ts[i].size;
-      return v;
-    });
+    const views = viewsOf(flat, b, ts);
     if (dist.rank === root)
       b.items.forEach((i, k) => {
         copyInto(ts[i], views[k]);
