@@ -139,12 +139,12 @@ function claim(op: string, names: Map<string, Source>, model: unknown, name: str
 // Saving
 
 /** Writes all of `bytes` at the current position, at most `_io.chunkBytes` per call. */
-function writeAll(fd: number, bytes: Uint8Array): void {
+function writeAll(op: string, fd: number, bytes: Uint8Array): void {
   const step = chunk();
   for (let off = 0; off < bytes.length; ) {
     _io.writes++;
     const n = writeSync(fd, bytes, off, Math.min(step, bytes.length - off));
-    if (n <= 0) throw new FluxionError(`saveState: the file system accepted no bytes (${bytes.length - off} left to write)`);
+    if (n <= 0) throw new FluxionError(`${op}: the file system accepted no bytes (${bytes.length - off} left to write)`);
     off += n;
   }
 }
@@ -202,6 +202,41 @@ function openTemp(file: string): { tmp: string; fd: number } {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+  }
+}
+
+/**
+ * @internal Writes a safetensors file atomically, for checkpoints and dataset shards alike:
+ * the 8-byte header length, `header` as JSON (padded so the data is 8-byte aligned), then what
+ * `body` writes, into an exclusive temporary file next to `file` that is fsynced and renamed
+ * over it, and the folder fsynced. When anything fails (body may throw), the temporary file
+ * is removed and `file` is untouched.
+ */
+export function writeSafetensorsFile(op: string, file: string, header: Record<string, unknown>, body: (write: (bytes: Uint8Array) => void) => void): void {
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // keep the data 8-byte aligned
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  removeStaleTemps(file);
+  const { tmp, fd } = openTemp(file);
+  try {
+    writeAll(op, fd, head);
+    writeAll(op, fd, Buffer.from(json));
+    body((bytes) => writeAll(op, fd, bytes));
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+  try {
+    const dir = openSync(path.dirname(path.resolve(file)), 'r');
+    fsyncSync(dir);
+    closeSync(dir);
+  } catch {
+    // some filesystems cannot fsync a folder; the rename itself is still atomic
   }
 }
 
@@ -265,16 +300,7 @@ export function saveState(file: string, model: unknown, optState?: StateTree, ex
     header[name] = { dtype: CODES[t.dtype], shape: t.shape, data_offsets: [offset, offset + n] };
     offset += n;
   }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8); // keep the data 8-byte aligned
-  const head = Buffer.alloc(8);
-  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-
-  removeStaleTemps(file);
-  const { tmp, fd } = openTemp(file);
-  try {
-    writeAll(fd, head);
-    writeAll(fd, Buffer.from(json));
+  writeSafetensorsFile('saveState', file, header, (write) => {
     for (const [name, t] of entries) {
       const data = t.data(); // one tensor's copy at a time
       // A diverged model is not saved over a good checkpoint (the rename never happens).
@@ -286,23 +312,9 @@ export function saveState(file: string, model: unknown, optState?: StateTree, ex
             `saveState: '${name}' holds ${bad} non-finite value${bad === 1 ? '' : 's'} (NaN or infinite); not saving over ${file} (pass { allowNonFinite: true } to save them anyway)`,
           );
       }
-      writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     }
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
-  try {
-    const dir = openSync(path.dirname(path.resolve(file)), 'r');
-    fsyncSync(dir);
-    closeSync(dir);
-  } catch {
-    // some filesystems cannot fsync a folder; the rename itself is still atomic
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@
 //
 // The writer takes data in pieces (append, as it is produced) and keeps at most one shard in
 // memory; each shard is written to a temporary file and renamed into place when complete.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { BYTES_PER_ELEMENT, type DType } from '../dtype.js';
 import { ArgumentError, ShapeError, describe, expected, shapeStr } from '../errors.js';
 import { numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
-import { CheckpointError, openCheckpoint } from './checkpoint.js';
+import { CheckpointError, openCheckpoint, writeSafetensorsFile } from './checkpoint.js';
 import { callable } from '../callable.js';
 
 /** What a dataset's observations are: one tensor, an array of tensors, or an object of them. */
@@ -160,48 +160,30 @@ class DatasetWriter {
       header[f.name] = { dtype: CODES[f.dtype], shape: [rows, ...f.rowShape], data_offsets: [offset, offset + n] };
       offset += n;
     }
-    let json = JSON.stringify(header);
-    json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
-    const head = Buffer.alloc(8);
-    head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
     const file = path.join(this.folder, `part-${String(this.shards).padStart(5, '0')}.safetensors`);
-    const tmp = `${file}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeFully(fd, head);
-      writeFully(fd, Buffer.from(json));
+    writeSafetensorsFile('DatasetWriter', file, header, (write) => {
       fields.forEach((f, i) => {
         let left = rows * f.rowBytes;
         const chunks = this.pending[i];
         while (left > 0) {
           const c = chunks[0];
           if (c.length <= left) {
-            writeFully(fd, c);
+            write(c);
             left -= c.length;
             chunks.shift();
           } else {
-            writeFully(fd, c.subarray(0, left));
+            write(c.subarray(0, left));
             chunks[0] = c.subarray(left);
             left = 0;
           }
         }
       });
-      fsyncSync(fd);
-    } catch (e) {
-      closeSync(fd);
-      rmSync(tmp, { force: true });
-      throw e;
-    }
-    closeSync(fd);
-    renameSync(tmp, file);
+    });
     this.pendingRows -= rows;
     this.shards++;
   }
 }
 
-function writeFully(fd: number, bytes: Uint8Array): void {
-  for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, Math.min(bytes.length - off, 2 ** 30));
-}
 
 function fieldsStr(fs: { name: string; dtype: DType; rowShape: number[] }[]): string {
   return fs.map((f) => `${f.name}: ${f.dtype} rows ${shapeStr(f.rowShape)}`).join(', ');
