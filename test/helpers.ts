@@ -42,6 +42,15 @@ export function processMemory(): { outsideHeap: number; heapUsed: number; rss: n
   return { outsideHeap: m.rss - m.heapTotal, heapUsed: m.heapUsed, rss: m.rss };
 }
 
+/** Collects garbage (under --expose-gc) and gives pending finalizers (FinalizationRegistry callbacks) a few turns of the event loop. */
+export async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let round = 0; round < 3; round++) {
+    gc?.();
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Central differences of a scalar function of the parameter `p`, each element perturbed in place by ±h. */
 export function numericGrad(loss: () => number, p: Tensor, h = 1e-6): number[] {
   const out: number[] = [];

@@ -3,17 +3,9 @@
 // throws; tidy(fn) disposes what fn created except what it returns (or a tape still needs).
 import test from 'ava';
 import { FluxionError, RNG, type Tensor, customRule, dispose, emptyCache, gradient, memory, params, randn, tensor, tidy, zeros } from '../ts/index.js';
-import { close } from './helpers.js';
+import { close, settle } from './helpers.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** Collects garbage and gives pending finalizers (FinalizationRegistry callbacks) a few turns of the event loop. */
-async function settle(): Promise<void> {
-  for (let round = 0; round < 3; round++) {
-    gc?.();
-    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
 
 function snapshot() {
   const { bytes, pooledBytes } = memory().cpu;

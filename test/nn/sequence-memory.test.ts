@@ -3,18 +3,10 @@
 import test from 'ava';
 import { CharGPT, CharLSTM } from '../../examples/names-models.js';
 import { Adam, DataLoader, RNG, type Tensor, logitCrossEntropy, memory, setup, tensor, train } from '../../ts/index.js';
-import { processMemory } from '../helpers.js';
+import { processMemory, settle } from '../helpers.js';
 
 const V = 28;
 const CONTEXT = 16;
-
-async function settle() {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  for (let i = 0; i < 3; i++) {
-    gc?.();
-    for (let j = 0; j < 5; j++) await new Promise<void>((resolve) => setImmediate(resolve));
-  }
-}
 
 for (const [name, make] of [
   ['LSTM', (rng: RNG) => CharLSTM(V, { rng })],

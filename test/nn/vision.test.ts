@@ -13,7 +13,7 @@ import {
   convTranspose, f32, f64, gradient, logitCrossEntropy, loadState, maxPool, meanPool, memory, params, randn, relu, saveState, setup, tanh,
   tensor, testMode, train, trainMode, unfold, update, zeros,
 } from '../../ts/index.js';
-import { close, flat, numericGrad, processMemory } from '../helpers.js';
+import { close, flat, numericGrad, processMemory, settle } from '../helpers.js';
 
 test('gradient penalty ‖∂f/∂x‖² through Conv, BatchNorm and MaxPool: the weight gradient matches central differences', (t) => {
   const rng = new RNG(21);
@@ -251,12 +251,6 @@ test('memory stays flat over 2,000 CNN training steps (native memory, JS heap an
   const labels = tensor(Array.from({ length: 64 }, (_, i) => i % 3), { dtype: 'int32' });
   const data = new DataLoader([X, labels], { batchSize: 16, shuffle: true, seed: 3 }); // 4 steps per epoch
   const loss = (m: typeof model, x: Tensor, y: Tensor) => logitCrossEntropy(m(x), y);
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      gc?.();
-      for (let j = 0; j < 5; j++) await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  };
   train(loss, model, data, state, { epochs: 50, progress: false }); // 200 steps of warm-up
   await settle();
   const m0 = processMemory();
