@@ -5,7 +5,7 @@
 import test from 'ava';
 import {
   GRU, GRUCell, LSTM, LSTMCell, MultiHeadAttention, RNN, RNNCell, RNG, ShapeError, type Tensor, concat, dotProductAttention, gelu, gradient,
-  params, randn, relu, stack, tensor, zeros,
+  params, randn, relu, rnnSequence, stack, tensor, zeros,
 } from '../../ts/index.js';
 import { native } from '../../ts/native.js';
 import { close, numericGrad } from '../helpers.js';
@@ -99,6 +99,10 @@ test('bad input names the layer and the shapes', (t) => {
   t.throws(() => GRU(3, 4)(randn([2, 5, 3]), zeros([3, 4])), { message: 'GRU(3 => 4) expects state of shape [2, 4] (batch, hidden), got [3, 4]' });
   t.throws(() => RNNCell(3, 4)(randn([2, 5, 3])), { message: 'RNNCell(3 => 4) expects input [batch, 3], got [2, 5, 3]' });
   t.throws(() => LSTM(0, 4), { message: 'LSTM: expected in to be a positive integer, got the number 0' });
+  t.throws(() => rnnSequence(randn([1, 2, 3]), zeros([1, 3]), randn([3, 3]), null, 'gelu' as never), {
+    instanceOf: ShapeError,
+    message: "rnnSequence: expected σ to be an activation function, 'tanh' or 'relu', got gelu",
+  });
   t.throws(() => MultiHeadAttention(10, 3), { instanceOf: ShapeError, message: 'MultiHeadAttention: dim 10 is not divisible by heads 3' });
   const mha = MultiHeadAttention(8, 2);
   t.throws(() => mha(randn([2, 5, 6])), { message: 'MultiHeadAttention(8, heads=2) expects q of shape [batch, L, 8], got [2, 5, 6]' });

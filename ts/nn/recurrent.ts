@@ -8,10 +8,10 @@ import type { DType } from '../dtype.js';
 import { ShapeError, expected, shapeStr } from '../errors.js';
 import { add } from '../ops/binary.js';
 import { linear } from '../ops/matmul.js';
-import { get, slice, stack } from '../ops/movement.js';
+import { get, slice } from '../ops/movement.js';
 import { asTensor } from '../ops/operand.js';
 import { gruSequence, gruStep, lstmSequence, lstmStep, rnnSequence } from '../ops/recurrent.js';
-import { relu, tanh } from '../ops/unary.js';
+import { tanh } from '../ops/unary.js';
 import type { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
 import type { Initializer } from './init.js';
@@ -127,15 +127,8 @@ export class RNNLayer extends RecurrentBase {
     const t = this.input(x, 3);
     const h0 = this.stateTensor(h, 'state', t.shape[0]);
     const xg = this.projection(t);
-    let output: Tensor;
-    if (this.σ === tanh || this.σ === relu) output = rnnSequence(xg, h0, this.weightHh, this.biasHh, this.σ === tanh ? 'tanh' : 'relu');
-    else {
-      // any other activation: the loop in ordinary ops
-      let s = h0;
-      const steps: Tensor[] = [];
-      for (let k = 0; k < t.shape[1]; k++) steps.push((s = this.σ(add(get(xg, null, k), linear(s, this.weightHh, this.biasHh)))));
-      output = stack(steps, 1);
-    }
+    // fused for tanh and relu; any other activation runs the loop in ordinary ops
+    const output = rnnSequence(xg, h0, this.weightHh, this.biasHh, this.σ);
     return { output, state: lastStep(output) };
   }
   override toString(): string {

@@ -217,8 +217,8 @@ export function gruSequence(xg: Tensor, h0: Tensor, weightHh: Tensor, biasHh: Te
 
 // ---- Elman RNN ---------------------------------------------------------------------------
 
-function rnnSteps(σ: 'tanh' | 'relu', xg: Tensor, h0: Tensor, w: Tensor, b?: Tensor): Tensor {
-  const act = σ === 'tanh' ? tanh : relu;
+/** The Elman loop in ordinary ops: what the fused loop replays under a higher order, and the loop for any other activation. */
+function rnnSteps(act: (x: Tensor) => Tensor, xg: Tensor, h0: Tensor, w: Tensor, b?: Tensor): Tensor {
   let h = h0;
   const out: Tensor[] = [];
   for (let t = 0; t < xg.shape[1]; t++) {
@@ -229,15 +229,25 @@ function rnnSteps(σ: 'tanh' | 'relu', xg: Tensor, h0: Tensor, w: Tensor, b?: Te
 }
 
 /**
- * The Elman RNN time loop, h' = σ(xg_t + h W_hhᵀ + b_hh) with σ 'tanh' or 'relu': xg [B, T, H],
- * h0 [B, H], weightHh [H, H], biasHh [H] or null → [B, T, H]. One autodiff node.
+ * The Elman RNN time loop, h' = σ(xg_t + h W_hhᵀ + b_hh): xg [B, T, H], h0 [B, H], weightHh
+ * [H, H], biasHh [H] or null → [B, T, H]. With σ tanh or relu (the functions, or their names)
+ * the loop is fused, one autodiff node; any other activation function runs it in ordinary ops.
  */
-export function rnnSequence(xg: Tensor, h0: Tensor, weightHh: Tensor, biasHh: Tensor | null = null, σ: 'tanh' | 'relu' = 'tanh'): Tensor {
+export function rnnSequence(
+  xg: Tensor,
+  h0: Tensor,
+  weightHh: Tensor,
+  biasHh: Tensor | null = null,
+  σ: 'tanh' | 'relu' | ((x: Tensor) => Tensor) = 'tanh',
+): Tensor {
   const o = operands('rnnSequence', xg, h0, null, weightHh, biasHh);
-  if (σ !== 'tanh' && σ !== 'relu') throw new ShapeError(`rnnSequence: expected σ 'tanh' or 'relu', got ${String(σ)}`);
+  const fusedAs = σ === 'tanh' || σ === tanh ? 'tanh' : σ === 'relu' || σ === relu ? 'relu' : null;
+  if (fusedAs === null && typeof σ !== 'function')
+    throw new ShapeError(`rnnSequence: expected σ to be an activation function, 'tanh' or 'relu', got ${String(σ)}`);
   const [B, T, H] = dims('rnnSequence', 1, o.xg, o.h0, null, o.w, o.b);
+  if (fusedAs === null) return rnnSteps(σ as (x: Tensor) => Tensor, o.xg, o.h0, o.w, o.b ?? undefined);
   const { dtype, device } = o.xg;
-  const act = σ === 'tanh' ? tanh : relu;
+  const act = fusedAs === 'tanh' ? tanh : relu;
   const state = empty([T + 1, B, H], dtype, device);
   const xgT = contiguous(transpose(o.xg, 0, 1));
   ignoreDerivatives(() => {
@@ -255,7 +265,7 @@ export function rnnSequence(xg: Tensor, h0: Tensor, weightHh: Tensor, biasHh: Te
         const y = get(state, t + 1);
         const gh = add(get(gT, t), dh);
         // σ' from the output alone: 1 − y² for tanh, y > 0 for relu
-        const d = σ === 'tanh' ? mul(gh, sub(1, mul(y, y))) : mul(gh, gt(y, 0));
+        const d = fusedAs === 'tanh' ? mul(gh, sub(1, mul(y, y))) : mul(gh, gt(y, 0));
         copyInto(d, get(dpre, t));
         dh = matmul(get(dpre, t), o.w);
       }
@@ -265,7 +275,7 @@ export function rnnSequence(xg: Tensor, h0: Tensor, weightHh: Tensor, biasHh: Te
       if (o.b) grads.push(sum(flat, 0));
       return grads;
     };
-    recordSequence('rnnSequence', out, inputs, fused, (x, h, w, b) => rnnSteps(σ, x, h, w, b));
+    recordSequence('rnnSequence', out, inputs, fused, (x, h, w, b) => rnnSteps(act, x, h, w, b));
   }
   return out;
 }

@@ -112,6 +112,22 @@ const RECURRENT: OpCase[] = [
     tol: 'accumulate',
   },
   {
+    name: 'rnnSequence with another activation (sigmoid) runs the loop in ordinary ops',
+    op: 'rnnSequence',
+    fn: (x, h, w, b) => flx.rnnSequence(x, h, scaled(w), b, flx.sigmoid),
+    inputs: [I([2, 3, 2]), I([2, 2]), W([2, 2]), I([2])],
+    ref: (x, h, w, b) => loop(x, h, null, ref04(w), b, 1, rnnCell((v) => 1 / (1 + Math.exp(-v))), false),
+    tol: 'accumulate',
+  },
+  {
+    name: 'rnnSequence given tanh as a function is the fused loop',
+    op: 'rnnSequence',
+    fn: (x, h, w) => flx.rnnSequence(x, h, scaled(w), null, flx.tanh),
+    inputs: [I([1, 2, 2]), I([1, 2]), W([2, 2])],
+    ref: (x, h, w) => loop(x, h, null, ref04(w), null, 1, rnnCell(Math.tanh), false),
+    tol: 'accumulate',
+  },
+  {
     name: 'lstmStep [2,4·3] → (h, c)',
     op: 'lstmStep',
     fn: (g, c) => flx.lstmStep(g, c),
