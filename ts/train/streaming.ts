@@ -51,6 +51,14 @@ interface Plan {
   before: number[];
 }
 
+/** Where an iteration is: its epoch and plan, the window it reads from, and the next batch's number. */
+interface Pass {
+  readonly epoch: number;
+  readonly plan: Plan;
+  readonly cur: Cursor;
+  k: number;
+}
+
 /** The cursor of one iteration: the window being read and the next row of it. */
 interface Cursor {
   w: number;
@@ -133,53 +141,61 @@ class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements 
   }
 
   *[Symbol.iterator](): Iterator<D> {
-    const { epoch } = this.position;
-    const plan = this.plan(epoch);
-    const cur = this.locate(plan, this.position.batch * this.batchSize);
-    for (let k = this.position.batch; k < this.length; k++) {
-      const rows = Math.min(this.batchSize, this.count - k * this.batchSize);
-      const batch = this.assemble(epoch, plan, cur, rows, (w) => this.windowSync(epoch, w));
-      this.position = k + 1 === this.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: k + 1 };
-      yield batch;
-    }
-    if (cur.data !== null) this.finished(cur.data);
-    if (this.position.epoch === epoch) this.position = { epoch: epoch + 1, batch: 0 }; // an epoch without batches
+    const pass = this.begin();
+    while (pass.k < this.length) yield this.step(pass);
+    this.end(pass);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<D> {
-    const { epoch } = this.position;
-    const plan = this.plan(epoch);
-    const cur = this.locate(plan, this.position.batch * this.batchSize);
-    let k = this.position.batch;
-    const finish = (): IteratorResult<D> => {
-      if (cur.data !== null) this.finished(cur.data);
-      cur.data = null;
-      if (this.position.epoch === epoch) this.position = { epoch: epoch + 1, batch: 0 };
-      return { done: true, value: undefined };
-    };
-    const make = (): IteratorResult<D> => {
-      const rows = Math.min(this.batchSize, this.count - k * this.batchSize);
-      const value = this.assemble(epoch, plan, cur, rows, (w) => this.windowSync(epoch, w));
-      k++;
-      this.position = k === this.length ? { epoch: epoch + 1, batch: 0 } : { epoch, batch: k };
-      return { done: false, value };
-    };
+    const pass = this.begin();
+    const done = (): IteratorResult<D> => ({ done: true, value: undefined });
     return {
       // When the windows a batch needs are here, the batch is made within next() itself (so
       // trainAsync sees its tensors made and releases them with the step); otherwise after
       // waiting for them, without blocking the event loop.
       next: (): Promise<IteratorResult<D>> => {
-        if (k >= this.length) return Promise.resolve(finish());
-        const rows = Math.min(this.batchSize, this.count - k * this.batchSize);
-        const missing = this.windowsOf(plan, cur, rows).filter((w) => !this.windowReady(epoch, w));
-        if (missing.length === 0) return Promise.resolve(make());
+        if (pass.k >= this.length) {
+          this.end(pass);
+          return Promise.resolve(done());
+        }
+        const missing = this.windowsOf(pass.plan, pass.cur, this.rowsAt(pass.k)).filter((w) => !this.windowReady(pass.epoch, w));
+        if (missing.length === 0) return Promise.resolve({ done: false, value: this.step(pass) });
         return (async () => {
-          for (const w of missing) this.arrivedEarly.set(this.key(epoch, w), await this.windowAsync(epoch, w));
-          return make();
+          for (const w of missing) this.arrivedEarly.set(this.key(pass.epoch, w), await this.windowAsync(pass.epoch, w));
+          return { done: false, value: this.step(pass) };
         })();
       },
-      return: (): Promise<IteratorResult<D>> => Promise.resolve({ done: true, value: undefined }),
+      return: (): Promise<IteratorResult<D>> => Promise.resolve(done()),
     };
+  }
+
+  // ------------------------------------------------------------------ one pass, for both iterators
+
+  /** A pass over the epoch from the current position (both iterators step through one). */
+  private begin(): Pass {
+    const { epoch, batch } = this.position;
+    const plan = this.plan(epoch);
+    return { epoch, plan, cur: this.locate(plan, batch * this.batchSize), k: batch };
+  }
+
+  /** Observations in batch k (the last may be smaller). */
+  private rowsAt(k: number): number {
+    return Math.min(this.batchSize, this.count - k * this.batchSize);
+  }
+
+  /** The pass's next batch (its windows read synchronously where the worker has not delivered them), and the position after it. */
+  private step(pass: Pass): D {
+    const batch = this.assemble(pass.epoch, pass.plan, pass.cur, this.rowsAt(pass.k), (w) => this.windowSync(pass.epoch, w));
+    pass.k++;
+    this.position = pass.k === this.length ? { epoch: pass.epoch + 1, batch: 0 } : { epoch: pass.epoch, batch: pass.k };
+    return batch;
+  }
+
+  /** The pass ran out: release its last window; an epoch without batches still counts as run. */
+  private end(pass: Pass): void {
+    if (pass.cur.data !== null) this.finished(pass.cur.data);
+    pass.cur.data = null;
+    if (this.position.epoch === pass.epoch) this.position = { epoch: pass.epoch + 1, batch: 0 };
   }
 
   // ------------------------------------------------------------------ the epoch's order
