@@ -287,6 +287,22 @@ test('a run checkpointed mid-epoch (after a step) resumes from that batch', (t) 
   rmSync(dir, { recursive: true });
 });
 
+test('the three loaders check their common options alike', (t) => {
+  const { dir, x } = numbered(10, 4);
+  const loaders: [string, (opts: never) => unknown][] = [
+    ['DataLoader', (o) => new DataLoader(x, o)],
+    ['FileDataLoader', (o) => new FileDataLoader(dir, o)],
+    ['AsyncDataLoader', (o) => new AsyncDataLoader([x], o)],
+  ];
+  for (const [name, make] of loaders) {
+    t.throws(() => make(null as never), { message: `${name}: expected options to be an options object, got null` });
+    t.throws(() => make({ batchSize: 2.5 } as never), { message: `${name}: expected batchSize to be a positive integer, got the number 2.5` });
+    t.throws(() => make({ shuffle: 'yes' } as never), { message: `${name}: expected shuffle to be a boolean, got the string "yes"` });
+    t.throws(() => make({ partial: 0 } as never), { message: `${name}: expected partial to be a boolean, got the number 0` });
+    t.notThrows(() => make({ batchSize: 3, shuffle: true, partial: false } as never));
+  }
+});
+
 test('bad datasets and options are clear errors', (t) => {
   const { dir, x, y } = numbered(10, 4);
   t.throws(() => new DatasetWriter(dir), { message: /DatasetWriter: .* already holds 3 \.safetensors files; pass \{ overwrite: true \}/ });

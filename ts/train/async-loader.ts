@@ -9,8 +9,8 @@
 // { epoch, batch } resumes a run: the batches before it are drawn again and dropped.
 import { ArgumentError, describe, expected } from '../errors.js';
 import { stack } from '../ops/movement.js';
-import { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
+import { epochRNG, intOption, loaderOptions } from './loader-options.js';
 import type { LoaderState } from './streaming.js';
 import { callable } from '../callable.js';
 
@@ -51,18 +51,8 @@ class AsyncDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements
     if (typeof source === 'function') this.source = source;
     else if (iterable(source)) this.source = () => source;
     else throw expected(op, 'source', 'an async iterable of observations, or a function epoch => one', source);
-    if (opts === null || typeof opts !== 'object') throw expected(op, 'options', 'an options object', opts);
-    const int = (name: string, v: unknown, min: number, dflt: number): number => {
-      if (v === undefined) return dflt;
-      if (!Number.isInteger(v) || (v as number) < min) throw expected(op, name, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
-      return v as number;
-    };
-    this.batchSize = int('batchSize', opts.batchSize, 1, 1);
-    this.shuffle = opts.shuffle ?? false;
-    if (typeof this.shuffle !== 'boolean') throw expected(op, 'shuffle', 'a boolean', opts.shuffle);
-    this.buffer = int('buffer', opts.buffer, 1, 1024);
-    this.seed = int('seed', opts.seed, 0, 0);
-    this.partial = opts.partial ?? true;
+    ({ batchSize: this.batchSize, shuffle: this.shuffle, partial: this.partial, seed: this.seed } = loaderOptions(op, opts));
+    this.buffer = intOption(op, 'buffer', opts.buffer, 1, 1024);
   }
 
   /** The position: the epoch the next iteration runs and how many of its batches were already given. Save it with a checkpoint. */
@@ -82,8 +72,7 @@ class AsyncDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements
       typeof (src as AsyncIterable<Observation>)[Symbol.asyncIterator] === 'function'
         ? (src as AsyncIterable<Observation>)[Symbol.asyncIterator]()
         : (src as Iterable<Observation>)[Symbol.iterator]();
-    const rng = new RNG(this.seed);
-    rng.counter = BigInt(epoch) << 48n;
+    const rng = epochRNG(this.seed, epoch);
     const pool: Observation[] = [];
     let batch: Observation[] = [];
     let given = 0; // batches drawn this epoch (dropped ones included)

@@ -13,6 +13,7 @@ import { RNG } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { collect, fcollect, fmap, isNode } from '../tree.js';
 import { callable } from '../callable.js';
+import { boolOption, intOption } from './loader-options.js';
 
 export interface DataLoaderOptions {
   batchSize?: number;
@@ -50,10 +51,10 @@ class DataLoader<D extends Data> implements Iterable<D> {
       if (t.shape[0] !== this.count)
         throw new ShapeError(`DataLoader: every tensor needs the same number of observations (first dim); got ${shapeStr(tensors[0].shape)} and ${shapeStr(t.shape)}`);
     }
-    this.batchSize = opts.batchSize ?? 1;
-    if (!Number.isInteger(this.batchSize) || this.batchSize < 1) throw expected('DataLoader', 'batchSize', 'a positive integer', opts.batchSize);
-    this.shuffle = opts.shuffle ?? false;
-    this.partial = opts.partial ?? true;
+    if (opts === null || typeof opts !== 'object') throw expected('DataLoader', 'options', 'an options object', opts);
+    this.batchSize = intOption('DataLoader', 'batchSize', opts.batchSize, 1, 1);
+    this.shuffle = boolOption('DataLoader', 'shuffle', opts.shuffle, false);
+    this.partial = boolOption('DataLoader', 'partial', opts.partial, true);
     if (opts.rng !== undefined && !(opts.rng instanceof RNG)) throw expected('DataLoader', 'rng', 'an RNG', opts.rng);
     this.rng = opts.rng ?? new RNG(opts.seed ?? 0);
     const shard = opts.shard ?? { rank: 0, size: 1 };

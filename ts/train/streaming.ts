@@ -16,7 +16,8 @@ import { ArgumentError, expected } from '../errors.js';
 import { empty } from '../backend/index.js';
 import type { TypedArray } from '../dtype.js';
 import { type DatasetLayout, openDataset } from '../io/dataset.js';
-import { RNG } from '../random.js';
+import type { RNG } from '../random.js';
+import { epochRNG, intOption, loaderOptions } from './loader-options.js';
 import type { Tensor } from '../tensor.js';
 import { type Block, Prefetcher, ShardFiles, readWindow } from './prefetch.js';
 import { callable } from '../callable.js';
@@ -92,19 +93,10 @@ class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements 
 
   constructor(source: string, opts: FileDataLoaderOptions = {}) {
     const op = 'FileDataLoader';
-    if (opts === null || typeof opts !== 'object') throw expected(op, 'options', 'an options object', opts);
+    ({ batchSize: this.batchSize, shuffle: this.shuffle, partial: this.partial, seed: this.seed } = loaderOptions(op, opts));
     this.layout = openDataset(op, source);
     this.count = this.layout.count;
-    const int = (name: string, v: unknown, min: number, dflt: number): number => {
-      if (v === undefined) return dflt;
-      if (!Number.isInteger(v) || (v as number) < min) throw expected(op, name, min === 0 ? 'a non-negative integer' : 'a positive integer', v);
-      return v as number;
-    };
-    this.batchSize = int('batchSize', opts.batchSize, 1, 1);
-    this.shuffle = opts.shuffle ?? false;
-    if (typeof this.shuffle !== 'boolean') throw expected(op, 'shuffle', 'a boolean', opts.shuffle);
-    this.partial = opts.partial ?? true;
-    this.seed = int('seed', opts.seed, 0, 0);
+    const int = (name: string, v: unknown, min: number, dflt: number) => intOption(op, name, v, min, dflt);
     const fit = Math.floor((32 * 2 ** 20) / Math.max(1, this.layout.recordBytes));
     this.buffer = int('buffer', opts.buffer, 1, Math.max(this.batchSize, fit));
     if (this.buffer > 2 ** 24) throw expected(op, 'buffer', 'at most 2^24 rows', this.buffer);
@@ -202,9 +194,7 @@ class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements 
 
   /** An epoch's generator for one purpose: 0 orders the blocks, w + 1 the rows of window w. */
   private rng(epoch: number, part: number): RNG {
-    const r = new RNG(this.seed);
-    r.counter = (BigInt(epoch) << 48n) + (BigInt(part) << 24n);
-    return r;
+    return epochRNG(this.seed, epoch, part);
   }
 
   private plan(epoch: number): Plan {
