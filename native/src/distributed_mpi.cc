@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "distributed_mpi.h"
+#include "dl_symbols.h"
 
 namespace flx {
 namespace dist {
@@ -246,64 +247,56 @@ class Engine final : public MpiEngine {
   Helper* helper_ = nullptr;
 };
 
+// The MPI functions both flavours share, by their standard names.
 template <class H>
-bool resolve(void* lib, Fns<H>& f, std::string& missing) {
-  auto sym = [&](auto& fn, const char* name) {
-    void* p = dlsym(lib, name);
-    if (!p) missing += std::string(missing.empty() ? "" : ", ") + name;
-    fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-  };
-  sym(f.Init_thread, "MPI_Init_thread");
-  sym(f.Initialized, "MPI_Initialized");
-  sym(f.Finalized, "MPI_Finalized");
-  sym(f.Finalize, "MPI_Finalize");
-  sym(f.Comm_rank, "MPI_Comm_rank");
-  sym(f.Comm_size, "MPI_Comm_size");
-  sym(f.Comm_set_errhandler, "MPI_Comm_set_errhandler");
-  sym(f.Error_string, "MPI_Error_string");
-  sym(f.Get_library_version, "MPI_Get_library_version");
-  sym(f.Iallreduce, "MPI_Iallreduce");
-  sym(f.Ibcast, "MPI_Ibcast");
-  sym(f.Ibarrier, "MPI_Ibarrier");
-  sym(f.Test, "MPI_Test");
-  sym(f.Query_thread, "MPI_Query_thread");
-  sym(f.Allreduce, "MPI_Allreduce");
-  sym(f.Bcast, "MPI_Bcast");
-  sym(f.Barrier, "MPI_Barrier");
-  return missing.empty();
+void resolve(DlSymbols& s, Fns<H>& f) {
+  s.fn(f.Init_thread, "MPI_Init_thread");
+  s.fn(f.Initialized, "MPI_Initialized");
+  s.fn(f.Finalized, "MPI_Finalized");
+  s.fn(f.Finalize, "MPI_Finalize");
+  s.fn(f.Comm_rank, "MPI_Comm_rank");
+  s.fn(f.Comm_size, "MPI_Comm_size");
+  s.fn(f.Comm_set_errhandler, "MPI_Comm_set_errhandler");
+  s.fn(f.Error_string, "MPI_Error_string");
+  s.fn(f.Get_library_version, "MPI_Get_library_version");
+  s.fn(f.Iallreduce, "MPI_Iallreduce");
+  s.fn(f.Ibcast, "MPI_Ibcast");
+  s.fn(f.Ibarrier, "MPI_Ibarrier");
+  s.fn(f.Test, "MPI_Test");
+  s.fn(f.Query_thread, "MPI_Query_thread");
+  s.fn(f.Allreduce, "MPI_Allreduce");
+  s.fn(f.Bcast, "MPI_Bcast");
+  s.fn(f.Barrier, "MPI_Barrier");
 }
 
 std::unique_ptr<MpiEngine> open_openmpi(void* lib, const std::string& path, std::string& why) {
+  DlSymbols s(lib);
   Fns<void*> f;
-  std::string missing;
-  resolve(lib, f, missing);
+  resolve(s, f);
   Handles<void*> h{};
-  auto obj = [&](void*& out, const char* name) {
-    out = dlsym(lib, name);
-    if (!out) missing += std::string(missing.empty() ? "" : ", ") + name;
-  };
-  obj(h.comm_world, "ompi_mpi_comm_world");
-  obj(h.errors_return, "ompi_mpi_errors_return");
-  obj(h.t_float, "ompi_mpi_float");
-  obj(h.t_double, "ompi_mpi_double");
-  obj(h.t_int, "ompi_mpi_int");
-  obj(h.t_byte, "ompi_mpi_byte");
-  obj(h.op_sum, "ompi_mpi_op_sum");
-  obj(h.op_max, "ompi_mpi_op_max");
-  obj(h.op_min, "ompi_mpi_op_min");
+  s.obj(h.comm_world, "ompi_mpi_comm_world");
+  s.obj(h.errors_return, "ompi_mpi_errors_return");
+  s.obj(h.t_float, "ompi_mpi_float");
+  s.obj(h.t_double, "ompi_mpi_double");
+  s.obj(h.t_int, "ompi_mpi_int");
+  s.obj(h.t_byte, "ompi_mpi_byte");
+  s.obj(h.op_sum, "ompi_mpi_op_sum");
+  s.obj(h.op_max, "ompi_mpi_op_max");
+  s.obj(h.op_min, "ompi_mpi_op_min");
   h.status_ignore = nullptr;  // MPI_STATUS_IGNORE
-  if (!missing.empty()) {
-    why = path + " is not Open MPI's library: it lacks " + missing;
+  if (!s.missing().empty()) {
+    why = path + " is not Open MPI's library: it lacks " + s.missing();
     return nullptr;
   }
   return std::make_unique<Engine<void*>>(lib, "Open MPI", path, f, h);
 }
 
 std::unique_ptr<MpiEngine> open_mpich(void* lib, const std::string& path, std::string& why) {
+  DlSymbols s(lib);
   Fns<int> f;
-  std::string missing;
-  if (!resolve(lib, f, missing)) {
-    why = path + " lacks " + missing;
+  resolve(s, f);
+  if (!s.missing().empty()) {
+    why = path + " lacks " + s.missing();
     return nullptr;
   }
   // mpi.h of MPICH (its ABI since 3.x): handles are these integers.

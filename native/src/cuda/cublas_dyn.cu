@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "../dl_symbols.h"
 #include "cublas_dyn.h"
 
 namespace flx {
@@ -41,24 +42,19 @@ bool try_load(const std::string& dir, int major, Api& api, std::string& why) {
   a.lib = lib;
   a.soname = "libcublas.so." + std::to_string(major);
   a.path = main;
-  std::string missing;
-  auto sym = [&](const char* name) {
-    void* p = dlsym(lib, name);
-    if (!p) missing += std::string(missing.empty() ? "" : ", ") + name;
-    return p;
-  };
-  a.Create = reinterpret_cast<CreateFn>(sym("cublasCreate_v2"));
-  a.Destroy = reinterpret_cast<DestroyFn>(sym("cublasDestroy_v2"));
-  a.GetVersion = reinterpret_cast<GetVersionFn>(sym("cublasGetVersion_v2"));
-  a.SetStream = reinterpret_cast<SetStreamFn>(sym("cublasSetStream_v2"));
-  a.SetMathMode = reinterpret_cast<SetMathModeFn>(sym("cublasSetMathMode"));
-  a.Sgemm = reinterpret_cast<SgemmFn>(sym("cublasSgemm_v2"));
-  a.Dgemm = reinterpret_cast<DgemmFn>(sym("cublasDgemm_v2"));
-  a.SgemmStridedBatched = reinterpret_cast<SgemmStridedBatchedFn>(sym("cublasSgemmStridedBatched"));
-  a.DgemmStridedBatched = reinterpret_cast<DgemmStridedBatchedFn>(sym("cublasDgemmStridedBatched"));
-  a.GemmEx = reinterpret_cast<GemmExFn>(sym("cublasGemmEx"));
-  if (!missing.empty()) {
-    why = main + " lacks " + missing;
+  DlSymbols sym(lib);
+  sym.fn(a.Create, "cublasCreate_v2");
+  sym.fn(a.Destroy, "cublasDestroy_v2");
+  sym.fn(a.GetVersion, "cublasGetVersion_v2");
+  sym.fn(a.SetStream, "cublasSetStream_v2");
+  sym.fn(a.SetMathMode, "cublasSetMathMode");
+  sym.fn(a.Sgemm, "cublasSgemm_v2");
+  sym.fn(a.Dgemm, "cublasDgemm_v2");
+  sym.fn(a.SgemmStridedBatched, "cublasSgemmStridedBatched");
+  sym.fn(a.DgemmStridedBatched, "cublasDgemmStridedBatched");
+  sym.fn(a.GemmEx, "cublasGemmEx");
+  if (!sym.missing().empty()) {
+    why = main + " lacks " + sym.missing();
     dlclose(lib);
     if (lt_lib) dlclose(lt_lib);
     return false;

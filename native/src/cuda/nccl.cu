@@ -15,6 +15,7 @@
 
 #include "../distributed.h"
 #include "../distributed_mpi.h"
+#include "../dl_symbols.h"
 #include "runtime.cuh"
 
 namespace flx {
@@ -61,24 +62,19 @@ Loaded& loaded() {
                   " (install NCCL 2, e.g. Debian/Ubuntu libnccl2, or set FLUXION_NCCL_LIBRARY to the path of libnccl.so.2)";
       return r;
     }
-    std::string missing;
-    auto sym = [&](auto& fn, const char* name) {
-      void* p = dlsym(lib, name);
-      if (!p) missing += std::string(missing.empty() ? "" : ", ") + name;
-      fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(p);
-    };
+    DlSymbols sym(lib);
     Api& a = r->api;
-    sym(a.GetVersion, "ncclGetVersion");
-    sym(a.GetUniqueId, "ncclGetUniqueId");
-    sym(a.CommInitRank, "ncclCommInitRank");
-    sym(a.CommDestroy, "ncclCommDestroy");
-    sym(a.CommAbort, "ncclCommAbort");
-    sym(a.CommGetAsyncError, "ncclCommGetAsyncError");
-    sym(a.GetErrorString, "ncclGetErrorString");
-    sym(a.AllReduce, "ncclAllReduce");
-    sym(a.Broadcast, "ncclBroadcast");
-    if (!missing.empty()) {
-      r->report = path + " lacks " + missing;
+    sym.fn(a.GetVersion, "ncclGetVersion");
+    sym.fn(a.GetUniqueId, "ncclGetUniqueId");
+    sym.fn(a.CommInitRank, "ncclCommInitRank");
+    sym.fn(a.CommDestroy, "ncclCommDestroy");
+    sym.fn(a.CommAbort, "ncclCommAbort");
+    sym.fn(a.CommGetAsyncError, "ncclCommGetAsyncError");
+    sym.fn(a.GetErrorString, "ncclGetErrorString");
+    sym.fn(a.AllReduce, "ncclAllReduce");
+    sym.fn(a.Broadcast, "ncclBroadcast");
+    if (!sym.missing().empty()) {
+      r->report = path + " lacks " + sym.missing();
       return r;
     }
     r->ok = true;
