@@ -114,7 +114,7 @@ test('the native layer refuses inconsistent calls with an exception, not a crash
 test('the collectives\' entry points fail the way the kernels\' do (one set of helpers)', (t) => {
   // checked before any MPI library is opened, so no MPI is needed here
   t.throws(() => native.mpiAllReduce('x' as unknown as Float32Array, 0, 1), { instanceOf: TypeError, message: /^fluxion native: allReduce: array must be a typed array/ });
-  t.throws(() => native.mpiAllReduce(new Uint8Array(4), 0, 1), { instanceOf: TypeError, message: /must be float32, float64 or int32/ });
+  t.throws(() => native.mpiAllReduce(new Uint8Array(4) as never, 0, 1), { instanceOf: TypeError, message: /must be float32, float64 or int32/ });
   t.throws(() => native.mpiAllReduce(new Float32Array(4), 7, 1), { instanceOf: RangeError, message: /op must be an integer in \[0, 2\]/ });
   t.throws(() => native.ncclOpen(new Uint8Array(128), 2, 5, 1), { instanceOf: RangeError, message: /ncclOpen: rank must be an integer in \[0, 1\]/ });
   t.throws(() => native.ncclOpen(new Uint8Array(3), 2, 0, 1), { instanceOf: TypeError, message: /128 bytes/ });
