@@ -69,9 +69,16 @@ test.serial('a server training with trainAsync answers /health within two traini
   const { health, stepMs } = await session(false);
   const step = median(stepMs);
   const worst = Math.max(...health);
-  t.log(`${stepMs.length} steps, median ${step.toFixed(1)} ms; ${health.length} /health requests, median ${median(health).toFixed(1)} ms, worst ${worst.toFixed(1)} ms`);
+  const p90 = health.slice().sort((a, b) => a - b)[Math.floor(0.9 * (health.length - 1))];
+  t.log(`${stepMs.length} steps, median ${step.toFixed(1)} ms; ${health.length} /health requests, median ${median(health).toFixed(1)} ms, 90th percentile ${p90.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (longest step ${Math.max(...stepMs).toFixed(1)} ms)`);
   t.true(health.length >= 10, 'the health checks ran while training');
-  t.true(worst < 2 * step, `worst /health latency ${worst.toFixed(1)} ms ≥ 2 × ${step.toFixed(1)} ms`);
+  // A request waits at most for the step in flight. Nine in ten come within two median steps;
+  // the worst within two of the longest step (on a loaded machine one step can take several
+  // times the median, and a request arriving then waits for it). A train that blocked would
+  // keep it waiting for all 80 steps (the control below).
+  const longest = Math.max(...stepMs);
+  t.true(p90 < 2 * step, `90th percentile /health latency ${p90.toFixed(1)} ms ≥ 2 × ${step.toFixed(1)} ms`);
+  t.true(worst < 2 * longest, `worst /health latency ${worst.toFixed(1)} ms ≥ 2 × the longest step, ${longest.toFixed(1)} ms`);
 });
 
 test.serial('the blocking train makes /health wait for the whole run (the control)', async (t) => {
