@@ -8,6 +8,16 @@ export interface ExportDoc {
   name: string;
   documented: boolean;
   example: boolean;
+  /** The raw comments before the export's declarations, each with where it starts. */
+  comments: DocComment[];
+}
+
+export interface DocComment {
+  /** The source file, relative to the checkout (ts/ops/binary.ts). */
+  file: string;
+  /** 1-based line of the comment's first line. */
+  line: number;
+  text: string;
 }
 
 export function exportDocs(root: string): ExportDoc[] {
@@ -43,15 +53,21 @@ export function exportDocs(root: string): ExportDoc[] {
     const target = throughCallable(s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
     const doc = ts.displayPartsToString(target.getDocumentationComment(checker));
     // the raw comments before each declaration (a code block inside one is the example)
-    const raw = (target.declarations ?? [])
-      .map((d) => {
-        // a `const` is documented on its statement (export const add = ...), not on the declaration
-        const node = ts.isVariableDeclaration(d) ? d.parent.parent : d;
-        const text = node.getSourceFile().getFullText();
-        return (ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []).map((r) => text.slice(r.pos, r.end)).join('\n');
-      })
-      .join('\n');
+    const comments: DocComment[] = [];
+    for (const d of target.declarations ?? []) {
+      // a `const` is documented on its statement (export const add = ...), not on the declaration
+      const node = ts.isVariableDeclaration(d) ? d.parent.parent : d;
+      const sf = node.getSourceFile();
+      const text = sf.getFullText();
+      for (const r of ts.getLeadingCommentRanges(text, node.getFullStart()) ?? []) {
+        const file = path.relative(root, sf.fileName).split(path.sep).join('/');
+        const line = sf.getLineAndCharacterOfPosition(r.pos).line + 1;
+        // overloads of one function can share a comment: keep each once
+        if (!comments.some((c) => c.file === file && c.line === line)) comments.push({ file, line, text: text.slice(r.pos, r.end) });
+      }
+    }
+    const raw = comments.map((c) => c.text).join('\n');
     const tags = target.getJsDocTags(checker).map((t) => t.name);
-    return { name: s.name, documented: doc.trim() !== '', example: /```/.test(raw) || tags.includes('example') };
+    return { name: s.name, documented: doc.trim() !== '', example: /```/.test(raw) || tags.includes('example'), comments };
   });
 }

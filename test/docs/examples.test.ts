@@ -1,0 +1,89 @@
+// The examples in the public API's doc comments run against this checkout and the values their
+// comments state are checked, as README.md's are (doctest.ts says how): each example on its own,
+// in a scope of its own with every public name in scope, one program per source file (a node
+// process each is too slow for hundreds), and a failing one is reported by its file:line and export.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import test from 'ava';
+import { exportDocs } from './api-docs.js';
+import { type Block, commentBlocks, program, runProgramAsync } from './doctest.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const index = path.join(root, 'ts', 'index.ts');
+// examples may write files (a loss curve, a checkpoint): a scratch folder, not the checkout
+const scratch = () => mkdtempSync(path.join(tmpdir(), 'fluxion-examples-'));
+
+/** Runs `programs` at most two at a time (the machine's cores); their results in order. */
+async function runAll(programs: string[]): Promise<Awaited<ReturnType<typeof runProgramAsync>>[]> {
+  const out: Awaited<ReturnType<typeof runProgramAsync>>[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < programs.length) {
+      const i = next++;
+      out[i] = await runProgramAsync(programs[i], scratch());
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  return out;
+}
+
+test('every ts example in a public doc comment runs, and the values its comments state are what it computes', async (t) => {
+  const docs = exportDocs(root);
+  const names = docs.map((d) => d.name);
+  // one comment can document several exports (sigmoid and σ): run it once, named by all
+  const byComment = new Map<string, { comment: (typeof docs)[number]['comments'][number]; names: string[] }>();
+  for (const d of docs)
+    for (const c of d.comments) {
+      const key = `${c.file}:${c.line}`;
+      const seen = byComment.get(key);
+      if (seen) seen.names.push(d.name);
+      else byComment.set(key, { comment: c, names: [d.name] });
+    }
+  const byFile = new Map<string, Block[]>();
+  for (const { comment, names: of } of byComment.values()) {
+    const blocks = commentBlocks(comment, of.join(', '));
+    if (blocks.length) byFile.set(comment.file, [...(byFile.get(comment.file) ?? []), ...blocks]);
+  }
+  // an example is TypeScript that runs (or says why not: ```ts no-run), not a block of another language
+  const notTs = docs.filter((d) => /```/.test(d.comments.map((c) => c.text).join('\n')) && !d.comments.some((c) => commentBlocks(c).length > 0));
+  t.deepEqual(notTs.map((d) => d.name), [], 'exports whose example is not a ```ts block');
+  const files = [...byFile.keys()].sort();
+  const runnable = files.flatMap((f) => byFile.get(f)!.filter((b) => b.run));
+  t.true(runnable.length >= 40, `found ${runnable.length} runnable examples`);
+  const results = await runAll(files.map((f) => program(byFile.get(f)!, index, f, { separate: true, names })));
+  const failures = results.flatMap((r, i) => (r.status === 0 ? [] : [`${files[i]} (exit status ${r.status}):\n${r.stderr}`]));
+  t.deepEqual(failures, [], failures.join('\n'));
+});
+
+// The runner itself, on examples in memory
+const comment = (text: string) => ({ file: 'ts/fake.ts', line: 10, text });
+const runComments = (...texts: string[]) =>
+  runAll([
+    program(
+      texts.flatMap((x, i) => commentBlocks({ ...comment(x), line: 10 + 100 * i }, `f${i}`)),
+      index,
+      'ts/fake.ts',
+      { separate: true, names: ['tensor', 'add'] },
+    ),
+  ]).then((r) => r[0]);
+
+test('the example runner checks stated values, naming the file:line and the export of a wrong one', async (t) => {
+  const good = '/**\n * Adds.\n *\n * ```ts\n * const a = tensor([1, 2]);\n * add(a, 1);   // Tensor [2, 3]\n * ```\n */';
+  const ok = await runComments(good, good.replace('[1, 2]', '[3]').replace('[2, 3]', '[4]'));
+  t.is(ok.status, 0, ok.stderr); // the same name in two examples does not clash
+  const wrong = await runComments('/**\n * ```ts\n * tensor([1, 2]).sum().item();   // 4\n * ```\n */', good.replace('[2, 3]', '[2, 4]'), good);
+  t.is(wrong.status, 1);
+  t.regex(wrong.stderr, /ts\/fake\.ts:12 \(the example of f0\) failed: Error: ts\/fake\.ts:12: expected 4, got 3/);
+  t.regex(wrong.stderr, /ts\/fake\.ts:114 \(the example of f1\) failed: Error: ts\/fake\.ts:115: expected Tensor \[2, 4\]/);
+  t.notRegex(wrong.stderr, /f2/); // the examples after a failing one still run, and the good one passes
+});
+
+test('the example runner reports a throwing example, skips no-run ones, and rejects an unknown marker', async (t) => {
+  const r = await runComments('/**\n * ```ts no-run\n * const dist = initDistributed({ backend: "mpi" });\n * ```\n */', '/** ```ts\n * notDefined(1);\n * ``` */');
+  t.is(r.status, 1);
+  t.regex(r.stderr, /ts\/fake\.ts:111 \(the example of f1\) failed: ReferenceError: notDefined is not defined/);
+  t.notRegex(r.stderr, /f0/);
+  t.throws(() => commentBlocks(comment('/**\n * ```ts noRun\n * x\n * ```\n */')), { message: /ts\/fake\.ts:11: unknown marker 'noRun'/ });
+});
