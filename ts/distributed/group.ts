@@ -24,7 +24,7 @@ class DistributedError extends FluxionError {
 /**
  * The engine a group runs on: 'mpi' (host tensors, any machine with MPI) or 'nccl' (CUDA tensors).
  *
- * ```ts
+ * ```ts no-run
  * const dist = initDistributed({ backend: 'mpi' });
  * ```
  */
@@ -32,7 +32,7 @@ export type DistributedBackend = 'mpi' | 'nccl';
 /**
  * How `allReduce` combines the ranks' values, elementwise.
  *
- * ```ts
+ * ```ts no-run
  * dist.allReduce(loss, 'mean');   // every rank now holds the mean over ranks
  * ```
  */
@@ -41,7 +41,7 @@ export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
 /**
  * Options of `initDistributed`.
  *
- * ```ts
+ * ```ts no-run
  * const dist = initDistributed({ backend: 'mpi', timeout: 30 });   // collectives fail after 30 s
  * ```
  */
@@ -102,7 +102,7 @@ let exitHook = false;
  * A group of ranks (processes) that train together, from `initDistributed`: its `rank` and
  * `size`, and the collectives, each called by every rank in the same order.
  *
- * ```ts
+ * ```ts no-run
  * const dist = initDistributed({ backend: 'mpi' });
  * dist.allReduce(grad, 'mean');
  * dist.broadcast(weights, 0);

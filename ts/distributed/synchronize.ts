@@ -14,7 +14,7 @@ import { Distributed, DistributedError } from './group.js';
  * Options of `synchronize`: `root`, the rank whose values every rank takes (default 0), and
  * `state`, an optimiser state to send along.
  *
- * ```ts
+ * ```ts no-run
  * synchronize(dist, model, { root: 0, state: opt });
  * ```
  */

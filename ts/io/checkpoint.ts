@@ -625,6 +625,8 @@ export type Rename = Record<string, string | null> | ((name: string) => string |
  * Options of `loadState`.
  *
  * ```ts
+ * const model = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * saveState('ckpt.safetensors', model);
  * loadState('ckpt.safetensors', model, undefined, { strict: false, rename: { 'head.w': 'layers.1.weight' } });
  * ```
  */

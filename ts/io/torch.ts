@@ -115,8 +115,8 @@ function walk(node: unknown, fx: string, tp: string, out: TorchName[], seen: Set
  * the rules).
  *
  * ```ts
- * torchNames(Chain(Dense(4, 8, relu), Dense(8, 3))).map((e) => e.torch);
- * // ['0.weight', '0.bias', '2.weight', '2.bias']   (nn.Sequential(Linear, ReLU, Linear))
+ * // as nn.Sequential(Linear, ReLU, Linear) names them
+ * torchNames(Chain(Dense(4, 8, relu), Dense(8, 3))).map((e) => e.torch);   // ['0.weight', '0.bias', '2.weight', '2.bias']
  * ```
  */
 export function torchNames(model: unknown): TorchName[] {
@@ -167,6 +167,8 @@ export function saveTorchState(file: string, model: unknown): void {
  * Options of `loadTorchState`.
  *
  * ```ts
+ * const m = Chain(Dense(4, 8, relu), Dense(8, 3));
+ * saveTorchState('model.safetensors', m);
  * loadTorchState('model.safetensors', m, { rename: (n) => n.replace(/^module\./, '') });
  * ```
  */
