@@ -33,6 +33,11 @@ function perturbed(x: Tensor, i: number, delta: number): Tensor {
  * Checks the reverse-mode gradient of `f` (any output shape) at `inputs` against central
  * differences of ⟨v, f⟩ for a random cotangent v. Inputs should be float64. Returns true,
  * or throws a GradientError naming the input and element that disagree.
+ *
+ * ```ts
+ * const x = tensor([0.5, 1.5], { dtype: 'float64' });
+ * gradcheck((x: Tensor) => x.sin().mul(x), [x]);   // true
+ * ```
  */
 export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: CheckOptions = {}): true {
   if (typeof f !== 'function') throw expected('gradcheck', 'f', 'a function', f);
@@ -62,6 +67,11 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
 /**
  * Checks second derivatives: the gradient of h(x) = Σ ⟨w_k, ∂⟨v, f⟩/∂x_k⟩ (built by
  * differentiating f) against finite differences of the first-order gradients.
+ *
+ * ```ts
+ * const x = tensor([0.5, 1.5], { dtype: 'float64' });
+ * gradgradcheck((x: Tensor) => x.pow(3), [x]);   // true
+ * ```
  */
 export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: CheckOptions = {}): true {
   const rng = new RNG((opts.seed ?? 0) + 1);
