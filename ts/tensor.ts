@@ -37,6 +37,18 @@ export function setDeviceIO(reader: (t: Tensor) => TypedArray, releaser: (device
   release = releaser;
 }
 
+/**
+ * An n-dimensional array of numbers, on the CPU or a GPU: made by `tensor`, `zeros`, `randn`, ...;
+ * every op is also a method (`x.add(y)` is `add(x, y)`). Row-major, batch first.
+ *
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * x.shape;   // [2, 2]
+ * x.dtype;   // 'float32'
+ * x.add(1).mul(x).sum().item();   // 40
+ * x.T.toArray();   // [[1, 3], [2, 4]]
+ * ```
+ */
 export class Tensor {
   /** Size of each dimension, outermost first (row-major; batch is the first dim). */
   readonly shape: readonly number[];

@@ -7,6 +7,18 @@ import { collect } from '../tree.js';
 import { zerosLike } from '../creation.js';
 import { callable } from '../callable.js';
 
+/**
+ * A set of parameters (tensors, by identity, in the order added): what `params` makes and
+ * `gradient(f, ps)` differentiates with respect to.
+ *
+ * ```ts
+ * const W = randn(3, 2), b = zeros(3);
+ * const ps = params(W, b);
+ * ps.length;   // 2
+ * ps.delete(b);   // true: b is no longer trained
+ * ps.has(W);   // true
+ * ```
+ */
 class Params implements Iterable<Tensor> {
   /** @internal */
   private readonly set = new Set<Tensor>();
