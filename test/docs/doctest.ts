@@ -64,14 +64,27 @@ export function tsBlocks(markdown: string, file = 'README.md', firstLine = 1): B
 const DECLARATION = /^(const|let|var|import|export|function|class|async|await|return|if|for|while|type|interface)\b/;
 const EXPECTED = /^(.*?);?\s*\/\/\s*((?:Tensor\s*)?\[[-\d.,\s]*\]|-?\d+(?:\.\d+)?(?:e-?\d+)?|true|false|'[^'"]*'|\[(?:\s*'[^'"]*'\s*,?)+\])(?=$|[\s:;,])/;
 
+/** Whether the brackets of `expr` (outside its string literals) close in order. */
+function balanced(expr: string): boolean {
+  const open: string[] = [];
+  const pairs: Record<string, string> = { ')': '(', ']': '[', '}': '{' };
+  const bare = expr.replace(/'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|`(?:[^`\\]|\\.)*`/g, '');
+  for (const c of bare) {
+    if (c === '(' || c === '[' || c === '{') open.push(c);
+    else if (c in pairs && open.pop() !== pairs[c]) return false;
+  }
+  return open.length === 0;
+}
+
 /** `code` with a top-level expression statement checked against the value its comment begins with. */
 function withCheck(line: string, where: string): string {
   if (/^\s/.test(line) || DECLARATION.test(line)) return line;
   const m = EXPECTED.exec(line);
   if (!m) return line;
   const expr = m[1].trim();
-  // a single expression: no statement separator, no assignment
-  if (expr === '' || expr.includes(';') || /(^|[^=!<>])=($|[^=>])/.test(expr)) return line;
+  // a single expression: no statement separator, no assignment, brackets that balance (not the
+  // end of a call that began on an earlier line, `}).length;   // 10`)
+  if (expr === '' || expr.includes(';') || /(^|[^=!<>])=($|[^=>])/.test(expr) || !balanced(expr)) return line;
   return `__check(() => (${expr}), ${JSON.stringify(m[2])}, ${JSON.stringify(where)});`;
 }
 

@@ -73,6 +73,9 @@ test('the example runner checks stated values, naming the file:line and the expo
   const good = '/**\n * Adds.\n *\n * ```ts\n * const a = tensor([1, 2]);\n * add(a, 1);   // Tensor [2, 3]\n * ```\n */';
   const ok = await runComments(good, good.replace('[1, 2]', '[3]').replace('[2, 3]', '[4]'));
   t.is(ok.status, 0, ok.stderr); // the same name in two examples does not clash
+  // the end of a statement that began on an earlier line is not an expression to check
+  const continued = await runComments('/**\n * ```ts\n * const n = [1, 2].map((x) => {\n *   return x;\n * }).length;   // 5\n * n;   // 2\n * ```\n */');
+  t.is(continued.status, 0, continued.stderr);
   const wrong = await runComments('/**\n * ```ts\n * tensor([1, 2]).sum().item();   // 4\n * ```\n */', good.replace('[2, 3]', '[2, 4]'), good);
   t.is(wrong.status, 1);
   t.regex(wrong.stderr, /ts\/fake\.ts:12 \(the example of f0\) failed: Error: ts\/fake\.ts:12: expected 4, got 3/);
