@@ -10,7 +10,16 @@
 // clash with ops at the top level (`linear` is the dense-layer op).
 import { ArgumentError, describe, expected } from '../errors.js';
 
-/** A learning rate for each optimiser step: `sched(k)`, k counted from 0. */
+/**
+ * A learning rate for each optimiser step: `sched(k)`, k counted from 0.
+ *
+ * ```ts
+ * const s = schedules.cosine(1e-3, 1e-5, 100);
+ * s(0);   // 0.001
+ * s(100);   // 0.00001
+ * s.length;   // 100
+ * ```
+ */
 export interface Schedule {
   (step: number): number;
   /** Steps until the schedule holds its value (its value at `length` from then on); Infinity if it never does. */
@@ -111,7 +120,14 @@ export function warmup(steps: number, lr: number, opts?: { from?: number }): Sch
   return make('warmup', label, steps, (k) => (k >= steps ? lr : lerp(from, lr, k / steps)));
 }
 
-/** A part of a sequence: a schedule (of finite length, unless last) or [schedule, steps] to run it for `steps`. */
+/**
+ * A part of a sequence: a schedule (of finite length, unless last) or [schedule, steps] to run it for `steps`.
+ *
+ * ```ts
+ * const s = schedules.sequence([schedules.constant(0.1), 2], schedules.constant(0.01));
+ * [s(0), s(1), s(2)];   // [0.1, 0.1, 0.01]
+ * ```
+ */
 export type SequencePart = ((step: number) => number) | readonly [(step: number) => number, number];
 
 /**
