@@ -6,9 +6,22 @@ import { FluxionError, ShapeError, shapeStr } from './errors.js';
 import { openScopes } from './scope.js';
 import { contiguousStrides, isContiguous, numel } from './shape.js';
 
-/** Anything an op accepts where a tensor goes: a Tensor or a plain number. */
+/**
+ * Anything an op accepts where a tensor goes: a Tensor or a plain number.
+ *
+ * ```ts
+ * const two: TensorLike = 2;
+ * add(tensor([1]), two);   // Tensor [3]
+ * ```
+ */
 export type TensorLike = Tensor | number;
-/** Nested arrays of numbers, as returned by `toArray()`. */
+/**
+ * Nested arrays of numbers, as returned by `toArray()`.
+ *
+ * ```ts
+ * tensor([[1, 2], [3, 4]]).toArray();   // [[1, 2], [3, 4]]
+ * ```
+ */
 export type NestedArray = number | NestedArray[];
 
 const FLAG_CONTIGUOUS = 1;

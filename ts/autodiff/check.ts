@@ -8,6 +8,14 @@ import { randn } from '../creation.js';
 import { gradient, pullback } from './gradient.js';
 import { ignoreDerivatives } from './tape.js';
 
+/**
+ * Options of `gradcheck` and `gradgradcheck`: the finite-difference step, the tolerances, and the seed of
+ * the random cotangent.
+ *
+ * ```ts
+ * gradcheck((x: Tensor) => x.exp(), [tensor([0.5], { dtype: 'float64' })], { eps: 1e-6, atol: 1e-5, rtol: 1e-4, seed: 1 });   // true
+ * ```
+ */
 export interface CheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;

@@ -16,7 +16,14 @@ import { checkTarget } from '../ops/inplace.js';
 import { Tensor } from '../tensor.js';
 import { callable } from '../callable.js';
 
-/** A collective failed: a rank died or never arrived, the group was closed, or MPI reported an error. */
+/**
+ * A collective failed: a rank died or never arrived, the group was closed, or MPI reported an error.
+ *
+ * ```ts
+ * const e = DistributedError('allReduce: rank 1 never arrived');
+ * e instanceof FluxionError;   // true
+ * ```
+ */
 class DistributedError extends FluxionError {
   override name = 'DistributedError';
 }
@@ -270,6 +277,12 @@ export class Distributed {
 /**
  * Joins the group of processes this one was started in (`mpirun -np N node train.js`; run
  * alone, a group of one). Call it once per process, before making any CUDA tensor with 'nccl'.
+ *
+ * ```ts no-run
+ * const dist = initDistributed({ backend: 'mpi' });   // under mpirun -np 4: dist.size is 4
+ * const loader = DataLoader([X, y], { batchSize: 64, shard: dist });   // this rank's part of every epoch
+ * dist.close();
+ * ```
  */
 export function initDistributed(opts: DistributedOptions): Distributed {
   if (opts === null || typeof opts !== 'object') throw expected('initDistributed', 'options', "{ backend: 'mpi' | 'nccl' }", opts);

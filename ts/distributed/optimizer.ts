@@ -90,7 +90,15 @@ class DistributedOptimizerRule extends Rule {
   }
 }
 
-/** A rule that averages gradients across the ranks of `dist` before `rule` steps (Horovod's DistributedOptimizer). */
+/**
+ * A rule that averages gradients across the ranks of `dist` before `rule` steps (Horovod's DistributedOptimizer).
+ *
+ * ```ts no-run
+ * const dist = initDistributed({ backend: 'nccl' });
+ * const model = gpu(Chain(Dense(784, 256, relu), Dense(256, 10)));
+ * const opt = setup(DistributedOptimizer(dist, Adam(1e-3)), synchronize(dist, model));
+ * ```
+ */
 export function DistributedOptimizer(dist: Distributed, rule: Rule, opts?: DistributedOptimizerOptions): DistributedOptimizerRule {
   return new DistributedOptimizerRule(dist, rule, opts);
 }

@@ -33,6 +33,12 @@ import { CheckpointError, type Rename, type StateSource, loadTensorsFrom, readSa
 /**
  * One PyTorch state_dict entry and the Fluxion tensors it holds: one tensor, or several stacked
  * along dim 0 (in_proj_weight); `counter` marks num_batches_tracked, which no Fluxion tensor holds.
+ *
+ * ```ts
+ * const [first] = torchNames(Chain(Dense(4, 8, relu), Dense(8, 3)));
+ * first.torch;   // '0.weight'
+ * first.paths;   // ['layers.0.weight']
+ * ```
  */
 export interface TorchName {
   /** The PyTorch name, `0.weight`, `lstm.weight_ih_l0`, `attn.in_proj_weight`. */
