@@ -49,8 +49,28 @@ export function exportDocs(root: string): ExportDoc[] {
     }
     return sym;
   };
+  // A namespace export (`export * as schedules from './schedule.js'`) is documented, as TypeDoc
+  // reads it, by its module's first comment when that is a doc comment tagged @module.
+  const moduleDoc = (sym: ts.Symbol): ExportDoc | null => {
+    const decls = sym.declarations ?? [];
+    if (decls.length !== 1 || !ts.isSourceFile(decls[0])) return null;
+    const sf = decls[0];
+    const text = sf.getFullText();
+    const r = (ts.getLeadingCommentRanges(text, 0) ?? []).find((c) => text.startsWith('/**', c.pos) && /@module\b/.test(text.slice(c.pos, c.end)));
+    const file = path.relative(root, sf.fileName).split(path.sep).join('/');
+    if (r === undefined) return { name: sym.name, documented: false, example: false, comments: [] };
+    const raw = text.slice(r.pos, r.end);
+    const prose = raw
+      .replace(/```[\s\S]*?```/g, '')
+      .replace(/@module\b/, '')
+      .replace(/^\s*(\/\*\*|\*\/|\*)/gm, '')
+      .trim();
+    return { name: sym.name, documented: prose !== '', example: /```/.test(raw), comments: [{ file, line: sf.getLineAndCharacterOfPosition(r.pos).line + 1, text: raw }] };
+  };
   return checker.getExportsOfModule(module).map((s) => {
     const target = throughCallable(s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+    const asModule = moduleDoc(target);
+    if (asModule !== null) return { ...asModule, name: s.name };
     const doc = ts.displayPartsToString(target.getDocumentationComment(checker));
     // the raw comments before each declaration (a code block inside one is the example)
     const comments: DocComment[] = [];

@@ -1,13 +1,25 @@
-// Learning-rate schedules as plain values. A schedule is a function from the optimiser step
-// (0 = the first step) to a learning rate, with a readable toString and a `length`: the
-// steps after which it holds its value at `length` (Infinity when it never settles).
-// `train(..., { schedule })` calls adjust(opt, schedule(k)) before its k-th step; a manual
-// loop does the same. The closed forms are those of PyTorch's lr_scheduler (StepLR,
-// ExponentialLR, LinearLR, CosineAnnealingLR); `sequence` chains parts in time, each part
-// counting its steps from 0 (ParameterSchedulers.jl's Sequence).
-//
-// Exported as the namespace `schedules` (`schedules.cosine(...)`): the short names would
-// clash with ops at the top level (`linear` is the dense-layer op).
+/**
+ * Learning-rate schedules as plain values. A schedule is a function from the optimiser step
+ * (0 = the first step) to a learning rate, with a readable toString and a `length`: the
+ * steps after which it holds its value at `length` (Infinity when it never settles).
+ * `train(..., { schedule })` calls adjust(opt, schedule(k)) before its k-th step; a manual
+ * loop does the same. The closed forms are those of PyTorch's lr_scheduler (StepLR,
+ * ExponentialLR, LinearLR, CosineAnnealingLR); `sequence` chains parts in time, each part
+ * counting its steps from 0 (ParameterSchedulers.jl's Sequence).
+ *
+ * Exported as the namespace `schedules` (`schedules.cosine(...)`): the short names would
+ * clash with ops at the top level (`linear` is the dense-layer op).
+ *
+ * ```ts
+ * const { warmup, cosine, sequence } = schedules;
+ * const s = sequence(warmup(100, 1e-3), cosine(1e-3, 1e-5, 900));
+ * [s(0), s(50), s(100)];   // [0, 0.0005, 0.001]
+ * s(1000);   // 0.00001
+ * schedules.step(0.1, { every: 10 })(25);   // 0.001
+ * ```
+ *
+ * @module
+ */
 import { ArgumentError, describe, expected } from '../errors.js';
 
 /**
