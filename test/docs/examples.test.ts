@@ -29,6 +29,30 @@ async function runAll(programs: string[]): Promise<Awaited<ReturnType<typeof run
   return out;
 }
 
+/**
+ * Runs each file's examples as one program; the failures, by file, each naming its example. A
+ * program that fails before its examples run (one does not compile, or imports a name that is
+ * only a type) is run again one example at a time, to name the one at fault.
+ */
+async function runExamples(byFile: ReadonlyMap<string, Block[]>, names: readonly string[]): Promise<string[]> {
+  const files = [...byFile.keys()].sort();
+  const results = await runAll(files.map((f) => program(byFile.get(f)!, index, f, { separate: true, names })));
+  const failures: string[] = [];
+  for (const [i, r] of results.entries()) {
+    if (r.status === 0) continue;
+    const f = files[i];
+    if (/^\S+:\d+( \(the example of [^)]*\))? failed: /m.test(r.stderr)) {
+      failures.push(`${f} (exit status ${r.status}):\n${r.stderr}`);
+      continue;
+    }
+    const blocks = byFile.get(f)!.filter((b) => b.run);
+    const alone = await runAll(blocks.map((b) => program([b], index, f, { separate: true, names })));
+    const culprits = alone.flatMap((a, k) => (a.status === 0 ? [] : [`${f}:${blocks[k].line}${blocks[k].name ? ` (the example of ${blocks[k].name})` : ''} does not run:\n${a.stderr}`]));
+    failures.push(`${f} (exit status ${r.status}):\n${culprits.length > 0 ? culprits.join('\n') : r.stderr}`);
+  }
+  return failures;
+}
+
 test('every ts example in a public doc comment runs, and the values its comments state are what it computes', async (t) => {
   const docs = exportDocs(root);
   const names = docs.map((d) => d.name);
@@ -52,8 +76,7 @@ test('every ts example in a public doc comment runs, and the values its comments
   const files = [...byFile.keys()].sort();
   const runnable = files.flatMap((f) => byFile.get(f)!.filter((b) => b.run));
   t.true(runnable.length >= 40, `found ${runnable.length} runnable examples`);
-  const results = await runAll(files.map((f) => program(byFile.get(f)!, index, f, { separate: true, names })));
-  const failures = results.flatMap((r, i) => (r.status === 0 ? [] : [`${files[i]} (exit status ${r.status}):\n${r.stderr}`]));
+  const failures = await runExamples(byFile, names);
   t.deepEqual(failures, [], failures.join('\n'));
 });
 
@@ -89,4 +112,14 @@ test('the example runner reports a throwing example, skips no-run ones, and reje
   t.regex(r.stderr, /ts\/fake\.ts:111 \(the example of f1\) failed: ReferenceError: notDefined is not defined/);
   t.notRegex(r.stderr, /f0/);
   t.throws(() => commentBlocks(comment('/**\n * ```ts noRun\n * x\n * ```\n */')), { message: /ts\/fake\.ts:11: unknown marker 'noRun'/ });
+});
+
+test('an example that stops its file from running at all (it does not compile) is named', async (t) => {
+  const blocks = ['/**\n * ```ts\n * tensor([1, 2]).sum().item();   // 3\n * ```\n */', '/**\n * ```ts\n * tensor([1, 2]).sum(;\n * ```\n */'].flatMap((x, i) =>
+    commentBlocks({ ...comment(x), line: 10 + 100 * i }, `f${i}`),
+  );
+  const failures = await runExamples(new Map([['ts/fake.ts', blocks]]), ['tensor']);
+  t.is(failures.length, 1);
+  t.regex(failures[0], /ts\/fake\.ts:112 \(the example of f1\) does not run:/);
+  t.notRegex(failures[0], /f0/);
 });
