@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 export interface Block {
-  /** 1-based line of the block's first code line in the Markdown file. */
+  /** 1-based line of the block's first code line in its file (the Markdown file, or a doc comment's source file). */
   line: number;
   code: string;
   run: boolean;
