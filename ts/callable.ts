@@ -4,13 +4,33 @@
 // Proxy whose call does `new`. Everything else passes through to the class: `instanceof`,
 // `extends`, static members, `name`, and the class's own name in error messages and printing.
 
-/** A class type that is also a function returning an instance: `X(...)` is `new X(...)`. */
+/**
+ * A class type that is also a function returning an instance: `X(...)` is `new X(...)`.
+ *
+ * ```ts
+ * class Point {
+ *   constructor(public x: number, public y: number) {}
+ * }
+ * const P: Callable<typeof Point> = callable(Point);
+ * P(1, 2).x;   // 1
+ * new P(3, 4).y;   // 4
+ * ```
+ */
 export type Callable<C extends abstract new (...args: any) => any> = C &
   (C extends new (...args: infer A) => infer I ? (...args: A) => I : never);
 
 /**
  * `cls`, callable without `new`. For a class of your own (a custom layer or rule):
  * `export const Affine = callable(class Affine extends Layer { ... })`.
+ *
+ * ```ts
+ * const Double = callable(class Double extends Layer {
+ *   forward(x: Tensor) {
+ *     return x.mul(2);
+ *   }
+ * });
+ * Double()(tensor([1, 2]));   // Tensor [2, 4]
+ * ```
  */
 export function callable<C extends new (...args: any) => any>(cls: C): Callable<C> {
   if (typeof cls !== 'function' || cls.prototype === undefined)

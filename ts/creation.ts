@@ -11,14 +11,37 @@ registerOp({ name: 'rand', family: 'creation', kernels: ['random'], differentiab
 registerOp({ name: 'randn', family: 'creation', kernels: ['random'], differentiable: false });
 const randomK = kernel('random');
 
+/**
+ * Options of the creation functions (`zeros`, `full`, `arange`, ...): the dtype (default float32) and the device (default 'cpu').
+ *
+ * ```ts
+ * zeros(2, { dtype: 'int32', device: 'cpu' }).dtype;   // 'int32'
+ * ```
+ */
 export interface CreateOptions {
   dtype?: DType;
   device?: Device;
 }
+/**
+ * Options of `tensor`: those of `CreateOptions`, and a shape for flat data.
+ *
+ * ```ts
+ * tensor([1, 2, 3, 4, 5, 6], { shape: [2, 3] }).shape;   // [2, 3]
+ * ```
+ */
 export interface TensorOptions extends CreateOptions {
   /** Shape for flat data (a typed array or flat array); defaults to the data's nesting. A number is a 1-D shape. */
   shape?: number | readonly number[];
 }
+/**
+ * Options of `rand` and `randn`: those of `CreateOptions`, and the generator to draw from (default `defaultRNG`).
+ *
+ * ```ts
+ * const a = rand(3, { rng: RNG(42) });
+ * const b = rand(3, { rng: RNG(42) });
+ * a.sub(b).abs().sum().item();   // 0
+ * ```
+ */
 export interface RandomOptions extends CreateOptions {
   rng?: RNG;
 }
@@ -80,6 +103,13 @@ function describeShort(x: unknown): string {
  * A tensor from a number, nested arrays, or a typed array (copied):
  * `tensor([[1, 2], [3, 4]])`, `tensor(new Float64Array(6), { shape: [2, 3] })`.
  * The dtype defaults to the typed array's, else float32.
+ *
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * x.shape;   // [2, 2]
+ * x.dtype;   // 'float32'
+ * tensor(new Int32Array([1, 2, 3, 4]), { shape: [2, 2] }).dtype;   // 'int32'
+ * ```
  */
 export function tensor(data: Nested | TypedArray | ArrayLike<number>, opts?: TensorOptions): Tensor {
   const o = options<TensorOptions>('tensor', opts);
@@ -136,6 +166,11 @@ function scratch(op: string, n: number): Float64Array {
 /**
  * A tensor filled with `value`: `full([2, 3], 7)` or `full(2, 3, 7)` (the dims, then the value),
  * either followed by an options object.
+ *
+ * ```ts
+ * full([2], 7);   // Tensor [7, 7]
+ * full(2, 3, 0.5).shape;   // [2, 3]
+ * ```
  */
 export function full(shape: readonly number[], value: number, opts?: CreateOptions): Tensor;
 export function full(...dimsThenValue: [...dims: number[], value: number]): Tensor;
@@ -156,22 +191,49 @@ export function full(...args: unknown[]): Tensor {
   return t;
 }
 
-/** Zeros: `zeros(2, 3)` or `zeros([2, 3], { dtype: 'float64' })`. */
+/**
+ * Zeros: `zeros(2, 3)` or `zeros([2, 3], { dtype: 'float64' })`.
+ *
+ * ```ts
+ * zeros(2, 3).shape;   // [2, 3]
+ * zeros([2], { dtype: 'float64' });   // Tensor [0, 0]
+ * ```
+ */
 export function zeros(...args: ShapeArgs | [...ShapeArgs, CreateOptions]): Tensor {
   const [shape, o] = shapeAndOptions<CreateOptions>('zeros', args);
   return full(shape, 0, o);
 }
 
-/** Ones: `ones(2, 3)`. */
+/**
+ * Ones: `ones(2, 3)`.
+ *
+ * ```ts
+ * ones(2, 2).sum().item();   // 4
+ * ```
+ */
 export function ones(...args: ShapeArgs | [...ShapeArgs, CreateOptions]): Tensor {
   const [shape, o] = shapeAndOptions<CreateOptions>('ones', args);
   return full(shape, 1, o);
 }
 
+/**
+ * Zeros of the shape, dtype and device of `x`.
+ *
+ * ```ts
+ * zerosLike(tensor([[1, 2]], { dtype: 'float64' }));   // Tensor [[0, 0]]
+ * ```
+ */
 export function zerosLike(x: Tensor): Tensor {
   const t = like('zerosLike', x);
   return full(t.shape, 0, { dtype: t.dtype, device: t.device });
 }
+/**
+ * Ones of the shape, dtype and device of `x`.
+ *
+ * ```ts
+ * onesLike(tensor([5, 6, 7]));   // Tensor [1, 1, 1]
+ * ```
+ */
 export function onesLike(x: Tensor): Tensor {
   const t = like('onesLike', x);
   return full(t.shape, 1, { dtype: t.dtype, device: t.device });
@@ -185,6 +247,13 @@ function like(op: string, x: unknown): Tensor {
 /**
  * start, start+step, ... below end: `arange(5)` is [0..4], `arange(2, 5)`, `arange(0, 1, 0.25)`;
  * an options object may follow any of them: `arange(5, { dtype: 'int32' })`.
+ *
+ * ```ts
+ * arange(5);   // Tensor [0, 1, 2, 3, 4]
+ * arange(2, 5);   // Tensor [2, 3, 4]
+ * arange(0, 1, 0.25);   // Tensor [0, 0.25, 0.5, 0.75]
+ * arange(3, { dtype: 'int32' }).dtype;   // 'int32'
+ * ```
  */
 export function arange(end: number, opts?: CreateOptions): Tensor;
 export function arange(start: number, end: number, opts?: CreateOptions): Tensor;
@@ -204,7 +273,13 @@ export function arange(...args: unknown[]): Tensor {
   return fromData('arange', data, [n], o.dtype ?? 'float32', o.device);
 }
 
-/** n evenly spaced values from start to end inclusive. */
+/**
+ * n evenly spaced values from start to end inclusive.
+ *
+ * ```ts
+ * linspace(0, 1, 5);   // Tensor [0, 0.25, 0.5, 0.75, 1]
+ * ```
+ */
 export function linspace(start: number, end: number, n: number, opts?: CreateOptions): Tensor {
   for (const [v, name] of [[start, 'start'], [end, 'end']] as const)
     if (typeof v !== 'number' || !Number.isFinite(v)) throw expected('linspace', name, 'a finite number', v);
@@ -215,7 +290,14 @@ export function linspace(start: number, end: number, n: number, opts?: CreateOpt
   return fromData('linspace', data, [n], o.dtype ?? 'float32', o.device);
 }
 
-/** The n x m identity matrix (m defaults to n): `eye(3)`, `eye(2, 3)`, `eye(3, { dtype: 'float64' })`. */
+/**
+ * The n x m identity matrix (m defaults to n): `eye(3)`, `eye(2, 3)`, `eye(3, { dtype: 'float64' })`.
+ *
+ * ```ts
+ * eye(2);   // Tensor [[1, 0], [0, 1]]
+ * eye(2, 3).shape;   // [2, 3]
+ * ```
+ */
 export function eye(n: number, opts?: CreateOptions): Tensor;
 export function eye(n: number, m: number, opts?: CreateOptions): Tensor;
 export function eye(...args: unknown[]): Tensor {
@@ -239,12 +321,27 @@ function random(op: string, kind: 'uniform' | 'normal', args: readonly unknown[]
   return out;
 }
 
-/** Uniform random numbers in [0, 1): `rand(2, 5)`, `rand([2, 5], { rng })`. */
+/**
+ * Uniform random numbers in [0, 1): `rand(2, 5)`, `rand([2, 5], { rng })`.
+ *
+ * ```ts
+ * const r = rand([2, 5], { rng: RNG(1) });
+ * r.shape;   // [2, 5]
+ * r.min().item() >= 0 && r.max().item() < 1;   // true
+ * ```
+ */
 export function rand(...args: ShapeArgs | [...ShapeArgs, RandomOptions]): Tensor {
   return random('rand', 'uniform', args);
 }
 
-/** Standard normal random numbers: `randn(3, 3)`. */
+/**
+ * Standard normal random numbers: `randn(3, 3)`.
+ *
+ * ```ts
+ * randn(3, 3).shape;   // [3, 3]
+ * randn(2, { rng: RNG(7) }).toArray();   // the same two numbers for the same seed
+ * ```
+ */
 export function randn(...args: ShapeArgs | [...ShapeArgs, RandomOptions]): Tensor {
   return random('randn', 'normal', args);
 }

@@ -1,7 +1,30 @@
-/** Element types: float32 (the default, the GPU's), float64 (exact calculus), int32 (labels, indices). */
+/**
+ * Element types: float32 (the default, the GPU's), float64 (exact calculus), int32 (labels, indices).
+ *
+ * ```ts
+ * const d: DType = 'float64';
+ * zeros(2, { dtype: d }).dtype;   // 'float64'
+ * tensor([1, 2], { dtype: 'int32' }).div(2).dtype;   // 'float32'
+ * ```
+ */
 export type DType = 'float32' | 'float64' | 'int32';
-/** Where a tensor's storage lives. */
+/**
+ * Where a tensor's storage lives.
+ *
+ * ```ts
+ * tensor([1]).device;   // 'cpu'
+ * const dev: Device = backends().cuda.available ? 'cuda' : 'cpu';
+ * ```
+ */
 export type Device = 'cpu' | 'cuda';
+/**
+ * The typed arrays tensors read from and give back (`data()`), one per dtype.
+ *
+ * ```ts
+ * tensor([1, 2]).data() instanceof Float32Array;   // true
+ * tensor(new Float64Array([1, 2])).dtype;   // 'float64'
+ * ```
+ */
 export type TypedArray = Float32Array | Float64Array | Int32Array;
 
 /** Storage in device memory: the native handle of a block (which names its device) and its size. */

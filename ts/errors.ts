@@ -2,30 +2,112 @@
 // received. One template (`expected`) keeps the messages uniform.
 import { callable } from './callable.js';
 
+/**
+ * The base of every error Fluxion throws; each names the op, the argument, what was expected and
+ * what it got. Constructible with or without `new`, as Error is.
+ *
+ * ```ts
+ * ShapeError('matmul: sizes differ') instanceof FluxionError;   // true
+ * FluxionError('something failed').name;   // 'FluxionError'
+ * ```
+ */
 class FluxionError extends Error {
   override name = 'FluxionError';
 }
-/** A shape or size that does not fit the op. */
+/**
+ * A shape or size that does not fit the op.
+ *
+ * ```ts
+ * let err: unknown;
+ * try {
+ *   tensor([1, 2]).add(tensor([1, 2, 3]));
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof ShapeError;   // true
+ * err instanceof FluxionError;   // true
+ * ```
+ */
 class ShapeError extends FluxionError {
   override name = 'ShapeError';
 }
-/** A dtype the op cannot take. */
+/**
+ * A dtype the op cannot take.
+ *
+ * ```ts
+ * let err: unknown;
+ * try {
+ *   rand(2, { dtype: 'int32' });
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof DTypeError;   // true
+ * err instanceof FluxionError;   // true
+ * ```
+ */
 class DTypeError extends FluxionError {
   override name = 'DTypeError';
 }
-/** Operands on different devices, or a device this build or machine cannot use. */
+/**
+ * Operands on different devices, or a device this build or machine cannot use.
+ *
+ * ```ts
+ * const e = DeviceError('add: operands on cpu and cuda');
+ * e.name;   // 'DeviceError'
+ * e instanceof FluxionError;   // true
+ * ```
+ */
 class DeviceError extends FluxionError {
   override name = 'DeviceError';
 }
-/** An index or axis outside its range. */
+/**
+ * An index or axis outside its range.
+ *
+ * ```ts
+ * let err: unknown;
+ * try {
+ *   tensor([1, 2]).get(5);
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof IndexError;   // true
+ * err instanceof FluxionError;   // true
+ * ```
+ */
 class IndexError extends FluxionError {
   override name = 'IndexError';
 }
-/** A wrong kind of argument (not a tensor, not a function, ...). */
+/**
+ * A wrong kind of argument (not a tensor, not a function, ...).
+ *
+ * ```ts
+ * let err: unknown;
+ * try {
+ *   Dropout(1.5);
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof ArgumentError;   // true
+ * err instanceof FluxionError;   // true
+ * ```
+ */
 class ArgumentError extends FluxionError {
   override name = 'ArgumentError';
 }
-/** Misuse of differentiation: non-scalar loss, a saved tensor modified in place, ... */
+/**
+ * Misuse of differentiation: non-scalar loss, a saved tensor modified in place, ...
+ *
+ * ```ts
+ * let err: unknown;
+ * try {
+ *   gradient((x: Tensor) => x.mul(2), tensor([1, 2]))   // the loss must be a scalar;
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof GradientError;   // true
+ * err instanceof FluxionError;   // true
+ * ```
+ */
 class GradientError extends FluxionError {
   override name = 'GradientError';
 }

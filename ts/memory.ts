@@ -7,6 +7,15 @@ import { cpuMemory, emptyPool } from './storage.js';
 import type { Tensor } from './tensor.js';
 import { collect } from './tree.js';
 
+/**
+ * What `memory()` reports: CPU bytes live and pooled for reuse, and the GPU's (null without one).
+ *
+ * ```ts
+ * const info: MemoryInfo = memory();
+ * info.cpu.bytes > 0;   // true
+ * typeof info.cpu.poolLimit;   // 'number'
+ * ```
+ */
 export interface MemoryInfo {
   /** bytes: live ArrayBuffers; pooledBytes: disposed storage kept for reuse, at most poolLimit (FLUXION_POOL_MB). */
   cpu: { bytes: number; pooledBytes: number; poolLimit: number };
@@ -14,7 +23,15 @@ export interface MemoryInfo {
   cuda: { live: number; cached: number } | null;
 }
 
-/** Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool; GPU live and cached bytes. */
+/**
+ * Memory per device: CPU bytes of live ArrayBuffers (tensor storage) and of the reuse pool; GPU live and cached bytes.
+ *
+ * ```ts
+ * const before = memory().cpu.bytes;
+ * const big = zeros(1000, 1000);   // 4 MB
+ * memory().cpu.bytes - before >= 4e6;   // true
+ * ```
+ */
 export function memory(): MemoryInfo {
   return { cpu: cpuMemory(), cuda: cudaProblem() === null ? adapterFor('cuda').memory() : null };
 }
@@ -23,6 +40,12 @@ export function memory(): MemoryInfo {
  * Releases the storage kept for reuse: the CPU pool of disposed tensors' buffers (bounded by
  * `memory().cpu.poolLimit`: a sixteenth of the machine's memory between 256 MB and 2 GB, or
  * FLUXION_POOL_MB; no buffer over 64 MB) and the GPU's caching allocator. Live tensors are untouched.
+ *
+ * ```ts
+ * dispose(zeros(1000, 1000));   // its storage goes to the reuse pool
+ * emptyCache();
+ * memory().cpu.pooledBytes;   // 0
+ * ```
  */
 export function emptyCache(): void {
   emptyPool();
@@ -39,6 +62,16 @@ function trackInScope(t: Tensor): void {
  * Runs `fn` and disposes every tensor created inside it except those reachable from its
  * result (a tensor, or an array / object of tensors) and those an enclosing gradient saved
  * for its backward pass. Scopes nest.
+ *
+ * ```ts
+ * let inner: Tensor | undefined;
+ * const y = tidy(() => {
+ *   inner = ones(3).mul(2);
+ *   return inner.sum();
+ * });
+ * inner!.disposed;   // true
+ * y.item();   // 6: the result is kept
+ * ```
  */
 export function tidy<T>(fn: () => T): T {
   const created: Tensor[] = [];
@@ -92,7 +125,18 @@ export function capture<T>(fn: () => T): { value: T; tensors: Tensor[] } {
   }
 }
 
-/** Disposes every tensor in a tensor, or in any structure of them (arrays, objects, models, Grads). */
+/**
+ * Disposes every tensor in a tensor, or in any structure of them (arrays, objects, models, Grads).
+ *
+ * ```ts
+ * const t = ones(3);
+ * dispose(t);
+ * t.disposed;   // true
+ * const m = Dense(2, 3);
+ * dispose(m);
+ * m.weight.disposed;   // true
+ * ```
+ */
 export function dispose(x: unknown): void {
   for (const t of collect(x)) t.dispose();
 }

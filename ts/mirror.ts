@@ -23,6 +23,11 @@ type Child<M, L, P> = IsAny<M> extends true ? any : M extends Tensor ? L : M ext
  * Maps, Sets become arrays, layers and other objects become plain objects of their fields.
  * `P` is `null` for a pruned mirror (structural gradients: a subtree without a gradient is
  * null) and `never` otherwise.
+ *
+ * ```ts
+ * type Sizes = Mirror<{ w: Tensor; b: Tensor }, number>;   // { w: number; b: number }
+ * const sizes: Sizes = { w: 6, b: 3 };
+ * ```
  */
 export type Mirror<M, L, P = never> =
   IsAny<M> extends true
@@ -47,11 +52,31 @@ export type Mirror<M, L, P = never> =
  * The gradient of one argument: a number's is a number (a tensor when an enclosing gradient
  * needs to differentiate through it), a tensor's a tensor, a model's its structural gradient;
  * null where there is none.
+ *
+ * ```ts
+ * const g: Grad<{ w: Tensor }> = gradient((m) => m.w.sum(), { w: tensor([1, 2]) })[0];
+ * g.w;   // Tensor [1, 1]
+ * ```
  */
 export type Grad<M> = IsAny<M> extends true ? any : M extends number ? number | Tensor | null : Mirror<M, Tensor | null, null>;
 
-/** One gradient per argument. */
+/**
+ * One gradient per argument.
+ *
+ * ```ts
+ * const gs: GradsOf<[Tensor, number]> = gradient((x: Tensor, y: Tensor) => x.mul(y).sum(), tensor([1, 2]), 3);
+ * gs[1];   // 3
+ * ```
+ */
 export type GradsOf<A extends readonly unknown[]> = { -readonly [K in keyof A]: Grad<A[K]> };
 
-/** What the differentiated function receives for each argument: a number arrives as a 0-d tensor. */
+/**
+ * What the differentiated function receives for each argument: a number arrives as a 0-d tensor.
+ *
+ * ```ts
+ * let shape: readonly number[] = [1];
+ * gradient((x) => ((shape = x.shape), x.mul(x)), 3);
+ * shape;   // []: the number 3 arrived as a 0-d tensor
+ * ```
+ */
 export type Received<A extends readonly unknown[]> = { [K in keyof A]: A[K] extends number ? Tensor : A[K] };

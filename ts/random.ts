@@ -4,6 +4,16 @@
 import { expected } from './errors.js';
 import { callable } from './callable.js';
 
+/**
+ * A seeded generator of random numbers: the same seed gives the same numbers, on any thread count.
+ * Constructible with or without `new`: `RNG(42)`.
+ *
+ * ```ts
+ * const rng = RNG(42);
+ * const x = randn(3, { rng });
+ * randn(3, { rng: RNG(42) }).sub(x).abs().sum().item();   // 0
+ * ```
+ */
 class RNG {
   seed: bigint;
   counter = 0n;
@@ -53,10 +63,25 @@ function toSeed(seed: number | bigint): bigint {
   return BigInt(seed) & 0xffffffffffffffffn;
 }
 
-/** The generator used when no `rng` option is given. */
+/**
+ * The generator used when no `rng` option is given.
+ *
+ * ```ts
+ * defaultRNG instanceof RNG;   // true
+ * ```
+ */
 export const defaultRNG = new RNG();
 
-/** Resets the default generator: the same seed gives the same numbers afterwards. */
+/**
+ * Resets the default generator: the same seed gives the same numbers afterwards.
+ *
+ * ```ts
+ * seed(1);
+ * const a = rand(3);
+ * seed(1);
+ * rand(3).sub(a).abs().sum().item();   // 0
+ * ```
+ */
 export function seed(s: number | bigint): void {
   defaultRNG.seed = toSeed(s);
   defaultRNG.counter = 0n;

@@ -6,9 +6,22 @@ import { FluxionError, ShapeError, shapeStr } from './errors.js';
 import { openScopes } from './scope.js';
 import { contiguousStrides, isContiguous, numel } from './shape.js';
 
-/** Anything an op accepts where a tensor goes: a Tensor or a plain number. */
+/**
+ * Anything an op accepts where a tensor goes: a Tensor or a plain number.
+ *
+ * ```ts
+ * const two: TensorLike = 2;
+ * add(tensor([1]), two);   // Tensor [3]
+ * ```
+ */
 export type TensorLike = Tensor | number;
-/** Nested arrays of numbers, as returned by `toArray()`. */
+/**
+ * Nested arrays of numbers, as returned by `toArray()`.
+ *
+ * ```ts
+ * tensor([[1, 2], [3, 4]]).toArray();   // [[1, 2], [3, 4]]
+ * ```
+ */
 export type NestedArray = number | NestedArray[];
 
 const FLAG_CONTIGUOUS = 1;
@@ -37,6 +50,18 @@ export function setDeviceIO(reader: (t: Tensor) => TypedArray, releaser: (device
   release = releaser;
 }
 
+/**
+ * An n-dimensional array of numbers, on the CPU or a GPU: made by `tensor`, `zeros`, `randn`, ...;
+ * every op is also a method (`x.add(y)` is `add(x, y)`). Row-major, batch first.
+ *
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * x.shape;   // [2, 2]
+ * x.dtype;   // 'float32'
+ * x.add(1).mul(x).sum().item();   // 40
+ * x.T.toArray();   // [[1, 3], [2, 4]]
+ * ```
+ */
 export class Tensor {
   /** Size of each dimension, outermost first (row-major; batch is the first dim). */
   readonly shape: readonly number[];

@@ -17,11 +17,36 @@
 // `{ trainable: true }` follows a node's `trainable()` instead, where it defines one.
 import { Tensor } from './tensor.js';
 
-/** A layer can restrict which of its fields are trainable (Flux's `trainable`). */
+/**
+ * A layer can restrict which of its fields are trainable (Flux's `trainable`).
+ *
+ * ```ts
+ * class Scaled extends Layer implements HasTrainable {
+ *   w = ones(2);
+ *   fixed = ones(2);
+ *   forward(x: Tensor) {
+ *     return x.mul(this.w).add(this.fixed);
+ *   }
+ *   trainable() {
+ *     return { w: this.w };
+ *   }
+ * }
+ * params(new Scaled()).length;   // 1
+ * ```
+ */
 export interface HasTrainable {
   trainable(): Record<string, unknown>;
 }
 
+/**
+ * Options of the tree walks (`collect`, `fmap`, ...): only trainable fields, and which nodes are leaves.
+ *
+ * ```ts
+ * collect(Dense(2, 3), { trainable: true }).length;   // 2
+ * const opt = setup(Adam(), Dense(2, 3));
+ * fcollect(opt, { leaf: (x) => x instanceof Leaf, keep: (x) => x instanceof Leaf }).length;   // 2
+ * ```
+ */
 export interface WalkOptions {
   /** Follow only trainable fields (a node's `trainable()`, where it has one). */
   trainable?: boolean;
@@ -42,7 +67,14 @@ function keyOf(k: unknown, i: number): string {
   return typeof k === 'string' || typeof k === 'number' ? String(k) : `#${i}`;
 }
 
-/** The children of a node, keyed (see the rule above); [] for a leaf. */
+/**
+ * The children of a node, keyed (see the rule above); [] for a leaf.
+ *
+ * ```ts
+ * children({ a: tensor(1), b: [tensor(2)] }).map(([k]) => k);   // ['a', 'b']
+ * children(tensor(1));   // []: a leaf
+ * ```
+ */
 export function children(x: unknown, opts: WalkOptions = {}): [string, unknown][] {
   if (!isNode(x) || opts.leaf?.(x)) return [];
   if (Array.isArray(x)) return x.map((v, i) => [String(i), v]);
@@ -69,6 +101,10 @@ export function joinPath(path: string, key: string): string {
  * Every node of the tree, each once, in walk order (parents before their children), with its
  * path: the tree itself at '', then its children, ... Leaves are included; pass `keep` to
  * choose which nodes are listed (all are still walked).
+ *
+ * ```ts
+ * fcollect({ a: tensor(1), b: [tensor(2)] }).map(([p]) => p);   // ['', 'a', 'b', 'b.0']
+ * ```
  */
 export function fcollect(tree: unknown, opts: WalkOptions & { keep?: (x: unknown) => boolean } = {}): [string, unknown][] {
   const out: [string, unknown][] = [];
@@ -92,12 +128,26 @@ function isTensor(x: unknown): boolean {
   return x instanceof Tensor;
 }
 
-/** Every tensor in the tree, each once, in walk order, with its path (`layers.0.weight`). */
+/**
+ * Every tensor in the tree, each once, in walk order, with its path (`layers.0.weight`).
+ *
+ * ```ts
+ * collectWithPaths(Chain(Dense(2, 3), Dense(3, 1))).map(([p]) => p);   // ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']
+ * ```
+ */
 export function collectWithPaths(tree: unknown, opts: WalkOptions = {}): [string, Tensor][] {
   return fcollect(tree, { ...opts, keep: isTensor }) as [string, Tensor][];
 }
 
-/** Every tensor in the tree, each once. */
+/**
+ * Every tensor in the tree, each once.
+ *
+ * ```ts
+ * collect(Chain(Dense(2, 3), Dense(3, 1))).length;   // 4
+ * const w = tensor([1]);
+ * collect({ a: w, b: [w] }).length;   // 1: each tensor once
+ * ```
+ */
 export function collect(tree: unknown, opts: WalkOptions = {}): Tensor[] {
   // the common cases of a gradient's arguments and results, without a walk
   if (tree instanceof Tensor) return [tree];
@@ -110,6 +160,12 @@ export function collect(tree: unknown, opts: WalkOptions = {}): Tensor[] {
  * their prototype (so layers stay callable classes), Maps and Sets as Maps and Sets; `_`
  * fields (and, with `trainable`, the fields that are not trainable) are kept as they are.
  * Shared nodes stay shared.
+ *
+ * ```ts
+ * const m = fmap((t) => t.mul(0), Dense(2, 3)) as DenseLayer;
+ * m.weight.sum().item();   // 0
+ * m(ones(2)).shape;   // [3]: still a layer
+ * ```
  */
 export function fmap(f: (t: Tensor, path: string) => Tensor, tree: unknown, opts: WalkOptions = {}): unknown {
   const cache = new Map<unknown, unknown>();
@@ -161,6 +217,12 @@ export function fmap(f: (t: Tensor, path: string) => Tensor, tree: unknown, opts
  * as a leaf). A shared node is mirrored once.
  * `prune`: a subtree whose leaves all map to null becomes null itself (not at the root), as
  * structural gradients do for parts of a model without a derivative.
+ *
+ * ```ts
+ * const sizes = fmapstructure((x) => (x instanceof Tensor ? x.size : null), { w: zeros(2, 3), b: zeros(3) }) as { w: number; b: number };
+ * sizes.w;   // 6
+ * sizes.b;   // 3
+ * ```
  */
 export function fmapstructure(
   f: (leaf: unknown, path: string) => unknown,

@@ -8,6 +8,14 @@ import { randn } from '../creation.js';
 import { gradient, pullback } from './gradient.js';
 import { ignoreDerivatives } from './tape.js';
 
+/**
+ * Options of `gradcheck` and `gradgradcheck`: the finite-difference step, the tolerances, and the seed of
+ * the random cotangent.
+ *
+ * ```ts
+ * gradcheck((x: Tensor) => x.exp(), [tensor([0.5], { dtype: 'float64' })], { eps: 1e-6, atol: 1e-5, rtol: 1e-4, seed: 1 });   // true
+ * ```
+ */
 export interface CheckOptions {
   /** Finite-difference step (default 1e-6). */
   eps?: number;
@@ -33,6 +41,11 @@ function perturbed(x: Tensor, i: number, delta: number): Tensor {
  * Checks the reverse-mode gradient of `f` (any output shape) at `inputs` against central
  * differences of ⟨v, f⟩ for a random cotangent v. Inputs should be float64. Returns true,
  * or throws a GradientError naming the input and element that disagree.
+ *
+ * ```ts
+ * const x = tensor([0.5, 1.5], { dtype: 'float64' });
+ * gradcheck((x: Tensor) => x.sin().mul(x), [x]);   // true
+ * ```
  */
 export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: CheckOptions = {}): true {
   if (typeof f !== 'function') throw expected('gradcheck', 'f', 'a function', f);
@@ -62,6 +75,11 @@ export function gradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts
 /**
  * Checks second derivatives: the gradient of h(x) = Σ ⟨w_k, ∂⟨v, f⟩/∂x_k⟩ (built by
  * differentiating f) against finite differences of the first-order gradients.
+ *
+ * ```ts
+ * const x = tensor([0.5, 1.5], { dtype: 'float64' });
+ * gradgradcheck((x: Tensor) => x.pow(3), [x]);   // true
+ * ```
  */
 export function gradgradcheck(f: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opts: CheckOptions = {}): true {
   const rng = new RNG((opts.seed ?? 0) + 1);

@@ -178,6 +178,14 @@ function watchParams(tape: Tape, ps: Params): Watched {
  * Gradients of a scalar function: `gradient(f, ...args)` returns one gradient per argument,
  * shaped like it (numbers → numbers, tensors → tensors, models → the same structure,
  * null where there is none). `gradient(() => loss(), params(W, b))` returns `Grads`.
+ *
+ * ```ts
+ * const f = (x: Tensor) => x.mul(x).sum();
+ * gradient(f, tensor([1, 2]))[0];   // Tensor [2, 4]
+ * gradient((x: Tensor, y: Tensor) => x.mul(y), 3, 4);   // [4, 3]
+ * const W = tensor([1, 2]);
+ * gradient(() => W.pow(2).sum(), params(W)).get(W);   // Tensor [2, 4]
+ * ```
  */
 export function gradient(f: () => unknown, ps: Params): Grads;
 export function gradient<A extends unknown[]>(f: (...args: Received<A>) => unknown, ...args: A): GradsOf<A>;
@@ -188,6 +196,12 @@ export function gradient(f: (...args: Any[]) => unknown, ...args: Any[]): Any {
 /**
  * The value and the gradients: `{ val, grad }`. If f returns `{ loss, ...aux }` or
  * `[loss, ...aux]`, the loss is differentiated and `val` is the whole value.
+ *
+ * ```ts
+ * const { val, grad } = withGradient((x: Tensor) => x.pow(2).sum(), tensor([1, 2]));
+ * val.item();   // 5
+ * grad[0];   // Tensor [2, 4]
+ * ```
  */
 export function withGradient<V>(f: () => V, ps: Params): { val: V; grad: Grads };
 export function withGradient<V, A extends unknown[]>(f: (...args: Received<A>) => V, ...args: A): { val: V; grad: GradsOf<A> };
@@ -199,6 +213,12 @@ export function withGradient(f: (...args: Any[]) => unknown, ...args: Any[]): An
 /**
  * The value of f and its pullback: `back(ct)` returns the gradients of ⟨ct, f(args)⟩ for
  * any cotangent `ct` shaped like the value. `back` may be called many times.
+ *
+ * ```ts
+ * const { val, back } = pullback((x: Tensor) => x.mul(3), tensor([1, 2]));
+ * val;   // Tensor [3, 6]
+ * back(tensor([1, 0]))[0];   // Tensor [3, 0]
+ * ```
  */
 export function pullback<A extends unknown[]>(f: (...args: Received<A>) => Tensor, ...args: A): { val: Tensor; back: (ct: Tensor | number) => GradsOf<A> } {
   if (typeof f !== 'function') throw expected('pullback', 'f', 'a function', f);
@@ -231,12 +251,24 @@ export function pullback<A extends unknown[]>(f: (...args: Received<A>) => Tenso
   return { val: out, back };
 }
 
-/** `vjp(f, ...args)` is `pullback` under the name JAX uses. */
+/**
+ * `vjp(f, ...args)` is `pullback` under the name JAX uses.
+ *
+ * ```ts
+ * const { back } = vjp((x: Tensor) => x.exp(), tensor([0, 0]));
+ * back(tensor([1, 2]))[0];   // Tensor [1, 2]
+ * ```
+ */
 export const vjp = pullback;
 
 /**
  * The Jacobian of f at x: shape [...f(x).shape, ...x.shape]. Computed in reverse mode, one
  * backward pass per output element, so it costs about (outputs) × (one gradient).
+ *
+ * ```ts
+ * jacobian((x: Tensor) => x.mul(x), tensor([1, 2]));   // Tensor [[2, 0], [0, 4]]
+ * jacobian((x: Tensor) => x.sum(), tensor([1, 2, 3])).shape;   // [3]
+ * ```
  */
 export function jacobian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
   const isNum = typeof x === 'number';
@@ -257,6 +289,10 @@ export function jacobian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
 /**
  * The Hessian of a scalar f at x: shape [...x.shape, ...x.shape]; the Jacobian of the
  * gradient (reverse over reverse: one second-order pass per element of x).
+ *
+ * ```ts
+ * hessian((x: Tensor) => x.pow(3).sum(), tensor([1, 2]));   // Tensor [[6, 0], [0, 12]]
+ * ```
  */
 export function hessian(f: (x: Tensor) => Tensor, x: Tensor | number): Tensor {
   return jacobian((y: Tensor) => {
@@ -282,6 +318,12 @@ function fitsInput(g: readonly number[], x: readonly number[]): boolean {
  * `backward(g, out, ...inputs)` returns one gradient per input (or null). For second and
  * higher derivatives the rule must itself be written with Fluxion ops (it is then
  * differentiated like any other code).
+ *
+ * ```ts
+ * const square = customRule('square', (x: Tensor) => x.mul(x), (g, _out, x) => [g.mul(x).mul(2)]);
+ * square(tensor([3]));   // Tensor [9]
+ * gradient((x: Tensor) => square(x).sum(), tensor([3]))[0];   // Tensor [6]
+ * ```
  */
 export function customRule<A extends Tensor[]>(
   name: string,

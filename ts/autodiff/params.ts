@@ -7,6 +7,18 @@ import { collect } from '../tree.js';
 import { zerosLike } from '../creation.js';
 import { callable } from '../callable.js';
 
+/**
+ * A set of parameters (tensors, by identity, in the order added): what `params` makes and
+ * `gradient(f, ps)` differentiates with respect to.
+ *
+ * ```ts
+ * const W = randn(3, 2), b = zeros(3);
+ * const ps = params(W, b);
+ * ps.length;   // 2
+ * ps.delete(b);   // true: b is no longer trained
+ * ps.has(W);   // true
+ * ```
+ */
 class Params implements Iterable<Tensor> {
   /** @internal */
   private readonly set = new Set<Tensor>();
@@ -46,7 +58,16 @@ class Params implements Iterable<Tensor> {
   }
 }
 
-/** Collects tensors (by identity, in order) from tensors, arrays and models: Flux's `params`. */
+/**
+ * Collects tensors (by identity, in order) from tensors, arrays and models: Flux's `params`.
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 3), Dense(3, 1));
+ * params(m).length;   // 4
+ * const W = tensor([1, 2]);
+ * params(W, [W]).length;   // 1: each tensor once
+ * ```
+ */
 export function params(...things: unknown[]): Params {
   const p = new Params();
   for (const [i, x] of things.entries()) {
@@ -57,7 +78,16 @@ export function params(...things: unknown[]): Params {
   return p;
 }
 
-/** Gradients keyed by parameter. `get(p)` is null for a parameter the loss did not use. */
+/**
+ * Gradients keyed by parameter. `get(p)` is null for a parameter the loss did not use.
+ *
+ * ```ts
+ * const W = tensor([1, 2]), b = tensor([3]);
+ * const gs = gradient(() => W.mul(2).sum(), params(W, b));
+ * gs.get(W);   // Tensor [2, 2]
+ * gs.get(b);   // null: the loss did not use it
+ * ```
+ */
 class Grads implements Iterable<[Tensor, Tensor | null]> {
   constructor(
     readonly params: Params,

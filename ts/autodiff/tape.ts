@@ -138,7 +138,14 @@ export function record<C>(name: string, out: Tensor, inputs: readonly Tensor[], 
   return out;
 }
 
-/** Runs `fn` with recording paused: nothing inside is differentiated by the enclosing gradients. */
+/**
+ * Runs `fn` with recording paused: nothing inside is differentiated by the enclosing gradients.
+ *
+ * ```ts
+ * const f = (x: Tensor) => x.mul(ignoreDerivatives(() => x.mul(2)));   // 2x², seen as c·x with c = 2x
+ * gradient((x: Tensor) => f(x).sum(), tensor([3]))[0];   // Tensor [6]
+ * ```
+ */
 export function ignoreDerivatives<T>(fn: () => T): T {
   const saved = hidden;
   hidden = active.length;

@@ -16,7 +16,14 @@ import { checkTarget } from '../ops/inplace.js';
 import { Tensor } from '../tensor.js';
 import { callable } from '../callable.js';
 
-/** A collective failed: a rank died or never arrived, the group was closed, or MPI reported an error. */
+/**
+ * A collective failed: a rank died or never arrived, the group was closed, or MPI reported an error.
+ *
+ * ```ts
+ * const e = DistributedError('allReduce: rank 1 never arrived');
+ * e instanceof FluxionError;   // true
+ * ```
+ */
 class DistributedError extends FluxionError {
   override name = 'DistributedError';
 }
@@ -24,7 +31,7 @@ class DistributedError extends FluxionError {
 /**
  * The engine a group runs on: 'mpi' (host tensors, any machine with MPI) or 'nccl' (CUDA tensors).
  *
- * ```ts
+ * ```ts no-run
  * const dist = initDistributed({ backend: 'mpi' });
  * ```
  */
@@ -32,7 +39,7 @@ export type DistributedBackend = 'mpi' | 'nccl';
 /**
  * How `allReduce` combines the ranks' values, elementwise.
  *
- * ```ts
+ * ```ts no-run
  * dist.allReduce(loss, 'mean');   // every rank now holds the mean over ranks
  * ```
  */
@@ -41,7 +48,7 @@ export type ReduceOp = 'sum' | 'mean' | 'max' | 'min';
 /**
  * Options of `initDistributed`.
  *
- * ```ts
+ * ```ts no-run
  * const dist = initDistributed({ backend: 'mpi', timeout: 30 });   // collectives fail after 30 s
  * ```
  */
@@ -102,7 +109,7 @@ let exitHook = false;
  * A group of ranks (processes) that train together, from `initDistributed`: its `rank` and
  * `size`, and the collectives, each called by every rank in the same order.
  *
- * ```ts
+ * ```ts no-run
  * const dist = initDistributed({ backend: 'mpi' });
  * dist.allReduce(grad, 'mean');
  * dist.broadcast(weights, 0);
@@ -270,6 +277,12 @@ export class Distributed {
 /**
  * Joins the group of processes this one was started in (`mpirun -np N node train.js`; run
  * alone, a group of one). Call it once per process, before making any CUDA tensor with 'nccl'.
+ *
+ * ```ts no-run
+ * const dist = initDistributed({ backend: 'mpi' });   // under mpirun -np 4: dist.size is 4
+ * const loader = DataLoader([X, y], { batchSize: 64, shard: dist });   // this rank's part of every epoch
+ * dist.close();
+ * ```
  */
 export function initDistributed(opts: DistributedOptions): Distributed {
   if (opts === null || typeof opts !== 'object') throw expected('initDistributed', 'options', "{ backend: 'mpi' | 'nccl' }", opts);

@@ -18,7 +18,7 @@ import { callable } from '../callable.js';
  * Options of `DistributedOptimizer`: `bucketBytes`, how many bytes of gradients one collective
  * carries (default 25 MiB).
  *
- * ```ts
+ * ```ts no-run
  * const rule = DistributedOptimizer(dist, Adam(1e-3), { bucketBytes: 8 * 2 ** 20 });
  * ```
  */
@@ -31,7 +31,7 @@ export interface DistributedOptimizerOptions {
  * The rule `DistributedOptimizer(dist, rule)` makes: it averages each step's gradients across
  * the ranks, in buckets, then `rule` steps; usable wherever a rule is.
  *
- * ```ts
+ * ```ts no-run
  * const rule = DistributedOptimizer(dist, Adam(1e-3));
  * rule instanceof DistributedOptimizerRule;   // true
  * const opt = setup(rule, model);
@@ -90,7 +90,15 @@ class DistributedOptimizerRule extends Rule {
   }
 }
 
-/** A rule that averages gradients across the ranks of `dist` before `rule` steps (Horovod's DistributedOptimizer). */
+/**
+ * A rule that averages gradients across the ranks of `dist` before `rule` steps (Horovod's DistributedOptimizer).
+ *
+ * ```ts no-run
+ * const dist = initDistributed({ backend: 'nccl' });
+ * const model = gpu(Chain(Dense(784, 256, relu), Dense(256, 10)));
+ * const opt = setup(DistributedOptimizer(dist, Adam(1e-3)), synchronize(dist, model));
+ * ```
+ */
 export function DistributedOptimizer(dist: Distributed, rule: Rule, opts?: DistributedOptimizerOptions): DistributedOptimizerRule {
   return new DistributedOptimizerRule(dist, rule, opts);
 }

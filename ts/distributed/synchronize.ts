@@ -14,7 +14,7 @@ import { Distributed, DistributedError } from './group.js';
  * Options of `synchronize`: `root`, the rank whose values every rank takes (default 0), and
  * `state`, an optimiser state to send along.
  *
- * ```ts
+ * ```ts no-run
  * synchronize(dist, model, { root: 0, state: opt });
  * ```
  */
@@ -34,7 +34,14 @@ function numbersOf(x: unknown, path: string, out: [string, { obj: Record<string,
   }
 }
 
-/** Every rank gets root's tensors of `model` (and of `opts.state`), in place. Returns the model. */
+/**
+ * Every rank gets root's tensors of `model` (and of `opts.state`), in place. Returns the model.
+ *
+ * ```ts no-run
+ * const opt = setup(Adam(), model);
+ * synchronize(dist, model, { state: opt });   // every rank starts from rank 0's weights and state
+ * ```
+ */
 export function synchronize<M>(dist: Distributed, model: M, opts: SynchronizeOptions = {}): M {
   if (!(dist instanceof Distributed)) throw expected('synchronize', 'dist', 'the Distributed from initDistributed', dist);
   const root = opts.root ?? 0;

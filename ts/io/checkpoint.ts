@@ -43,7 +43,21 @@ import { Tensor } from '../tensor.js';
 import { childAt, collectWithPaths, fcollect, joinPath } from '../tree.js';
 import { callable } from '../callable.js';
 
-/** A checkpoint that cannot be read: truncated, malformed, or not matching the model. */
+/**
+ * A checkpoint that cannot be read: truncated, malformed, or not matching the model.
+ *
+ * ```ts
+ * import { writeFileSync } from 'node:fs';
+ * writeFileSync('broken.safetensors', 'not a checkpoint');
+ * let err: unknown;
+ * try {
+ *   loadState('broken.safetensors', Dense(2, 3));
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof CheckpointError;   // true
+ * ```
+ */
 class CheckpointError extends FluxionError {
   override name = 'CheckpointError';
 }
@@ -66,6 +80,12 @@ const CODES: Record<DType, string> = { float32: 'F32', float64: 'F64', int32: 'I
  * The element types a checkpoint may hold. `int64` has no Fluxion dtype: PyTorch writes its
  * counters in it (BatchNorm's `num_batches_tracked`), so a file holding one is readable, and
  * such an entry loads into nothing (rename it away, or `loadTorchState` drops it).
+ *
+ * ```ts
+ * saveState('w.safetensors', Dense(2, 3));
+ * const d: StoredDType | undefined = readSafetensors('w.safetensors').entries.get('weight')?.dtype;
+ * d;   // 'float32'
+ * ```
  */
 export type StoredDType = DType | 'int64';
 const DTYPES: Record<string, StoredDType> = { F32: 'float32', F64: 'float64', I32: 'int32', I64: 'int64' };
@@ -249,6 +269,13 @@ export interface SaveOptions {
  * Writes the model's tensors (and the optimiser state, and any JSON-able `extra`) to `file`
  * atomically. Two values whose paths flatten to one name (`'a.b'` and `a: { b }`) are an
  * ArgumentError naming both, before anything is written.
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * const opt = setup(Adam(), m);
+ * saveState('run.safetensors', m, opt, { epoch: 3 });
+ * (loadState('run.safetensors', m, opt).extra as { epoch: number }).epoch;   // 3
+ * ```
  */
 export function saveState(file: string, model: unknown, optState?: StateTree, extra?: unknown, opts: SaveOptions = {}): void {
   if (typeof file !== 'string' || file === '') throw expected('saveState', 'file', 'a file path', file);
@@ -531,7 +558,16 @@ function checkHeader(fd: number, file: string, op: string): Opened {
   return ck;
 }
 
-/** Parses and validates a safetensors file: every entry's dtype, shape and byte range. */
+/**
+ * Parses and validates a safetensors file: every entry's dtype, shape and byte range.
+ *
+ * ```ts
+ * saveState('dense.safetensors', Dense(2, 3));
+ * const { entries } = readSafetensors('dense.safetensors');
+ * [...entries.keys()].sort();   // ['bias', 'weight']
+ * entries.get('weight')?.shape;   // [3, 2]
+ * ```
+ */
 export function readSafetensors(file: string): { entries: Map<string, { dtype: StoredDType; shape: number[]; data: Uint8Array }>; metadata: Record<string, string> } {
   const ck = openCheckpoint(file, 'readSafetensors');
   try {
@@ -611,13 +647,27 @@ function list(names: string[]): string {
   return names.length > 10 ? `${shown.join(', ')} and ${names.length - 10} more` : shown.join(', ');
 }
 
-/** Where `loadState` reads tensors from: a safetensors file, or tensors in memory by name. */
+/**
+ * Where `loadState` reads tensors from: a safetensors file, or tensors in memory by name.
+ *
+ * ```ts
+ * loadState({ weight: ones(3, 2), bias: zeros(3) }, Dense(2, 3));
+ * loadState(new Map([['weight', ones(3, 2)], ['bias', zeros(3)]]), Dense(2, 3));
+ * ```
+ */
 export type StateSource = string | Map<string, Tensor> | Record<string, Tensor>;
 
 /**
  * New names for a source's tensors, so that they match the model's paths: an object maps the
  * names it lists (the others keep theirs), a function maps every name; `null` leaves that tensor
  * out (it is neither loaded nor counted as extra).
+ *
+ * ```ts
+ * const d = Dense(2, 3);
+ * loadState({ 'fc.w': ones(3, 2), 'fc.b': zeros(3) }, d, undefined, { rename: { 'fc.w': 'weight', 'fc.b': 'bias' } });
+ * d.weight.sum().item();   // 6
+ * loadState({ w: ones(3, 2), b: zeros(3) }, d, undefined, { rename: (n) => (n === 'w' ? 'weight' : 'bias') });
+ * ```
  */
 export type Rename = Record<string, string | null> | ((name: string) => string | null);
 
@@ -625,6 +675,8 @@ export type Rename = Record<string, string | null> | ((name: string) => string |
  * Options of `loadState`.
  *
  * ```ts
+ * const model = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * saveState('ckpt.safetensors', model);
  * loadState('ckpt.safetensors', model, undefined, { strict: false, rename: { 'head.w': 'layers.1.weight' } });
  * ```
  */

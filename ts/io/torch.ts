@@ -33,6 +33,12 @@ import { CheckpointError, type Rename, type StateSource, loadTensorsFrom, readSa
 /**
  * One PyTorch state_dict entry and the Fluxion tensors it holds: one tensor, or several stacked
  * along dim 0 (in_proj_weight); `counter` marks num_batches_tracked, which no Fluxion tensor holds.
+ *
+ * ```ts
+ * const [first] = torchNames(Chain(Dense(4, 8, relu), Dense(8, 3)));
+ * first.torch;   // '0.weight'
+ * first.paths;   // ['layers.0.weight']
+ * ```
  */
 export interface TorchName {
   /** The PyTorch name, `0.weight`, `lstm.weight_ih_l0`, `attn.in_proj_weight`. */
@@ -115,8 +121,8 @@ function walk(node: unknown, fx: string, tp: string, out: TorchName[], seen: Set
  * the rules).
  *
  * ```ts
- * torchNames(Chain(Dense(4, 8, relu), Dense(8, 3))).map((e) => e.torch);
- * // ['0.weight', '0.bias', '2.weight', '2.bias']   (nn.Sequential(Linear, ReLU, Linear))
+ * // as nn.Sequential(Linear, ReLU, Linear) names them
+ * torchNames(Chain(Dense(4, 8, relu), Dense(8, 3))).map((e) => e.torch);   // ['0.weight', '0.bias', '2.weight', '2.bias']
  * ```
  */
 export function torchNames(model: unknown): TorchName[] {
@@ -167,6 +173,8 @@ export function saveTorchState(file: string, model: unknown): void {
  * Options of `loadTorchState`.
  *
  * ```ts
+ * const m = Chain(Dense(4, 8, relu), Dense(8, 3));
+ * saveTorchState('model.safetensors', m);
  * loadTorchState('model.safetensors', m, { rename: (n) => n.replace(/^module\./, '') });
  * ```
  */

@@ -11,6 +11,14 @@ import { Tensor } from '../tensor.js';
 import { Layer, type Mode, isActive } from './layer.js';
 import { Dense, type DenseLayer, Dropout, type DropoutLayer, paramDtype } from './layers.js';
 
+/**
+ * Options of `MultiHeadAttention`: biases, dropout on the attention weights, the dtype and the generator.
+ *
+ * ```ts
+ * const mha = MultiHeadAttention(8, 2, { bias: false, dropout: 0.1, rng: RNG(0) });
+ * params(mha).length;   // 4
+ * ```
+ */
 export interface MultiHeadAttentionOptions {
   /** Biases in the four projections (default true). */
   bias?: boolean;
@@ -20,6 +28,16 @@ export interface MultiHeadAttentionOptions {
   rng?: RNG;
 }
 
+/**
+ * Options of a `MultiHeadAttention` call: a mask, or causal attention.
+ *
+ * ```ts
+ * const mha = MultiHeadAttention(8, 2);
+ * const x = randn(2, 5, 8);
+ * mha(x, { causal: true }).shape;   // [2, 5, 8]
+ * mha(x, x, x, { mask: tril(ones(5, 5)) }).shape;   // [2, 5, 8]: the same as causal
+ * ```
+ */
 export interface MultiHeadCallOptions {
   /**
    * Broadcastable to [batch, heads, Lq, Lk], nonzero where a query may attend to a key; a 2-D
@@ -30,7 +48,15 @@ export interface MultiHeadCallOptions {
   causal?: boolean;
 }
 
-/** `MultiHeadAttention(dim, heads)`: `mha(q, k = q, v = k, { mask, causal })` → [batch, Lq, dim]. */
+/**
+ * `MultiHeadAttention(dim, heads)`: `mha(q, k = q, v = k, { mask, causal })` → [batch, Lq, dim].
+ *
+ * ```ts
+ * const mha = MultiHeadAttention(8, 2);
+ * mha.qProj.weight.shape;   // [8, 8]
+ * mha(randn(2, 5, 8), randn(2, 7, 8)).shape;   // [2, 5, 8]: queries of 5, keys and values of 7
+ * ```
+ */
 export class MultiHeadAttentionLayer extends Layer {
   qProj: DenseLayer;
   kProj: DenseLayer;
@@ -99,6 +125,11 @@ export class MultiHeadAttentionLayer extends Layer {
 /**
  * `MultiHeadAttention(dim, heads, { bias = true, dropout = 0, dtype, rng })`: the four [dim, dim]
  * projections qProj, kProj, vProj, outProj and `heads` attention heads of dim/heads each.
+ *
+ * ```ts
+ * const mha = MultiHeadAttention(16, 4);
+ * mha(randn(2, 10, 16)).shape;   // [2, 10, 16]: self-attention
+ * ```
  */
 export function MultiHeadAttention(dim: number, heads: number, opts: MultiHeadAttentionOptions = {}): MultiHeadAttentionLayer {
   if (typeof dim !== 'number' || !Number.isInteger(dim) || dim < 1) throw expected('MultiHeadAttention', 'dim', 'a positive integer', dim);

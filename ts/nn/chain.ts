@@ -4,11 +4,36 @@ import { Layer, functionName } from './layer.js';
 
 type Fn = (x: any) => any;
 
-/** What a chain of `L` takes: its first layer's input (any, for named layers, whose order types do not keep). */
+/**
+ * What a chain of `L` takes: its first layer's input (any, for named layers, whose order types do not keep).
+ *
+ * ```ts
+ * type In = ChainInput<[(x: number) => string, (s: string) => boolean]>;   // number
+ * const x: In = 1;
+ * ```
+ */
 export type ChainInput<L> = L extends readonly [infer F extends Fn, ...unknown[]] ? Parameters<F>[0] : any;
-/** What a chain of `L` returns: its last layer's output. */
+/**
+ * What a chain of `L` returns: its last layer's output.
+ *
+ * ```ts
+ * type Out = ChainOutput<[(x: number) => string, (s: string) => boolean]>;   // boolean
+ * const y: Out = true;
+ * ```
+ */
 export type ChainOutput<L> = L extends readonly [...unknown[], infer F extends Fn] ? ReturnType<F> : any;
 
+/**
+ * The layer `Chain(...)` makes: `layers` (a list, or a record of named layers) applied in order, with
+ * `at` and `slice` to take them apart without copying.
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * m.length;   // 2
+ * m.at(-1) === m.layers[1];   // true
+ * m.slice(0, 1)(rand(4, 2)).shape;   // [4, 3]
+ * ```
+ */
 export class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Layer {
   constructor(public layers: L) {
     super();
@@ -56,6 +81,14 @@ export class ChainLayer<L extends Fn[] | Record<string, Fn> = Fn[]> extends Laye
 /**
  * `Chain(l1, l2, ...)` applies l1, then l2, ...; any function works as a layer.
  * `Chain({ enc, dec })` names them (`m.layers.enc`, `m.at('enc')`).
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * m(rand(5, 2)).shape;   // [5, 1]
+ * Chain((x: number) => x * 2, (x: number) => x + 1)(5);   // 11
+ * const ae = Chain({ enc: Dense(4, 2), dec: Dense(2, 4) });
+ * ae.layers.enc.weight.shape;   // [2, 4]
+ * ```
  */
 export function Chain<F extends Fn[]>(...layers: F): ChainLayer<F>;
 export function Chain<R extends Record<string, Fn>>(named: R): ChainLayer<R>;
@@ -71,7 +104,13 @@ export function Chain(...args: unknown[]): ChainLayer<Fn[] | Record<string, Fn>>
   return new ChainLayer(args as Fn[]);
 }
 
-/** Flux's ∘: compose(f, g)(x) = f(g(x)); right to left. */
+/**
+ * Flux's ∘: compose(f, g)(x) = f(g(x)); right to left.
+ *
+ * ```ts
+ * compose((x: number) => x + 1, (x: number) => x * 2)(5);   // 11
+ * ```
+ */
 export function compose(...fns: Fn[]): ChainLayer {
   if (fns.length === 0) throw new ArgumentError('compose: expected at least one function');
   return Chain(...fns.slice().reverse());

@@ -17,7 +17,15 @@ import { paramDtype } from './layers.js';
 
 type Activation = (x: Tensor) => Tensor;
 
-/** Options of `Conv` and `ConvTranspose`: the op's (stride, pad, dilation, groups) and how the layer is made. */
+/**
+ * Options of `Conv` and `ConvTranspose`: the op's (stride, pad, dilation, groups) and how the layer is made.
+ *
+ * ```ts
+ * const c = Conv(3, 1, 4, relu, { stride: 2, pad: 1, bias: false });
+ * c(rand(2, 1, 8, 8)).shape;   // [2, 4, 4, 4]
+ * c.bias === null;   // true
+ * ```
+ */
 export interface ConvLayerOptions extends ConvOptions {
   /** false for no bias (default: zeros). */
   bias?: boolean;
@@ -86,7 +94,15 @@ abstract class ConvBase extends Layer {
   }
 }
 
-/** y = σ(conv(x, weight) + bias): weight [out, in/groups, ...k], bias [out]. */
+/**
+ * y = σ(conv(x, weight) + bias): weight [out, in/groups, ...k], bias [out].
+ *
+ * ```ts
+ * const c = Conv([3, 3], 2, 4);
+ * c.weight.shape;   // [4, 2, 3, 3]
+ * c.bias.shape;   // [4]
+ * ```
+ */
 export class ConvLayer extends ConvBase {
   get inChannels(): number {
     return this.weight.shape[1] * this.groups;
@@ -106,6 +122,13 @@ export class ConvLayer extends ConvBase {
  * `Conv(k, in, out, σ?, { stride, pad, dilation, groups, bias, init, dtype })`, Flux's
  * `Conv(k, in => out, σ)`: k is the kernel size (a list for 1 to 3 spatial dims, or a number
  * for a square 2-D kernel); pad a number, per dim, [lo, hi] per dim, or 'same'.
+ *
+ * ```ts
+ * const c = Conv(3, 1, 4, relu);
+ * c(rand(2, 1, 8, 8)).shape;   // [2, 4, 6, 6]
+ * Conv(3, 1, 4, relu, { pad: 'same' })(rand(2, 1, 8, 8)).shape;   // [2, 4, 8, 8]
+ * Conv([5], 3, 6)(rand(2, 3, 20)).shape;   // [2, 6, 16]: a 1-D convolution
+ * ```
  */
 export function Conv(k: number | readonly number[], inCh: number, outCh: number, σ: Activation = identity, opts: ConvLayerOptions = {}): ConvLayer {
   const K = kernelSize('Conv', k);
@@ -120,7 +143,14 @@ export function Conv(k: number | readonly number[], inCh: number, outCh: number,
   return new ConvLayer(weight, bias, σ, opts);
 }
 
-/** y = σ(convTranspose(x, weight) + bias): weight [in, out/groups, ...k], bias [out]. */
+/**
+ * y = σ(convTranspose(x, weight) + bias): weight [in, out/groups, ...k], bias [out].
+ *
+ * ```ts
+ * const t = ConvTranspose(2, 4, 1);
+ * t.weight.shape;   // [4, 1, 2, 2]
+ * ```
+ */
 export class ConvTransposeLayer extends ConvBase {
   readonly outputPad?: ConvTransposeOptions['outputPad'];
   constructor(weight: Tensor, bias: Tensor | null, σ: Activation, opts: ConvTransposeOptions) {
@@ -141,7 +171,14 @@ export class ConvTransposeLayer extends ConvBase {
   }
 }
 
-/** `ConvTranspose(k, in, out, σ?, { stride, pad, dilation, groups, outputPad, bias, init, dtype })`. */
+/**
+ * `ConvTranspose(k, in, out, σ?, { stride, pad, dilation, groups, outputPad, bias, init, dtype })`.
+ *
+ * ```ts
+ * const up = ConvTranspose(2, 4, 1, identity, { stride: 2 });
+ * up(rand(2, 4, 4, 4)).shape;   // [2, 1, 8, 8]
+ * ```
+ */
 export function ConvTranspose(
   k: number | readonly number[],
   inCh: number,

@@ -9,7 +9,14 @@ import { fmap } from '../tree.js';
 
 let warned = false;
 
-/** Moves a model (or tensor, or any tree of tensors) to the GPU; without a usable GPU returns it unchanged and warns once. */
+/**
+ * Moves a model (or tensor, or any tree of tensors) to the GPU; without a usable GPU returns it unchanged and warns once.
+ *
+ * ```ts
+ * const m = gpu(Chain(Dense(2, 3), Dense(3, 1)));
+ * m.layers[0].weight.device;   // on the GPU where one can be used, else still 'cpu'
+ * ```
+ */
 export function gpu<M>(model: M): M {
   const reason = cudaProblem();
   if (reason !== null) {
@@ -23,7 +30,14 @@ export function gpu<M>(model: M): M {
   return fmap((t) => to(t, 'cuda'), model) as M;
 }
 
-/** A copy of the model with every tensor on the CPU. */
+/**
+ * A copy of the model with every tensor on the CPU.
+ *
+ * ```ts
+ * const m = cpu(Chain(Dense(2, 3)));
+ * m.layers[0].weight.device;   // 'cpu'
+ * ```
+ */
 export function cpu<M>(model: M): M {
   if (model instanceof Tensor) return to(model, 'cpu') as M;
   return fmap((t) => to(t, 'cpu'), model) as M;
@@ -35,11 +49,24 @@ function convert<M>(model: M, dtype: 'float32' | 'float64'): M {
   return fmap(f, model) as M;
 }
 
-/** A copy with float tensors in float32. */
+/**
+ * A copy with float tensors in float32.
+ *
+ * ```ts
+ * f32(f64(Dense(2, 3))).weight.dtype;   // 'float32'
+ * ```
+ */
 export function f32<M>(model: M): M {
   return convert(model, 'float32');
 }
-/** A copy with float tensors in float64 (for exact gradient checks). */
+/**
+ * A copy with float tensors in float64 (for exact gradient checks).
+ *
+ * ```ts
+ * const m = f64(Dense(2, 3));
+ * m.weight.dtype;   // 'float64'
+ * ```
+ */
 export function f64<M>(model: M): M {
   return convert(model, 'float64');
 }

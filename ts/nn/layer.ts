@@ -9,6 +9,25 @@ export interface Layer {
   (...args: Parameters<this['forward']>): ReturnType<this['forward']>;
 }
 
+/**
+ * The base of every layer: an object with fields (tensors, other layers, functions) that is also
+ * callable, `m(x)` runs `forward`. Fluxion finds its parameters by walking its fields (those starting
+ * with `_` are skipped), as Flux's functors do.
+ *
+ * ```ts
+ * class Scale extends Layer {
+ *   constructor(public s: Tensor) {
+ *     super();
+ *   }
+ *   forward(x: Tensor) {
+ *     return x.mul(this.s);
+ *   }
+ * }
+ * const m = new Scale(tensor([2]));
+ * m(tensor([1, 3]));   // Tensor [2, 6]
+ * params(m).length;   // 1
+ * ```
+ */
 export abstract class Layer {
   constructor() {
     // Calling `new SomeLayer()` yields a function object whose prototype is SomeLayer's.
@@ -49,14 +68,29 @@ export function functionName(f: unknown): string {
   return f.name && f.name !== 'anonymous' ? f.name : 'λ';
 }
 
-/** Number of trainable parameters (elements of trainable tensors, each tensor once). */
+/**
+ * Number of trainable parameters (elements of trainable tensors, each tensor once).
+ *
+ * ```ts
+ * parameterCount(Dense(2, 3));   // 9
+ * parameterCount(Chain(Dense(2, 3), Dense(3, 1, identity, { bias: false })));   // 12
+ * ```
+ */
 export function parameterCount(model: unknown): number {
   return collect(model, { trainable: true }).reduce((n, t) => n + t.size, 0);
 }
 
 // ---- train / test mode (Flux's trainmode! / testmode!) ----
 
-/** How a mode-dependent layer decides: forced on, forced off, or 'auto' = on inside gradient. */
+/**
+ * How a mode-dependent layer decides: forced on, forced off, or 'auto' = on inside gradient.
+ *
+ * ```ts
+ * const d = Dropout(0.5);
+ * d.mode;   // 'auto'
+ * d.mode = true;   // always drop, also outside gradient
+ * ```
+ */
 export type Mode = boolean | 'auto';
 
 /**
@@ -78,19 +112,44 @@ function setMode(model: unknown, mode: Mode): void {
   for (const [, layer] of fcollect(model, { keep: (x) => x instanceof Layer && 'mode' in x })) (layer as HasMode).mode = mode;
 }
 
-/** Puts Dropout-like layers in training behaviour (or back to 'auto'). Returns the model. */
+/**
+ * Puts Dropout-like layers in training behaviour (or back to 'auto'). Returns the model.
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 2), Dropout(0.5));
+ * trainMode(m).layers[1].mode;   // true
+ * trainMode(m, 'auto').layers[1].mode;   // 'auto'
+ * ```
+ */
 export function trainMode<M>(model: M, mode: Mode = true): M {
   setMode(model, mode);
   return model;
 }
 
-/** Puts Dropout-like layers in inference behaviour. Returns the model. */
+/**
+ * Puts Dropout-like layers in inference behaviour. Returns the model.
+ *
+ * ```ts
+ * const m = Chain(Dense(2, 2), Dropout(0.5));
+ * testMode(m).layers[1].mode;   // false
+ * ```
+ */
 export function testMode<M>(model: M): M {
   setMode(model, false);
   return model;
 }
 
-/** Whether a layer in `mode` should act as in training now ('auto': only inside gradient). */
+/**
+ * Whether a layer in `mode` should act as in training now ('auto': only inside gradient).
+ *
+ * ```ts
+ * isActive(true);   // true
+ * isActive('auto');   // false: not inside gradient
+ * let inside = false;
+ * gradient((x: Tensor) => ((inside = isActive('auto')), x.sum()), tensor([1]));
+ * inside;   // true
+ * ```
+ */
 export function isActive(mode: Mode): boolean {
   return mode === 'auto' ? isRecording() : mode;
 }

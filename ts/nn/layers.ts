@@ -16,6 +16,14 @@ import { Layer, type Mode, functionName, isActive } from './layer.js';
 
 type Activation = (x: Tensor) => Tensor;
 
+/**
+ * Options of `Dense`: the bias, the weight initialiser, the dtype and the generator.
+ *
+ * ```ts
+ * Dense(4, 2, relu, { bias: false }).bias === null;   // true
+ * Dense(2, 1, identity, { init: (s) => ones(s) })(tensor([1, 2]));   // Tensor [3]
+ * ```
+ */
 export interface DenseOptions {
   /** false for no bias, or a tensor to use as the bias (default: zeros). */
   bias?: boolean | Tensor;
@@ -30,6 +38,11 @@ let warnedDtype = false;
  * The input in the dtype of the layer's parameters. As in Flux, a float64 input to a float32
  * layer is converted (warned about once): otherwise it would silently make every output, and
  * the gradient, float64 and slow. Convert the data with f32(x), or the model with f64(m).
+ *
+ * ```ts
+ * const x = tensor([1, 2], { dtype: 'float64' });
+ * paramDtype(Dense(2, 3), x, 'float32').dtype;   // 'float32'
+ * ```
  */
 export function paramDtype(layer: object, x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype || x.dtype === 'int32' || dtype === 'int32') return x;
@@ -48,7 +61,16 @@ function checkSize(op: string, arg: string, n: unknown): number {
   return n;
 }
 
-/** y = σ(x Wᵀ + b): weight [out, in], bias [out]; maps [..., in] → [..., out]. */
+/**
+ * y = σ(x Wᵀ + b): weight [out, in], bias [out]; maps [..., in] → [..., out].
+ *
+ * ```ts
+ * const d = Dense(2, 3, relu);
+ * d.weight.shape;   // [3, 2]
+ * d.bias;   // Tensor [0, 0, 0]
+ * d(rand(4, 2)).shape;   // [4, 3]
+ * ```
+ */
 export class DenseLayer extends Layer {
   weight: Tensor;
   bias: Tensor | null;
@@ -79,7 +101,16 @@ export class DenseLayer extends Layer {
   }
 }
 
-/** `Dense(in, out, σ?, { bias, init })`, as Flux's `Dense(in => out, σ)`. */
+/**
+ * `Dense(in, out, σ?, { bias, init })`, as Flux's `Dense(in => out, σ)`.
+ *
+ * ```ts
+ * const d = Dense(2, 1, identity, { init: (s) => ones(s) });
+ * d(tensor([1, 2]));   // Tensor [3]
+ * d(ones(5, 2)).shape;   // [5, 1]
+ * String(Dense(10, 5, relu));   // 'Dense(10 => 5, relu)'
+ * ```
+ */
 export function Dense(inF: number, outF: number, σ: Activation = identity, opts: DenseOptions = {}): DenseLayer {
   checkSize('Dense', 'in', inF);
   checkSize('Dense', 'out', outF);
@@ -92,7 +123,15 @@ export function Dense(inF: number, outF: number, σ: Activation = identity, opts
   return new DenseLayer(weight, bias, σ);
 }
 
-/** Runs its layers on one input and joins the results: `connection(l1(x), l2(x), ...)`; with several inputs, layer i gets input i. */
+/**
+ * Runs its layers on one input and joins the results: `connection(l1(x), l2(x), ...)`; with several inputs, layer i gets input i.
+ *
+ * ```ts
+ * const p = Parallel((a, b) => a.add(b), (x: Tensor) => x.mul(2), (x: Tensor) => x.mul(3));
+ * p(tensor([1, 2]));   // Tensor [5, 10]
+ * p.layers.length;   // 2
+ * ```
+ */
 export class ParallelLayer<R = unknown> extends Layer {
   constructor(
     public connection: (...ys: Tensor[]) => R,
@@ -110,12 +149,28 @@ export class ParallelLayer<R = unknown> extends Layer {
     return `Parallel(${functionName(this.connection)}, ${this.layers.map((l) => (l instanceof Layer ? l.toString() : functionName(l))).join(', ')})`;
   }
 }
+/**
+ * `Parallel(connection, l1, l2, ...)`, Flux's Parallel: `connection(l1(x), l2(x), ...)`, or with several
+ * inputs `connection(l1(x1), l2(x2), ...)`.
+ *
+ * ```ts
+ * const p = Parallel((a, b) => concat([a, b], -1), Dense(4, 2), Dense(4, 3));
+ * p(rand(8, 4)).shape;   // [8, 5]
+ * ```
+ */
 export function Parallel<R>(connection: (...ys: Tensor[]) => R, ...layers: ((x: Tensor) => unknown)[]): ParallelLayer<R> {
   if (typeof connection !== 'function') throw expected('Parallel', 'connection', 'a function', connection);
   return new ParallelLayer(connection, layers);
 }
 
-/** `connection(layer(x), x)`: a residual block when the connection is `add`. */
+/**
+ * `connection(layer(x), x)`: a residual block when the connection is `add`.
+ *
+ * ```ts
+ * const res = SkipConnection((x: Tensor) => x.mul(2), (y, x) => y.add(x));
+ * res(tensor([1, 2]));   // Tensor [3, 6]
+ * ```
+ */
 export class SkipConnectionLayer<R = unknown> extends Layer {
   constructor(
     public layers: (x: Tensor) => unknown,
@@ -131,13 +186,31 @@ export class SkipConnectionLayer<R = unknown> extends Layer {
     return `SkipConnection(${inner}, ${functionName(this.connection)})`;
   }
 }
+/**
+ * `SkipConnection(layer, connection)`, Flux's SkipConnection: `connection(layer(x), x)`, a residual
+ * block when the connection adds.
+ *
+ * ```ts
+ * const block = SkipConnection(Chain(Dense(8, 8, relu), Dense(8, 8)), (y, x) => y.add(x));
+ * block(rand(4, 8)).shape;   // [4, 8]
+ * ```
+ */
 export function SkipConnection<R>(layer: (x: Tensor) => unknown, connection: (y: Tensor, x: Tensor) => R): SkipConnectionLayer<R> {
   if (typeof layer !== 'function') throw expected('SkipConnection', 'layer', 'a layer or function', layer);
   if (typeof connection !== 'function') throw expected('SkipConnection', 'connection', 'a function', connection);
   return new SkipConnectionLayer(layer, connection);
 }
 
-/** A lookup table: integer indices [...] → vectors [..., dim]; weight [vocab, dim]. */
+/**
+ * A lookup table: integer indices [...] → vectors [..., dim]; weight [vocab, dim].
+ *
+ * ```ts
+ * const emb = Embedding(10, 4);
+ * emb.weight.shape;   // [10, 4]
+ * emb(3).shape;   // [4]
+ * emb(tensor([[1, 2, 3]], { dtype: 'int32' })).shape;   // [1, 3, 4]
+ * ```
+ */
 export class EmbeddingLayer extends Layer {
   constructor(public weight: Tensor) {
     super();
@@ -159,6 +232,15 @@ export class EmbeddingLayer extends Layer {
     return `Embedding(${this.weight.shape[0]} => ${this.weight.shape[1]})`;
   }
 }
+/**
+ * `Embedding(vocab, dim, { init, dtype, rng })`, Flux's Embedding: a lookup table of `vocab` vectors of
+ * `dim` elements (Glorot uniform by default).
+ *
+ * ```ts
+ * const emb = Embedding(100, 8);
+ * emb([5, 7, 5]).shape;   // [3, 8]
+ * ```
+ */
 export function Embedding(vocab: number, dim: number, opts: { init?: Initializer; dtype?: DType; rng?: RNG } = {}): EmbeddingLayer {
   checkSize('Embedding', 'vocab', vocab);
   checkSize('Embedding', 'dim', dim);
@@ -166,7 +248,15 @@ export function Embedding(vocab: number, dim: number, opts: { init?: Initializer
   return new EmbeddingLayer(init([vocab, dim], { dtype: opts.dtype, rng: opts.rng }));
 }
 
-/** Zeroes each element with probability p and scales the rest by 1/(1−p), only in training. */
+/**
+ * Zeroes each element with probability p and scales the rest by 1/(1−p), only in training.
+ *
+ * ```ts
+ * const d = Dropout(0.5);
+ * d.p;   // 0.5
+ * d(ones(4));   // Tensor [1, 1, 1, 1]: 'auto' mode, and not inside gradient
+ * ```
+ */
 export class DropoutLayer extends Layer {
   mode: Mode = 'auto';
   constructor(
@@ -187,6 +277,17 @@ export class DropoutLayer extends Layer {
     return {};
   }
 }
+/**
+ * `Dropout(p, { rng })`, Flux's Dropout: zeroes each element with probability p in training (inside
+ * `gradient` by default, or after `trainMode`), and passes the input through otherwise.
+ *
+ * ```ts
+ * const d = Dropout(0.5, { rng: RNG(0) });
+ * const y = trainMode(d)(ones(1000));
+ * y.max().item();   // 2: the kept elements are scaled by 1/(1 − p)
+ * testMode(d)(ones(3));   // Tensor [1, 1, 1]
+ * ```
+ */
 export function Dropout(p: number, opts: { rng?: RNG } = {}): DropoutLayer {
   if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw expected('Dropout', 'p', 'a probability in [0, 1)', p);
   return new DropoutLayer(p, opts.rng);

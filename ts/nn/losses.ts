@@ -12,9 +12,24 @@ import { reshape, to, unsqueeze } from '../ops/movement.js';
 import { sameShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 
-/** How per-sample losses are combined: 'mean' (default), 'sum', 'none', or a function. */
+/**
+ * How per-sample losses are combined: 'mean' (default), 'sum', 'none', or a function.
+ *
+ * ```ts
+ * mse(tensor([1, 2]), 0, { agg: 'sum' }).item();   // 5
+ * mse(tensor([1, 2]), 0, { agg: 'none' });   // Tensor [1, 4]
+ * mse(tensor([1, 2]), 0, { agg: (x) => x.max() }).item();   // 4
+ * ```
+ */
 export type Agg = 'mean' | 'sum' | 'none' | ((x: Tensor) => Tensor);
 
+/**
+ * Options of the losses: how the per-sample losses are combined (`agg`, default 'mean').
+ *
+ * ```ts
+ * mae(tensor([1, -3]), 0, { agg: 'sum' }).item();   // 4
+ * ```
+ */
 export interface LossOptions {
   agg?: Agg;
 }
@@ -90,19 +105,38 @@ function perSample(x: Tensor): Tensor {
   return x.ndim === 0 ? x : x.sum(-1);
 }
 
-/** Mean squared error. */
+/**
+ * Mean squared error.
+ *
+ * ```ts
+ * mse(tensor([1, 2]), tensor([1, 4])).item();   // 2
+ * ```
+ */
 export function mse(yhat: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
   const [p, t] = pair('mse', yhat, y);
   return aggregate('mse', squaredDifference(p, t), opts.agg);
 }
 
-/** Mean absolute error. */
+/**
+ * Mean absolute error.
+ *
+ * ```ts
+ * mae(tensor([1, 2]), tensor([1, 4])).item();   // 1
+ * ```
+ */
 export function mae(yhat: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
   const [p, t] = pair('mae', yhat, y);
   return aggregate('mae', abs(sub(p, t)), opts.agg);
 }
 
-/** Huber loss: quadratic within δ (default 1) of the target, linear outside. */
+/**
+ * Huber loss: quadratic within δ (default 1) of the target, linear outside.
+ *
+ * ```ts
+ * huberLoss(tensor([0.5, 3]), tensor([0, 0])).item();   // 1.3125
+ * huberLoss(tensor([3]), 0, { delta: 2 }).item();   // 4
+ * ```
+ */
 export function huberLoss(yhat: Tensor, y: Tensor | number, opts: LossOptions & { delta?: number } = {}): Tensor {
   const [p, t] = pair('huberLoss', yhat, y);
   const delta = opts.delta ?? 1;
@@ -112,7 +146,14 @@ export function huberLoss(yhat: Tensor, y: Tensor | number, opts: LossOptions & 
   return aggregate('huberLoss', add(mul(mul(q, q), 0.5), mul(sub(a, q), delta)), opts.agg);
 }
 
-/** Cross entropy of probabilities ŷ against one-hot (or label) targets: −Σ y log(ŷ + ε). */
+/**
+ * Cross entropy of probabilities ŷ against one-hot (or label) targets: −Σ y log(ŷ + ε).
+ *
+ * ```ts
+ * crossEntropy(tensor([[0.5, 0.5], [0.9, 0.1]]), [0, 0]).item();   // 0.3993
+ * crossEntropy(tensor([[0.5, 0.5]]), tensor([[0, 1]])).item();   // 0.6931: one-hot targets
+ * ```
+ */
 export function crossEntropy(yhat: Tensor, y: Tensor | number[], opts: LossOptions & { eps?: number } = {}): Tensor {
   const p = asTensor('crossEntropy', 'prediction', yhat);
   const t = classTarget('crossEntropy', p, y);
@@ -120,14 +161,27 @@ export function crossEntropy(yhat: Tensor, y: Tensor | number[], opts: LossOptio
   return aggregate('crossEntropy', perSample(mul(t, log(add(p, eps)))).neg(), opts.agg);
 }
 
-/** Cross entropy of logits (softmax applied inside, stably via logsoftmax). */
+/**
+ * Cross entropy of logits (softmax applied inside, stably via logsoftmax).
+ *
+ * ```ts
+ * logitCrossEntropy(tensor([[0, 0]]), [1]).item();   // 0.6931
+ * logitCrossEntropy(tensor([[2, 0, 0]]), tensor([0], { dtype: 'int32' })).item();   // 0.2395
+ * ```
+ */
 export function logitCrossEntropy(logits: Tensor, y: Tensor | number[], opts: LossOptions = {}): Tensor {
   const p = asTensor('logitCrossEntropy', 'prediction', logits);
   const t = classTarget('logitCrossEntropy', p, y);
   return aggregate('logitCrossEntropy', perSample(mul(t, logsoftmax(p, -1))).neg(), opts.agg);
 }
 
-/** Binary cross entropy of probabilities: −y log(ŷ + ε) − (1 − y) log(1 − ŷ + ε). */
+/**
+ * Binary cross entropy of probabilities: −y log(ŷ + ε) − (1 − y) log(1 − ŷ + ε).
+ *
+ * ```ts
+ * binaryCrossEntropy(tensor([0.5, 0.9]), tensor([1, 1])).item();   // 0.3993
+ * ```
+ */
 export function binaryCrossEntropy(yhat: Tensor, y: Tensor | number, opts: LossOptions & { eps?: number } = {}): Tensor {
   const [p, t] = pair('binaryCrossEntropy', yhat, y);
   const eps = opts.eps ?? (p.dtype === 'float64' ? 1e-12 : 1e-7);
@@ -135,13 +189,26 @@ export function binaryCrossEntropy(yhat: Tensor, y: Tensor | number, opts: LossO
   return aggregate('binaryCrossEntropy', l, opts.agg);
 }
 
-/** Binary cross entropy of logits, stable: softplus(x) − x·y. */
+/**
+ * Binary cross entropy of logits, stable: softplus(x) − x·y.
+ *
+ * ```ts
+ * logitBinaryCrossEntropy(tensor([0]), tensor([1])).item();   // 0.6931
+ * ```
+ */
 export function logitBinaryCrossEntropy(logits: Tensor, y: Tensor | number, opts: LossOptions = {}): Tensor {
   const [p, t] = pair('logitBinaryCrossEntropy', logits, y);
   return aggregate('logitBinaryCrossEntropy', sub(softplus(p), mul(p, t)), opts.agg);
 }
 
-/** KL divergence of the target distribution y from the prediction ŷ: Σ y (log y − log ŷ), per sample. */
+/**
+ * KL divergence of the target distribution y from the prediction ŷ: Σ y (log y − log ŷ), per sample.
+ *
+ * ```ts
+ * kldivergence(tensor([[0.5, 0.5]]), tensor([[0.5, 0.5]])).item();   // 0
+ * kldivergence(tensor([[0.25, 0.75]]), tensor([[0.5, 0.5]])).item();   // 0.1438
+ * ```
+ */
 export function kldivergence(yhat: Tensor, y: Tensor, opts: LossOptions & { eps?: number } = {}): Tensor {
   const [p, t] = pair('kldivergence', yhat, y);
   sameShapes('kldivergence', p, t);

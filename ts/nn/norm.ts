@@ -20,7 +20,14 @@ import { paramDtype } from './layers.js';
 
 type Activation = (x: Tensor) => Tensor;
 
-/** Options shared by the normalisation layers. */
+/**
+ * Options shared by the normalisation layers.
+ *
+ * ```ts
+ * const ln = LayerNorm(4, identity, { eps: 1e-6, affine: false });
+ * params(ln).length;   // 0
+ * ```
+ */
 export interface NormOptions {
   /** Added to the variance (default 1e-5). */
   eps?: number;
@@ -63,7 +70,14 @@ function setState(target: Tensor, value: Tensor): void {
   target._root()._version++;
 }
 
-/** Options of `BatchNorm`. */
+/**
+ * Options of `BatchNorm`.
+ *
+ * ```ts
+ * const bn = BatchNorm(3, identity, { momentum: 0.01, trackStats: true });
+ * bn.momentum;   // 0.01
+ * ```
+ */
 export interface BatchNormOptions extends NormOptions {
   /** Weight of the batch in the running averages (default 0.1, PyTorch's). */
   momentum?: number;
@@ -75,6 +89,11 @@ export interface BatchNormOptions extends NormOptions {
  * Batch normalisation over the channel dim 1 of [N, C] or [N, C, ...]: active (training, by the
  * mode rules Dropout follows) it normalises with the batch's mean and biased variance and updates
  * the running statistics with the unbiased one; otherwise it uses the running statistics.
+ *
+ * ```ts
+ * const bn = trainMode(BatchNorm(1));
+ * bn(tensor([[1], [3]]));   // Tensor [[-1], [1]]
+ * ```
  */
 export class BatchNormLayer extends Layer {
   weight: Tensor | null;
@@ -140,14 +159,28 @@ export class BatchNormLayer extends Layer {
   }
 }
 
-/** `BatchNorm(channels, σ?, { eps, momentum, affine, trackStats, dtype })`, Flux's BatchNorm. */
+/**
+ * `BatchNorm(channels, σ?, { eps, momentum, affine, trackStats, dtype })`, Flux's BatchNorm.
+ *
+ * ```ts
+ * const bn = BatchNorm(3, relu);
+ * bn(randn(8, 3, 4, 4)).shape;   // [8, 3, 4, 4]
+ * params(bn).length;   // 2: γ and β; the running statistics are not trained
+ * ```
+ */
 export function BatchNorm(channels: number, σ: Activation = identity, opts: BatchNormOptions = {}): BatchNormLayer {
   checkCount('BatchNorm', 'channels', channels);
   if (typeof σ !== 'function') throw expected('BatchNorm', 'σ', 'an activation function', σ);
   return new BatchNormLayer(channels, σ, opts);
 }
 
-/** Layer normalisation over the trailing dims of `shape` (each sample on its own), γ and β of that shape. */
+/**
+ * Layer normalisation over the trailing dims of `shape` (each sample on its own), γ and β of that shape.
+ *
+ * ```ts
+ * LayerNorm(2)(tensor([[1, 3], [0, 10]]));   // Tensor [[-1, 1], [-1, 1]]
+ * ```
+ */
 export class LayerNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
@@ -183,7 +216,15 @@ export class LayerNormLayer extends Layer {
   }
 }
 
-/** `LayerNorm(shape, σ?, { eps, affine, dtype })`: shape a number (the last dim) or the trailing dims. */
+/**
+ * `LayerNorm(shape, σ?, { eps, affine, dtype })`: shape a number (the last dim) or the trailing dims.
+ *
+ * ```ts
+ * const ln = LayerNorm(8);
+ * ln(randn(2, 5, 8)).shape;   // [2, 5, 8]
+ * LayerNorm([5, 8]).weight.shape;   // [5, 8]
+ * ```
+ */
 export function LayerNorm(shape: number | readonly number[], σ: Activation = identity, opts: NormOptions = {}): LayerNormLayer {
   const list = typeof shape === 'number' ? [shape] : shape;
   if (!Array.isArray(list) || list.length === 0 || !list.every((s) => Number.isInteger(s) && s >= 1))
@@ -192,7 +233,13 @@ export function LayerNorm(shape: number | readonly number[], σ: Activation = id
   return new LayerNormLayer(list.slice(), σ, opts);
 }
 
-/** Group normalisation: the channels of [N, C, ...] in `groups` groups, each normalised per sample. */
+/**
+ * Group normalisation: the channels of [N, C, ...] in `groups` groups, each normalised per sample.
+ *
+ * ```ts
+ * GroupNorm(2, 4)(randn(2, 4, 3, 3)).shape;   // [2, 4, 3, 3]
+ * ```
+ */
 export class GroupNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
@@ -229,7 +276,13 @@ export class GroupNormLayer extends Layer {
   }
 }
 
-/** `GroupNorm(groups, channels, σ?, { eps, affine, dtype })`: groups must divide channels. */
+/**
+ * `GroupNorm(groups, channels, σ?, { eps, affine, dtype })`: groups must divide channels.
+ *
+ * ```ts
+ * GroupNorm(4, 8, relu).weight.shape;   // [8]
+ * ```
+ */
 export function GroupNorm(groups: number, channels: number, σ: Activation = identity, opts: NormOptions = {}): GroupNormLayer {
   checkCount('GroupNorm', 'groups', groups);
   checkCount('GroupNorm', 'channels', channels);
@@ -238,7 +291,13 @@ export function GroupNorm(groups: number, channels: number, σ: Activation = ide
   return new GroupNormLayer(groups, channels, σ, opts);
 }
 
-/** Instance normalisation: every (sample, channel) of [N, C, ...spatial] normalised over its spatial dims. */
+/**
+ * Instance normalisation: every (sample, channel) of [N, C, ...spatial] normalised over its spatial dims.
+ *
+ * ```ts
+ * InstanceNorm(1)(tensor([[[1, 3]]]));   // Tensor [[[-1, 1]]]
+ * ```
+ */
 export class InstanceNormLayer extends Layer {
   weight: Tensor | null;
   bias: Tensor | null;
@@ -272,7 +331,14 @@ export class InstanceNormLayer extends Layer {
   }
 }
 
-/** `InstanceNorm(channels, σ?, { eps, affine = false, dtype })` (PyTorch's and Flux's default: no γ, β). */
+/**
+ * `InstanceNorm(channels, σ?, { eps, affine = false, dtype })` (PyTorch's and Flux's default: no γ, β).
+ *
+ * ```ts
+ * InstanceNorm(3)(randn(2, 3, 5, 5)).shape;   // [2, 3, 5, 5]
+ * params(InstanceNorm(3)).length;   // 0: no γ, β by default
+ * ```
+ */
 export function InstanceNorm(channels: number, σ: Activation = identity, opts: NormOptions = {}): InstanceNormLayer {
   checkCount('InstanceNorm', 'channels', channels);
   if (typeof σ !== 'function') throw expected('InstanceNorm', 'σ', 'an activation function', σ);

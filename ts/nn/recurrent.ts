@@ -20,6 +20,14 @@ import { paramDtype } from './layers.js';
 
 type Activation = (x: Tensor) => Tensor;
 
+/**
+ * Options of the recurrent layers and cells: biases, the initialiser, the dtype and the generator.
+ *
+ * ```ts
+ * const rnn = RNN(3, 5, tanh, { bias: false, rng: RNG(1) });
+ * params(rnn).length;   // 2
+ * ```
+ */
 export interface RecurrentOptions {
   /** false for no biases (default: both, biasIh and biasHh). */
   bias?: boolean;
@@ -29,7 +37,15 @@ export interface RecurrentOptions {
   rng?: RNG;
 }
 
-/** An LSTM's state: hidden and cell, each [batch, hidden]. */
+/**
+ * An LSTM's state: hidden and cell, each [batch, hidden].
+ *
+ * ```ts
+ * const { output, state } = LSTM(3, 5).run(randn(2, 7, 3));
+ * state.h.shape;   // [2, 5]
+ * state.c.shape;   // [2, 5]
+ * ```
+ */
 export interface LSTMState {
   h: Tensor;
   c: Tensor;
@@ -111,7 +127,16 @@ abstract class RecurrentBase extends Layer {
 
 // ---- layers over sequences ---------------------------------------------------------------
 
-/** Elman RNN over a sequence: h' = σ(W_ih x + b_ih + W_hh h + b_hh). */
+/**
+ * Elman RNN over a sequence: h' = σ(W_ih x + b_ih + W_hh h + b_hh).
+ *
+ * ```ts
+ * const rnn = RNN(3, 5);
+ * const { output, state } = rnn.run(randn(2, 7, 3));
+ * output.shape;   // [2, 7, 5]
+ * state.shape;   // [2, 5]
+ * ```
+ */
 export class RNNLayer extends RecurrentBase {
   σ: Activation;
   constructor(p: ConstructorParameters<typeof RecurrentBase>[0], σ: Activation) {
@@ -140,7 +165,15 @@ function lastStep(seq: Tensor): Tensor {
   return get(seq, null, seq.shape[1] - 1);
 }
 
-/** LSTM over a sequence (PyTorch's equations and gate order i, f, g, o). */
+/**
+ * LSTM over a sequence (PyTorch's equations and gate order i, f, g, o).
+ *
+ * ```ts
+ * const lstm = LSTM(3, 5);
+ * lstm.weightIh.shape;   // [20, 3]
+ * lstm(randn(2, 7, 3)).shape;   // [2, 7, 5]
+ * ```
+ */
 export class LSTMLayer extends RecurrentBase {
   /** Every step's h [batch, seq, hidden] from x [batch, seq, in], starting from `{ h, c }` (default zeros). */
   forward(x: Tensor, state?: LSTMState): Tensor {
@@ -164,7 +197,15 @@ export class LSTMLayer extends RecurrentBase {
   }
 }
 
-/** GRU over a sequence (PyTorch's equations: n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))). */
+/**
+ * GRU over a sequence (PyTorch's equations: n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))).
+ *
+ * ```ts
+ * const gru = GRU(3, 5);
+ * gru.weightIh.shape;   // [15, 3]
+ * gru(randn(2, 7, 3)).shape;   // [2, 7, 5]
+ * ```
+ */
 export class GRULayer extends RecurrentBase {
   /** Every step's h [batch, seq, hidden] from x [batch, seq, in], starting from `h` (default zeros). */
   forward(x: Tensor, h?: Tensor): Tensor {
@@ -181,25 +222,54 @@ export class GRULayer extends RecurrentBase {
   }
 }
 
-/** `RNN(in, hidden, σ = tanh, { bias, init, dtype, rng })`: x [batch, seq, in] → [batch, seq, hidden]. */
+/**
+ * `RNN(in, hidden, σ = tanh, { bias, init, dtype, rng })`: x [batch, seq, in] → [batch, seq, hidden].
+ *
+ * ```ts
+ * const m = Chain(RNN(3, 16, relu), Dense(16, 1));
+ * m(randn(4, 10, 3)).shape;   // [4, 10, 1]
+ * ```
+ */
 export function RNN(inSize: number, hidden: number, σ: Activation = tanh, opts: RecurrentOptions = {}): RNNLayer {
   if (typeof σ !== 'function') throw expected('RNN', 'σ', 'an activation function', σ);
   return new RNNLayer(parameters('RNN', 1, inSize, hidden, opts), σ);
 }
 
-/** `LSTM(in, hidden, { bias, init, dtype, rng })`: x [batch, seq, in] → [batch, seq, hidden]; `run` also gives `{ h, c }`. */
+/**
+ * `LSTM(in, hidden, { bias, init, dtype, rng })`: x [batch, seq, in] → [batch, seq, hidden]; `run` also gives `{ h, c }`.
+ *
+ * ```ts
+ * const lstm = LSTM(3, 5);
+ * const a = lstm.run(randn(2, 7, 3));
+ * lstm(randn(2, 4, 3), a.state).shape;   // [2, 4, 5]: the next chunk goes on from the last state
+ * ```
+ */
 export function LSTM(inSize: number, hidden: number, opts: RecurrentOptions = {}): LSTMLayer {
   return new LSTMLayer(parameters('LSTM', 4, inSize, hidden, opts));
 }
 
-/** `GRU(in, hidden, { bias, init, dtype, rng })`: x [batch, seq, in] → [batch, seq, hidden]. */
+/**
+ * `GRU(in, hidden, { bias, init, dtype, rng })`: x [batch, seq, in] → [batch, seq, hidden].
+ *
+ * ```ts
+ * GRU(3, 5)(randn(2, 7, 3)).shape;   // [2, 7, 5]
+ * ```
+ */
 export function GRU(inSize: number, hidden: number, opts: RecurrentOptions = {}): GRULayer {
   return new GRULayer(parameters('GRU', 3, inSize, hidden, opts));
 }
 
 // ---- cells: one step ---------------------------------------------------------------------
 
-/** One Elman step: `cell(x [batch, in], h?) → h'`. */
+/**
+ * One Elman step: `cell(x [batch, in], h?) → h'`.
+ *
+ * ```ts
+ * const cell = RNNCell(3, 5);
+ * const h = cell(randn(2, 3));
+ * cell(randn(2, 3), h).shape;   // [2, 5]
+ * ```
+ */
 export class RNNCellLayer extends RecurrentBase {
   σ: Activation;
   constructor(p: ConstructorParameters<typeof RecurrentBase>[0], σ: Activation) {
@@ -216,7 +286,15 @@ export class RNNCellLayer extends RecurrentBase {
   }
 }
 
-/** One LSTM step: `cell(x [batch, in], { h, c }?) → { h, c }`. */
+/**
+ * One LSTM step: `cell(x [batch, in], { h, c }?) → { h, c }`.
+ *
+ * ```ts
+ * const cell = LSTMCell(3, 5);
+ * const s = cell(randn(2, 3));
+ * cell(randn(2, 3), s).c.shape;   // [2, 5]
+ * ```
+ */
 export class LSTMCellLayer extends RecurrentBase {
   forward(x: Tensor, state?: LSTMState): LSTMState {
     const t = this.input(x, 2);
@@ -232,7 +310,14 @@ export class LSTMCellLayer extends RecurrentBase {
   }
 }
 
-/** One GRU step: `cell(x [batch, in], h?) → h'`. */
+/**
+ * One GRU step: `cell(x [batch, in], h?) → h'`.
+ *
+ * ```ts
+ * const cell = GRUCell(3, 5);
+ * cell(randn(2, 3)).shape;   // [2, 5]
+ * ```
+ */
 export class GRUCellLayer extends RecurrentBase {
   forward(x: Tensor, h?: Tensor): Tensor {
     const t = this.input(x, 2);
@@ -244,18 +329,36 @@ export class GRUCellLayer extends RecurrentBase {
   }
 }
 
-/** `RNNCell(in, hidden, σ = tanh, opts)`: one step, the fields of RNN. */
+/**
+ * `RNNCell(in, hidden, σ = tanh, opts)`: one step, the fields of RNN.
+ *
+ * ```ts
+ * RNNCell(3, 5).weightHh.shape;   // [5, 5]
+ * ```
+ */
 export function RNNCell(inSize: number, hidden: number, σ: Activation = tanh, opts: RecurrentOptions = {}): RNNCellLayer {
   if (typeof σ !== 'function') throw expected('RNNCell', 'σ', 'an activation function', σ);
   return new RNNCellLayer(parameters('RNNCell', 1, inSize, hidden, opts), σ);
 }
 
-/** `LSTMCell(in, hidden, opts)`: one step, the fields of LSTM. */
+/**
+ * `LSTMCell(in, hidden, opts)`: one step, the fields of LSTM.
+ *
+ * ```ts
+ * LSTMCell(3, 5).weightHh.shape;   // [20, 5]
+ * ```
+ */
 export function LSTMCell(inSize: number, hidden: number, opts: RecurrentOptions = {}): LSTMCellLayer {
   return new LSTMCellLayer(parameters('LSTMCell', 4, inSize, hidden, opts));
 }
 
-/** `GRUCell(in, hidden, opts)`: one step, the fields of GRU. */
+/**
+ * `GRUCell(in, hidden, opts)`: one step, the fields of GRU.
+ *
+ * ```ts
+ * GRUCell(3, 5).weightHh.shape;   // [15, 5]
+ * ```
+ */
 export function GRUCell(inSize: number, hidden: number, opts: RecurrentOptions = {}): GRUCellLayer {
   return new GRUCellLayer(parameters('GRUCell', 3, inSize, hidden, opts));
 }

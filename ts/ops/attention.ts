@@ -16,6 +16,16 @@ import { where } from './where.js';
 
 registerOp({ name: 'dotProductAttention', family: 'nn', kernels: ['matmul', 'softmax'], differentiable: true });
 
+/**
+ * Options of `dotProductAttention`: a mask, causal attention, the scale of the scores, and a function
+ * applied to the attention weights (dropout).
+ *
+ * ```ts
+ * const q = randn(1, 3, 4);
+ * dotProductAttention(q, q, q, { causal: true, scale: 0.5 }).shape;   // [1, 3, 4]
+ * dotProductAttention(q, q, q, { mask: tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]]) }).shape;   // [1, 3, 4]: the same as causal
+ * ```
+ */
 export interface AttentionOptions {
   /** Broadcastable to [..., Lq, Lk]: nonzero (true) where the query may attend to the key. */
   mask?: Tensor;
@@ -63,6 +73,12 @@ function maskBias(q: Tensor, Lq: number, Lk: number, scoresShape: number[], o: A
  * dims broadcast): [..., Lq, dv]. `mask` (broadcastable to [..., Lq, Lk], nonzero = may attend)
  * and `causal` restrict the keys; a query left with no key is an error, not NaN. `scale`
  * defaults to 1/√d.
+ *
+ * ```ts
+ * dotProductAttention(tensor([[1, 0]]), tensor([[1, 0], [1, 0]]), tensor([[1, 2], [3, 4]]));   // Tensor [[2, 3]]: equal scores, the mean of v
+ * dotProductAttention(ones(2, 2), ones(2, 2), tensor([[1, 1], [3, 3]]), { causal: true });   // Tensor [[1, 1], [2, 2]]
+ * dotProductAttention(randn(2, 4, 5, 8), randn(2, 4, 7, 8), randn(2, 4, 7, 16)).shape;   // [2, 4, 5, 16]
+ * ```
  */
 export function dotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   let qt = floatOperand(asTensor('dotProductAttention', 'q', q));

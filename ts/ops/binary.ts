@@ -118,7 +118,13 @@ export const lt = defineBinary('lt', null);
  */
 export const le = defineBinary('le', null);
 
-/** x - y, squared: (x - y)^2 */
+/**
+ * x - y, squared: (x - y)^2
+ *
+ * ```ts
+ * squaredDifference(tensor([1, 5]), 3);   // Tensor [4, 4]
+ * ```
+ */
 export function squaredDifference(x: TensorLike, y: TensorLike): Tensor {
   const d = sub(x, y);
   return mul(d, d);

@@ -8,7 +8,14 @@ import { registerOp } from './registry.js';
 
 registerOp({ name: 'cast', family: 'movement', kernels: ['copy'], differentiable: true });
 
-/** A copy of `x` in another dtype (float -> int32 truncates toward zero). Returns `x` if the dtype is already right. */
+/**
+ * A copy of `x` in another dtype (float -> int32 truncates toward zero). Returns `x` if the dtype is already right.
+ *
+ * ```ts
+ * cast(tensor([1.7, -1.7]), 'int32');   // Tensor [1, -1]
+ * cast(tensor([1, 2]), 'float64').dtype;   // 'float64'
+ * ```
+ */
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (!(x instanceof Tensor)) throw expected('cast', 'x', 'a Tensor', x);
   x._check('cast');

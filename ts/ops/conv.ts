@@ -89,6 +89,10 @@ function grid(op: string, x: unknown, arg = 'x'): Tensor {
 /**
  * Every window of x as a column: x [N, C, ...S] → [N, C·∏k, L], L the number of windows
  * (PyTorch's F.unfold, for 1 to 3 spatial dims). `padValue` fills what padding adds (default 0).
+ *
+ * ```ts
+ * unfold(arange(9).reshape([1, 1, 3, 3]), 2);   // Tensor [[[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]]
+ * ```
  */
 export function unfold(x: Tensor, k: PerDim, opts: WindowOptions & { padValue?: number } = {}): Tensor {
   const t = grid('unfold', x);
@@ -100,6 +104,10 @@ export function unfold(x: Tensor, k: PerDim, opts: WindowOptions & { padValue?: 
 /**
  * The adjoint of unfold: columns [N, C·∏k, L] added back into a grid [N, C, ...outputSize]
  * (PyTorch's F.fold); where windows overlap their values sum.
+ *
+ * ```ts
+ * fold(unfold(ones(1, 1, 3, 3), 2), [3, 3], 2);   // Tensor [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]]: overlaps add up
+ * ```
  */
 export function fold(cols: Tensor, outputSize: readonly number[], k: PerDim, opts: WindowOptions = {}): Tensor {
   const t = floatOperand(asTensor('fold', 'cols', cols));
@@ -112,7 +120,13 @@ export function fold(cols: Tensor, outputSize: readonly number[], k: PerDim, opt
   return col2im(t, w, t.shape[0], t.shape[1] / prod(K));
 }
 
-/** Options of `conv` (and the windows': stride, pad, dilation): `groups` splits the channels into that many independent convolutions. */
+/**
+ * Options of `conv` (and the windows': stride, pad, dilation): `groups` splits the channels into that many independent convolutions.
+ *
+ * ```ts
+ * conv(ones(1, 4, 5, 5), ones(4, 1, 3, 3), { groups: 4 }).shape;   // [1, 4, 3, 3]: one filter per channel
+ * ```
+ */
 export interface ConvOptions extends WindowOptions {
   groups?: number;
 }
@@ -127,6 +141,11 @@ function groupsOf(op: string, g: unknown): number {
  * Convolution (PyTorch's convNd, a cross-correlation): x [N, C, ...S], w [O, C/groups, ...k] →
  * [N, O, ...out]. `stride`, `dilation`: a number or one per spatial dim; `pad`: a number, one
  * per dim, a [lo, hi] pair per dim, or 'same' (stride 1). Differentiable to any order.
+ *
+ * ```ts
+ * conv(ones(1, 1, 3, 3), ones(1, 1, 2, 2));   // Tensor [[[[4, 4], [4, 4]]]]
+ * conv(randn(2, 3, 8, 8), randn(6, 3, 3, 3), { pad: 1, stride: 2 }).shape;   // [2, 6, 4, 4]
+ * ```
  */
 export function conv(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
   let t = grid('conv', x);
@@ -149,7 +168,13 @@ export function conv(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
   return reshape(permute(reshape(y, [O, N, L]), [1, 0, 2]), [N, O, ...win.O]);
 }
 
-/** Options of `convTranspose`: conv's, and `outputPad`. */
+/**
+ * Options of `convTranspose`: conv's, and `outputPad`.
+ *
+ * ```ts
+ * convTranspose(ones(1, 1, 3, 3), ones(1, 1, 3, 3), { stride: 2, pad: 1, outputPad: 1 }).shape;   // [1, 1, 6, 6]
+ * ```
+ */
 export interface ConvTransposeOptions extends ConvOptions {
   /** Extra size added to one side of each output dim (PyTorch's output_padding): smaller than the stride or the dilation. */
   outputPad?: PerDim;
@@ -159,6 +184,11 @@ export interface ConvTransposeOptions extends ConvOptions {
  * Transposed convolution (PyTorch's conv_transposeNd), the adjoint of conv: x [N, C, ...S],
  * w [C, O/groups, ...k] → [N, O, ...out] with out = (S − 1)·stride − padLo − padHi +
  * dilation·(k − 1) + outputPad + 1.
+ *
+ * ```ts
+ * convTranspose(ones(1, 1, 2, 2), ones(1, 1, 2, 2));   // Tensor [[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]]
+ * convTranspose(randn(1, 4, 4, 4), randn(4, 2, 2, 2), { stride: 2 }).shape;   // [1, 2, 8, 8]
+ * ```
  */
 export function convTranspose(x: Tensor, w: Tensor, opts: ConvTransposeOptions = {}): Tensor {
   let t = grid('convTranspose', x);
@@ -192,7 +222,13 @@ export function convTranspose(x: Tensor, w: Tensor, opts: ConvTransposeOptions =
   return col2im(reshape(cols, [G * CK, N * L]), win, N, O, 'batch');
 }
 
-/** Options of `maxPool` and `meanPool`. */
+/**
+ * Options of `maxPool` and `meanPool`.
+ *
+ * ```ts
+ * maxPool(zeros(1, 1, 5, 5), 3, { stride: 1, pad: 1 }).shape;   // [1, 1, 5, 5]
+ * ```
+ */
 export interface PoolOptions {
   /** Default: the window size (windows side by side). */
   stride?: PerDim;
@@ -213,13 +249,25 @@ function pool(op: string, x: Tensor, k: PerDim, opts: PoolOptions, padValue: num
   return { cols: reshape(im2col(t, win, padValue), [N, C, prod(K), prod(win.O)]), out: [N, C, ...win.O] };
 }
 
-/** Max pooling: the largest value of every window (padding counts as −∞). x [N, C, ...S]. */
+/**
+ * Max pooling: the largest value of every window (padding counts as −∞). x [N, C, ...S].
+ *
+ * ```ts
+ * maxPool(arange(16).reshape([1, 1, 4, 4]), 2);   // Tensor [[[[5, 7], [13, 15]]]]
+ * ```
+ */
 export function maxPool(x: Tensor, k: PerDim, opts: PoolOptions = {}): Tensor {
   const { cols, out } = pool('maxPool', x, k, opts, Number.NEGATIVE_INFINITY);
   return reshape(max(cols, 2), out);
 }
 
-/** Mean pooling: the mean of every window, padding counted as zeros (PyTorch's default, Flux's MeanPool). */
+/**
+ * Mean pooling: the mean of every window, padding counted as zeros (PyTorch's default, Flux's MeanPool).
+ *
+ * ```ts
+ * meanPool(arange(16).reshape([1, 1, 4, 4]), [2, 2], { stride: 2 });   // Tensor [[[[2.5, 4.5], [10.5, 12.5]]]]
+ * ```
+ */
 export function meanPool(x: Tensor, k: PerDim, opts: PoolOptions = {}): Tensor {
   const { cols, out } = pool('meanPool', x, k, opts, 0);
   return reshape(mean(cols, 2), out);

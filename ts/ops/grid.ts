@@ -40,7 +40,14 @@ function mapDim(x: Tensor, d: number, m: number[][]): Tensor {
   return transpose(matmul(transpose(x, axis, -1), transpose(A)), axis, -1);
 }
 
-/** Mean pooling to a given output size: output i of each dim averages its adaptive window. */
+/**
+ * Mean pooling to a given output size: output i of each dim averages its adaptive window.
+ *
+ * ```ts
+ * adaptiveMeanPool(arange(16).reshape([1, 1, 4, 4]), 1);   // Tensor [[[[7.5]]]]
+ * adaptiveMeanPool(zeros(2, 3, 10, 7), [2, 3]).shape;   // [2, 3, 2, 3]
+ * ```
+ */
 export function adaptiveMeanPool(x: Tensor, outSize: PerDim): Tensor {
   let t = floatOperand(spatial('adaptiveMeanPool', x));
   const O = outSizes('adaptiveMeanPool', outSize, t.ndim - 2);
@@ -56,7 +63,13 @@ export function adaptiveMeanPool(x: Tensor, outSize: PerDim): Tensor {
   return t;
 }
 
-/** Max pooling to a given output size: output i of each dim is the max of its adaptive window. */
+/**
+ * Max pooling to a given output size: output i of each dim is the max of its adaptive window.
+ *
+ * ```ts
+ * adaptiveMaxPool(arange(16).reshape([1, 1, 4, 4]), 2);   // Tensor [[[[5, 7], [13, 15]]]]
+ * ```
+ */
 export function adaptiveMaxPool(x: Tensor, outSize: PerDim): Tensor {
   const t = floatOperand(spatial('adaptiveMaxPool', x));
   const nd = t.ndim - 2;
@@ -88,7 +101,14 @@ export function adaptiveMaxPool(x: Tensor, outSize: PerDim): Tensor {
   return reshape(max(reshape(picked, [N, C, -1, kmax]), 3), [N, C, ...O]);
 }
 
-/** Padding of the trailing dims: a number (every spatial dim of [N, C, ...]), one per dim, or [lo, hi] per dim. */
+/**
+ * Padding of the trailing dims: a number (every spatial dim of [N, C, ...]), one per dim, or [lo, hi] per dim.
+ *
+ * ```ts
+ * pad(zeros(1, 1, 2, 2), 1).shape;   // [1, 1, 4, 4]
+ * pad(tensor([[1, 2]]), [[0, 0], [1, 2]]);   // Tensor [[0, 1, 2, 0, 0]]
+ * ```
+ */
 export type PadSpec = number | readonly number[] | readonly (readonly [number, number])[];
 
 function padsOf(t: Tensor, pads: PadSpec): [number, number][] {
@@ -109,6 +129,12 @@ function padsOf(t: Tensor, pads: PadSpec): [number, number][] {
  * Pads the trailing dims of x: `pads` gives [lo, hi] (or one number for both) per dim, the first
  * pair for the first of those dims. `mode` 'constant' fills with `value` (default 0); 'reflect'
  * mirrors about the edge (pads smaller than the dim); 'replicate' repeats the edge.
+ *
+ * ```ts
+ * pad(tensor([[1, 2, 3]]), [0, 1], { mode: 'reflect' });   // Tensor [[2, 1, 2, 3, 2]]
+ * pad(tensor([[1, 2, 3]]), [[0, 0], [2, 0]], { mode: 'replicate' });   // Tensor [[1, 1, 1, 2, 3]]
+ * pad(tensor([[1]]), [[0, 0], [1, 1]], { value: 9 });   // Tensor [[9, 1, 9]]
+ * ```
  */
 export function pad(x: Tensor, pads: PadSpec, opts: { mode?: 'constant' | 'reflect' | 'replicate'; value?: number } = {}): Tensor {
   const t = asTensor('pad', 'x', x);
@@ -149,6 +175,11 @@ export function pad(x: Tensor, pads: PadSpec, opts: { mode?: 'constant' | 'refle
  * Upsamples the spatial dims by `scale` (a number or one per dim): 'nearest' repeats each
  * element (integer scales); 'bilinear' interpolates linearly along every spatial dim
  * (PyTorch's align_corners=false: pixel centres aligned, edges clamped).
+ *
+ * ```ts
+ * upsample(tensor([[[[1, 2]]]]), { scale: [1, 2] });   // Tensor [[[[1, 1, 2, 2]]]]
+ * upsample(zeros(1, 3, 4, 4), { scale: 2, mode: 'bilinear' }).shape;   // [1, 3, 8, 8]
+ * ```
  */
 export function upsample(x: Tensor, opts: { scale: PerDim | number; mode?: 'nearest' | 'bilinear' }): Tensor {
   let t = spatial('upsample', x);
@@ -185,7 +216,13 @@ export function upsample(x: Tensor, opts: { scale: PerDim | number; mode?: 'near
   return t;
 }
 
-/** [N, C·r², H, W] → [N, C, H·r, W·r]: channel c·r² + i·r + j becomes pixel (h·r + i, w·r + j) (PyTorch's PixelShuffle). */
+/**
+ * [N, C·r², H, W] → [N, C, H·r, W·r]: channel c·r² + i·r + j becomes pixel (h·r + i, w·r + j) (PyTorch's PixelShuffle).
+ *
+ * ```ts
+ * pixelShuffle(arange(4).reshape([1, 4, 1, 1]), 2);   // Tensor [[[[0, 1], [2, 3]]]]
+ * ```
+ */
 export function pixelShuffle(x: Tensor, r: number): Tensor {
   const t = asTensor('pixelShuffle', 'x', x);
   if (!positive(r)) throw expected('pixelShuffle', 'r', 'a positive integer', r);

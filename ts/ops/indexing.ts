@@ -54,6 +54,10 @@ function positions(op: string, index: unknown, x: Tensor, dim: number): Tensor {
  * out[i][j][k] = x[i][index[i][j][k]][k]. index is int32 with x's dims and sizes except along
  * `dim`, where it may have any length; the result has index's shape. The gradient adds the
  * cotangent back at the positions (scatterAdd).
+ *
+ * ```ts
+ * gather(tensor([[1, 2], [3, 4]]), 1, tensor([[1], [0]], { dtype: 'int32' }));   // Tensor [[2], [3]]
+ * ```
  */
 export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
   const t = asTensor('gather', 'x', x);
@@ -66,6 +70,10 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
  * x with `src` added at the positions `index` names along `dim` (PyTorch's scatter_add): for
  * dim 1, out[i][index[i][j][k]][k] += src[i][j][k]; repeated positions add up. index and src
  * have one shape, x's except along `dim`. Gradients: the cotangent for x, its gather for src.
+ *
+ * ```ts
+ * scatterAdd(zeros(3), 0, tensor([0, 2, 0], { dtype: 'int32' }), tensor([1, 2, 3]));   // Tensor [4, 0, 2]
+ * ```
  */
 export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): Tensor {
   const t = asTensor('scatterAdd', 'x', x);
@@ -110,6 +118,13 @@ function zerosOf(a: Tensor): Tensor {
  * The k largest entries along `dim` (default the last) and their positions, best first (ties by
  * position; NaN counts as the largest): `{ values, indices }`, indices int32. `largest: false`
  * gives the k smallest. The values differentiate as a gather of x.
+ *
+ * ```ts
+ * const { values, indices } = topk(tensor([1, 5, 3, 4]), 2);
+ * values;   // Tensor [5, 4]
+ * indices;   // Tensor [1, 3]
+ * topk(tensor([1, 5, 3, 4]), 1, { largest: false }).values;   // Tensor [1]
+ * ```
  */
 export function topk(x: Tensor, k: number, opts: { dim?: number; largest?: boolean } = {}): { values: Tensor; indices: Tensor } {
   const t = asTensor('topk', 'x', x);
@@ -136,13 +151,27 @@ function triangle(op: string, x: Tensor, k: number, lower: boolean): Tensor {
   return lower ? le(offset, k) : le(neg(offset), -k);
 }
 
-/** The lower triangle of the last two dims (on and below diagonal k), zeros above: torch.tril. */
+/**
+ * The lower triangle of the last two dims (on and below diagonal k), zeros above: torch.tril.
+ *
+ * ```ts
+ * tril(ones(3, 3));   // Tensor [[1, 0, 0], [1, 1, 0], [1, 1, 1]]
+ * tril(ones(2, 2), -1);   // Tensor [[0, 0], [1, 0]]
+ * ```
+ */
 export function tril(x: Tensor, k = 0): Tensor {
   const t = asTensor('tril', 'x', x);
   return where(triangle('tril', t, k, true), t, 0);
 }
 
-/** The upper triangle of the last two dims (on and above diagonal k), zeros below: torch.triu. */
+/**
+ * The upper triangle of the last two dims (on and above diagonal k), zeros below: torch.triu.
+ *
+ * ```ts
+ * triu(ones(2, 2));   // Tensor [[1, 1], [0, 1]]
+ * triu(ones(2, 2), 1);   // Tensor [[0, 1], [0, 0]]
+ * ```
+ */
 export function triu(x: Tensor, k = 0): Tensor {
   const t = asTensor('triu', 'x', x);
   return where(triangle('triu', t, k, false), t, 0);
@@ -153,6 +182,11 @@ export function triu(x: Tensor, k = 0): Tensor {
  * (normalised or not), int32 [..., samples]: torch.multinomial. Without replacement (the
  * default) each row's samples differ (Gumbel top-k: the k largest of log p + Gumbel noise);
  * with `replacement: true` each is an independent draw. Seeded by `rng` (default the global one).
+ *
+ * ```ts
+ * multinomial(tensor([[0, 0, 1], [1, 0, 0]]));   // Tensor [[2], [0]]
+ * multinomial(tensor([1, 1, 1, 1]), 3, { rng: RNG(0) }).shape;   // [3]
+ * ```
  */
 export function multinomial(probs: Tensor, samples = 1, opts: { replacement?: boolean; rng?: RNG } = {}): Tensor {
   const p = floatOperand(asTensor('multinomial', 'probs', probs));

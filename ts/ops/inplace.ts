@@ -52,21 +52,61 @@ function defineInPlace(op: string, kernel: string) {
   };
 }
 
-/** this += other (broadcast to this shape). Returns this. */
+/**
+ * this += other (broadcast to this shape). Returns this.
+ *
+ * ```ts
+ * const x = tensor([1, 2]);
+ * x.addInPlace(1);
+ * x;   // Tensor [2, 3]
+ * ```
+ */
 export const addInPlace = defineInPlace('addInPlace', 'add');
-/** this -= other. Returns this. */
+/**
+ * this -= other. Returns this.
+ *
+ * ```ts
+ * tensor([5, 5]).subInPlace(tensor([1, 2]));   // Tensor [4, 3]
+ * ```
+ */
 export const subInPlace = defineInPlace('subInPlace', 'sub');
-/** this *= other. Returns this. */
+/**
+ * this *= other. Returns this.
+ *
+ * ```ts
+ * tensor([[1, 2], [3, 4]]).mulInPlace(tensor([10, 100]));   // Tensor [[10, 200], [30, 400]]
+ * ```
+ */
 export const mulInPlace = defineInPlace('mulInPlace', 'mul');
-/** this /= other. Returns this. */
+/**
+ * this /= other. Returns this.
+ *
+ * ```ts
+ * tensor([2, 4]).divInPlace(2);   // Tensor [1, 2]
+ * ```
+ */
 export const divInPlace = defineInPlace('divInPlace', 'div');
 
-/** Copies `src` (broadcast, converted to this dtype) into this tensor. Returns this. */
+/**
+ * Copies `src` (broadcast, converted to this dtype) into this tensor. Returns this.
+ *
+ * ```ts
+ * const x = zeros(2, 2);
+ * x.get(0).assign(tensor([1, 2]));   // writes through the view
+ * x;   // Tensor [[1, 2], [0, 0]]
+ * ```
+ */
 export function assign(t: Tensor, src: TensorLike): Tensor {
   return copyIn('assign', t, src);
 }
 
-/** Sets every element to `value`. Returns this. */
+/**
+ * Sets every element to `value`. Returns this.
+ *
+ * ```ts
+ * zeros(3).fill(7);   // Tensor [7, 7, 7]
+ * ```
+ */
 export function fill(t: Tensor, value: number): Tensor {
   if (t instanceof Object && (t as Tensor).dtype === 'int32' && typeof value === 'number' && !Number.isInteger(value))
     throw new DTypeError(`fill: cannot store ${value} in an int32 tensor (not an integer)`);

@@ -97,7 +97,15 @@ function mm(a: Tensor, b: Tensor): Tensor {
   return out;
 }
 
-/** Matrix product: [m,k]·[k,n] → [m,n]; [k]·[k,n] → [n]; [m,k]·[k] → [m]; [...,m,k]·[...,k,n] batched. */
+/**
+ * Matrix product: [m,k]·[k,n] → [m,n]; [k]·[k,n] → [n]; [m,k]·[k] → [m]; [...,m,k]·[...,k,n] batched.
+ *
+ * ```ts
+ * matmul(tensor([[1, 2], [3, 4]]), tensor([[1], [1]]));   // Tensor [[3], [7]]
+ * matmul(tensor([1, 2]), eye(2));   // Tensor [1, 2]
+ * matmul(zeros(5, 2, 3), zeros(5, 3, 4)).shape;   // [5, 2, 4]
+ * ```
+ */
 export function matmul(a: Tensor, b: Tensor): Tensor {
   let [x, y] = binaryOperands('matmul', asTensor('matmul', 'a', a), asTensor('matmul', 'b', b));
   x = floatOperand(x);
@@ -124,6 +132,10 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  * relu, tanh and sigmoid, whose derivatives need only their output, are applied in place on
  * the GEMM's result, with one node for the whole layer: a training step then keeps one
  * activation-sized buffer per layer instead of two, and makes one pass less over it.
+ *
+ * ```ts
+ * linear(tensor([[1, 2]]), tensor([[1, 1], [1, -1]]), tensor([0, 10]), relu);   // Tensor [[3, 9]]
+ * ```
  */
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, σ?: (y: Tensor) => Tensor): Tensor {
   let t = floatOperand(asTensor('linear', 'x', x));

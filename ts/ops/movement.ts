@@ -28,14 +28,32 @@ function view(x: Tensor, shape: readonly number[], strides: readonly number[], o
   return new Tensor(x._buf, shape, x.dtype, x.device, strides, offset, x._root());
 }
 
-/** A copy with row-major layout, or `x` itself when it already is. */
+/**
+ * A copy with row-major layout, or `x` itself when it already is.
+ *
+ * ```ts
+ * const t = tensor([[1, 2], [3, 4]]).T;
+ * t.isContiguous;   // false
+ * contiguous(t).isContiguous;   // true
+ * contiguous(t);   // Tensor [[1, 3], [2, 4]]
+ * ```
+ */
 export function contiguous(x: Tensor): Tensor {
   const t = asTensor('contiguous', 'x', x);
   if (t.isContiguous) return t;
   return clone(t);
 }
 
-/** A copy with its own storage. */
+/**
+ * A copy with its own storage.
+ *
+ * ```ts
+ * const a = tensor([1, 2]);
+ * const b = clone(a);
+ * b.addInPlace(1);
+ * a;   // Tensor [1, 2]
+ * ```
+ */
 export function clone(x: Tensor): Tensor {
   const t = asTensor('clone', 'x', x);
   const out = empty(t.shape, t.dtype, t.device);
@@ -44,7 +62,13 @@ export function clone(x: Tensor): Tensor {
   return out;
 }
 
-/** The same values, cut off from every gradient tape (shares storage). */
+/**
+ * The same values, cut off from every gradient tape (shares storage).
+ *
+ * ```ts
+ * gradient((x: Tensor) => x.mul(detach(x)).sum(), tensor([3]))[0];   // Tensor [3]: the detached factor is a constant
+ * ```
+ */
 export function detach(x: Tensor): Tensor {
   const t = asTensor('detach', 'x', x);
   return view(t, t.shape, t._strides, t._offset);
@@ -53,6 +77,11 @@ export function detach(x: Tensor): Tensor {
 /**
  * Same data, new shape: `reshape(x, 2, 3)` or `reshape(x, [2, 3])`; one entry may be -1
  * (inferred). A view when the data is contiguous.
+ *
+ * ```ts
+ * reshape(arange(6), 2, 3);   // Tensor [[0, 1, 2], [3, 4, 5]]
+ * arange(6).reshape([-1, 2]).shape;   // [3, 2]
+ * ```
  */
 export function reshape(x: Tensor, ...shape: ShapeArgs): Tensor {
   const t = asTensor('reshape', 'x', x);
@@ -85,7 +114,14 @@ function inferShape(t: Tensor, shape: readonly number[]): number[] {
   return out;
 }
 
-/** Reorders dims: `permute(x, 1, 0)` (or `permute(x, [1, 0])`) is the transpose of a matrix. A view. */
+/**
+ * Reorders dims: `permute(x, 1, 0)` (or `permute(x, [1, 0])`) is the transpose of a matrix. A view.
+ *
+ * ```ts
+ * permute(zeros(2, 3, 4), 2, 0, 1).shape;   // [4, 2, 3]
+ * permute(tensor([[1, 2]]), [1, 0]);   // Tensor [[1], [2]]
+ * ```
+ */
 export function permute(x: Tensor, ...order: ShapeArgs): Tensor {
   const t = asTensor('permute', 'x', x);
   const dims = dimsArg('permute', order, 'dims');
@@ -110,7 +146,14 @@ export function permute(x: Tensor, ...order: ShapeArgs): Tensor {
   return out;
 }
 
-/** Swaps two dims (default: the last two). A view. */
+/**
+ * Swaps two dims (default: the last two). A view.
+ *
+ * ```ts
+ * transpose(tensor([[1, 2, 3]]));   // Tensor [[1], [2], [3]]
+ * transpose(zeros(2, 3, 4), 0, 2).shape;   // [4, 3, 2]
+ * ```
+ */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   const t = asTensor('transpose', 'x', x);
   if (t.ndim < 2 && dim0 === -2 && dim1 === -1) return t; // x.T of a vector or scalar is itself
@@ -122,7 +165,14 @@ export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   return permute(t, p);
 }
 
-/** Adds a dim of size 1 at `dim`. */
+/**
+ * Adds a dim of size 1 at `dim`.
+ *
+ * ```ts
+ * unsqueeze(tensor([1, 2]), 0).shape;   // [1, 2]
+ * unsqueeze(tensor([1, 2]), -1).shape;   // [2, 1]
+ * ```
+ */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
   const t = asTensor('unsqueeze', 'x', x);
   const d = normDim('unsqueeze', dim, t.ndim + 1);
@@ -131,7 +181,14 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
   return reshape(t, shape);
 }
 
-/** Removes size-1 dims (all of them, or just `dim`). */
+/**
+ * Removes size-1 dims (all of them, or just `dim`).
+ *
+ * ```ts
+ * squeeze(zeros(1, 3, 1)).shape;   // [3]
+ * squeeze(zeros(1, 3, 1), 0).shape;   // [3, 1]
+ * ```
+ */
 export function squeeze(x: Tensor, dim?: number): Tensor {
   const t = asTensor('squeeze', 'x', x);
   if (dim === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
@@ -140,7 +197,14 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
   return reshape(t, t.shape.filter((_, i) => i !== d));
 }
 
-/** Merges dims start..end (inclusive) into one. */
+/**
+ * Merges dims start..end (inclusive) into one.
+ *
+ * ```ts
+ * flatten(zeros(2, 3, 4)).shape;   // [24]
+ * flatten(zeros(2, 3, 4), 1).shape;   // [2, 12]
+ * ```
+ */
 export function flatten(x: Tensor, start = 0, end = -1): Tensor {
   const t = asTensor('flatten', 'x', x);
   if (t.ndim === 0) return reshape(t, [1]);
@@ -156,6 +220,12 @@ export function flatten(x: Tensor, start = 0, end = -1): Tensor {
  * those positions), null (all), or a list of positions (an array of integers or a 1-D int32
  * tensor: those positions, in order, repeats allowed; a copy). A range and a list never share
  * a form: `[0, 5]` is positions 0 and 5, `range(0, 5)` is 0 to 4.
+ *
+ * ```ts
+ * const rows: IndexSpec[] = [[1, 1, 0]];
+ * tensor([[1, 2], [3, 4]]).get(...rows);   // Tensor [[3, 4], [3, 4], [1, 2]]
+ * tensor([[1, 2], [3, 4]]).get(null, 0);   // Tensor [1, 3]
+ * ```
  */
 export type IndexSpec = number | null | undefined | Range | readonly number[] | Tensor;
 
@@ -216,6 +286,14 @@ function embed(g: Tensor, shape: readonly number[], idx: readonly ViewIndex[]): 
  * Indexing: `x.get(0)` is the first row (a view), `x.get(null, range(1, 3))` columns 1 and 2
  * (a view), `x.get(range(0, null, 2))` every other row (a view), `x.get([0, 5])` rows 0 and 5
  * (a copy, differentiable like every index). Negative positions count from the end.
+ *
+ * ```ts
+ * const x = tensor([[1, 2, 3], [4, 5, 6]]);
+ * x.get(0);   // Tensor [1, 2, 3]
+ * x.get(null, range(1, 3));   // Tensor [[2, 3], [5, 6]]
+ * x.get(1, [2, 0]);   // Tensor [6, 4]
+ * x.get(-1, -1).item();   // 6
+ * ```
  */
 export function get(x: Tensor, ...idx: IndexSpec[]): Tensor {
   return indexView('get', asTensor('get', 'x', x), idx);
@@ -287,7 +365,14 @@ function viewOf(op: string, t: Tensor, idx: readonly ViewIndex[]): Tensor {
   return out;
 }
 
-/** Elements start..end-1 (step apart) along `dim`, as a view. */
+/**
+ * Elements start..end-1 (step apart) along `dim`, as a view.
+ *
+ * ```ts
+ * slice(arange(10), 0, 2, 8, 3);   // Tensor [2, 5]
+ * slice(tensor([[1, 2, 3]]), 1, 1).shape;   // [1, 2]
+ * ```
+ */
 export function slice(x: Tensor, dim: number, start?: number, end?: number, step = 1): Tensor {
   const t = asTensor('slice', 'x', x);
   const d = normDim('slice', dim, t.ndim);
@@ -310,7 +395,14 @@ function sameFamily(op: string, ts: readonly unknown[]): Tensor[] {
   return list.map((t) => cast(t, dtype));
 }
 
-/** Joins tensors along an existing dim; all other dims must match. */
+/**
+ * Joins tensors along an existing dim; all other dims must match.
+ *
+ * ```ts
+ * concat([tensor([[1, 2]]), tensor([[3, 4]])]);   // Tensor [[1, 2], [3, 4]]
+ * concat([zeros(2, 3), zeros(2, 1)], 1).shape;   // [2, 4]
+ * ```
+ */
 export const concat = notMethod(function concat(tensors: readonly Tensor[], dim = 0): Tensor {
   const ts = sameFamily('concat', tensors);
   const first = ts[0];
@@ -343,7 +435,14 @@ export const concat = notMethod(function concat(tensors: readonly Tensor[], dim 
   return out;
 });
 
-/** Joins tensors of one shape along a new dim. */
+/**
+ * Joins tensors of one shape along a new dim.
+ *
+ * ```ts
+ * stack([tensor([1, 2]), tensor([3, 4])]);   // Tensor [[1, 2], [3, 4]]
+ * stack([zeros(3), zeros(3)], 1).shape;   // [3, 2]
+ * ```
+ */
 export const stack = notMethod(function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   const ts = sameFamily('stack', tensors);
   const d = normDim('stack', dim, ts[0].ndim + 1);
@@ -354,7 +453,14 @@ export const stack = notMethod(function stack(tensors: readonly Tensor[], dim = 
   return concat(ts.map((t) => unsqueeze(t, d)), d);
 });
 
-/** Splits into pieces of `size` along `dim` (the last may be smaller). Views. */
+/**
+ * Splits into pieces of `size` along `dim` (the last may be smaller). Views.
+ *
+ * ```ts
+ * split(arange(5), 2).map((t) => t.size);   // [2, 2, 1]
+ * split(zeros(2, 6), 3, 1)[0].shape;   // [2, 3]
+ * ```
+ */
 export function split(x: Tensor, size: number, dim = 0): Tensor[] {
   const t = asTensor('split', 'x', x);
   const d = normDim('split', dim, t.ndim);
@@ -384,7 +490,13 @@ function indexArray(op: string, idx: unknown, n: number): Int32Array {
   return arr;
 }
 
-/** Rows (or slices along `dim`) picked by integer indices, in order, repeats allowed: a copy. */
+/**
+ * Rows (or slices along `dim`) picked by integer indices, in order, repeats allowed: a copy.
+ *
+ * ```ts
+ * indexSelect(tensor([[1, 2], [3, 4]]), 0, [1, 1, 0]);   // Tensor [[3, 4], [3, 4], [1, 2]]
+ * ```
+ */
 export function indexSelect(x: Tensor, dim: number, indices: Tensor | readonly number[]): Tensor {
   const t = asTensor('indexSelect', 'x', x);
   if (t.ndim === 0) throw new ShapeError('indexSelect: cannot index a 0-d tensor');
@@ -395,7 +507,13 @@ export function indexSelect(x: Tensor, dim: number, indices: Tensor | readonly n
   return out;
 }
 
-/** Zeros with `size` slices along `dim`, plus each slice of `g` added at its index (repeats add up). */
+/**
+ * Zeros with `size` slices along `dim`, plus each slice of `g` added at its index (repeats add up).
+ *
+ * ```ts
+ * indexAdd(tensor([[1, 1], [2, 2]]), 0, [2, 2], 3);   // Tensor [[0, 0], [0, 0], [3, 3]]
+ * ```
+ */
 export function indexAdd(g: Tensor, dim: number, indices: Int32Array | readonly number[], size: number): Tensor {
   const t = asTensor('indexAdd', 'g', g);
   const d = normDim('indexAdd', dim, t.ndim);
@@ -430,7 +548,14 @@ function scatterAdd(g: Tensor, dim: number, idx: Int32Array, size: number): Tens
   return out;
 }
 
-/** Moves or converts: `x.to('float64')`, `x.to('cuda')` (a copy; gradients flow back to the source device). */
+/**
+ * Moves or converts: `x.to('float64')`, `x.to('cuda')` (a copy; gradients flow back to the source device).
+ *
+ * ```ts
+ * tensor([1, 2]).to('float64').dtype;   // 'float64'
+ * to(tensor([1.7]), 'int32');   // Tensor [1]
+ * ```
+ */
 export function to(x: Tensor, target: string): Tensor {
   const t = asTensor('to', 'x', x);
   if (target === 'float32' || target === 'float64' || target === 'int32') return cast(t, target);

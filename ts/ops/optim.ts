@@ -20,6 +20,12 @@ export const ownsStorage = notMethod(function ownsStorage(x: Tensor): boolean {
  * p -= lr · g in place, in one pass (p must own its storage: see ownsStorage). Returns p.
  * `nonFinite`, a one-element int32 tensor on p's device, is increased by the number of new
  * values that are not finite (counted in the same pass).
+ *
+ * ```ts
+ * const p = tensor([1, 2]);
+ * sgdStep(p, tensor([10, 10]), 0.1);
+ * p;   // Tensor [0, 1]
+ * ```
  */
 export const sgdStep = notMethod(function sgdStep(p: Tensor, g: Tensor, lr: number, nonFinite?: Tensor | null): Tensor {
   sgdStepK(raw(p), raw(contiguous(g)), lr, nonFinite ? raw(nonFinite) : null);
@@ -32,6 +38,13 @@ export const sgdStep = notMethod(function sgdStep(p: Tensor, g: Tensor, lr: numb
  * counted from 1), updating the moments m and v; `decay` > 0 adds AdamW's decoupled weight
  * decay p -= lr · decay · p. p, m and v must own their storage. Returns p. `nonFinite`: as for
  * sgdStep.
+ *
+ * ```ts
+ * const p = tensor([1, 2]), m = zeros(2), v = zeros(2);
+ * adamStep(p, tensor([1, -1]), m, v, { lr: 0.1, beta: [0.9, 0.999], eps: 1e-8, step: 1 });
+ * p;   // Tensor [0.9, 2.1]
+ * m;   // Tensor [0.1, -0.1]
+ * ```
  */
 export const adamStep = notMethod(function adamStep(
   p: Tensor,

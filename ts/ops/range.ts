@@ -4,7 +4,14 @@
 import { IndexError } from '../errors.js';
 import { valueStr } from '../shape.js';
 
-/** start..end-1, step apart; null takes the default (0, the dim's size, 1). Negative start/end count from the end. */
+/**
+ * start..end-1, step apart; null takes the default (0, the dim's size, 1). Negative start/end count from the end.
+ *
+ * ```ts
+ * const r: Range = range(1, 4);
+ * arange(5).get(r);   // Tensor [1, 2, 3]
+ * ```
+ */
 export class Range {
   constructor(
     readonly start: number | null,
@@ -25,6 +32,13 @@ export class Range {
 /**
  * A range index, as Python's `range`/slices read: `range(5)` is 0..4, `range(1, 4)` is 1..3,
  * `range(0, null, 2)` every other one, `range(-2, null)` the last two.
+ *
+ * ```ts
+ * const x = arange(10);
+ * x.get(range(2, 5));   // Tensor [2, 3, 4]
+ * x.get(range(null, null, 3));   // Tensor [0, 3, 6, 9]
+ * x.get(range(-3, null));   // Tensor [7, 8, 9]
+ * ```
  */
 export function range(end?: number | null): Range;
 export function range(start: number | null, end: number | null, step?: number | null): Range;

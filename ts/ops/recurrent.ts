@@ -75,7 +75,15 @@ function recordSequence(name: string, out: Tensor, inputs: Tensor[], fusedBack: 
 
 // ---- LSTM --------------------------------------------------------------------------------
 
-/** One LSTM step in ordinary ops: gates [B, 4H] (both projections and biases) and c → [h, c]. */
+/**
+ * One LSTM step in ordinary ops: gates [B, 4H] (both projections and biases) and c → [h, c].
+ *
+ * ```ts
+ * const [h, c] = lstmStep(zeros(1, 8), ones(1, 2));   // every gate at σ(0) = 0.5, g = tanh(0) = 0
+ * c;   // Tensor [[0.5, 0.5]]
+ * h;   // Tensor [[0.2311, 0.2311]]
+ * ```
+ */
 export function lstmStep(gates: Tensor, c: Tensor): [Tensor, Tensor] {
   const H = gates.shape[gates.ndim - 1] / 4;
   const part = (k: number) => slice(gates, -1, k * H, (k + 1) * H);
@@ -104,6 +112,10 @@ function lstmSteps(xg: Tensor, h0: Tensor, c0: Tensor, w: Tensor, b?: Tensor): T
  * The LSTM time loop: xg [B, T, 4H] the input projection (x W_ihᵀ + b_ih, gate rows i, f, g,
  * o), h0 and c0 [B, H], weightHh [4H, H], biasHh [4H] or null → [B, T, 2H], every step's h
  * (first H) and c (last H). One autodiff node; fused cell kernels.
+ *
+ * ```ts
+ * lstmSequence(zeros(2, 5, 12), zeros(2, 3), zeros(2, 3), zeros(12, 3)).shape;   // [2, 5, 6]: h and c of every step
+ * ```
  */
 export function lstmSequence(xg: Tensor, h0: Tensor, c0: Tensor, weightHh: Tensor, biasHh: Tensor | null = null): Tensor {
   const o = operands('lstmSequence', xg, h0, c0, weightHh, biasHh);
@@ -149,7 +161,13 @@ export function lstmSequence(xg: Tensor, h0: Tensor, c0: Tensor, weightHh: Tenso
 
 // ---- GRU ---------------------------------------------------------------------------------
 
-/** One GRU step in ordinary ops: xg [B, 3H] (x W_ihᵀ + b_ih), hg [B, 3H] (h W_hhᵀ + b_hh), h → h'. */
+/**
+ * One GRU step in ordinary ops: xg [B, 3H] (x W_ihᵀ + b_ih), hg [B, 3H] (h W_hhᵀ + b_hh), h → h'.
+ *
+ * ```ts
+ * gruStep(zeros(1, 6), zeros(1, 6), ones(1, 2));   // Tensor [[0.5, 0.5]]
+ * ```
+ */
 export function gruStep(xg: Tensor, hg: Tensor, h: Tensor): Tensor {
   const H = h.shape[h.ndim - 1];
   const part = (t: Tensor, k: number) => slice(t, -1, k * H, (k + 1) * H);
@@ -173,6 +191,10 @@ function gruSteps(xg: Tensor, h0: Tensor, w: Tensor, b?: Tensor): Tensor {
  * The GRU time loop: xg [B, T, 3H] the input projection (gate rows r, z, n), h0 [B, H],
  * weightHh [3H, H], biasHh [3H] or null → [B, T, H], every step's h. PyTorch's n =
  * tanh(W_in x + b_in + r ∘ (W_hn h + b_hn)). One autodiff node; fused cell kernels.
+ *
+ * ```ts
+ * gruSequence(zeros(2, 5, 9), zeros(2, 3), zeros(9, 3)).shape;   // [2, 5, 3]
+ * ```
  */
 export function gruSequence(xg: Tensor, h0: Tensor, weightHh: Tensor, biasHh: Tensor | null = null): Tensor {
   const o = operands('gruSequence', xg, h0, null, weightHh, biasHh);
@@ -232,6 +254,12 @@ function rnnSteps(act: (x: Tensor) => Tensor, xg: Tensor, h0: Tensor, w: Tensor,
  * The Elman RNN time loop, h' = σ(xg_t + h W_hhᵀ + b_hh): xg [B, T, H], h0 [B, H], weightHh
  * [H, H], biasHh [H] or null → [B, T, H]. With σ tanh or relu (the functions, or their names)
  * the loop is fused, one autodiff node; any other activation function runs it in ordinary ops.
+ *
+ * ```ts
+ * rnnSequence(zeros(2, 5, 3), zeros(2, 3), zeros(3, 3)).shape;   // [2, 5, 3]
+ * rnnSequence(ones(1, 2, 1), zeros(1, 1), zeros(1, 1), null, 'relu');   // Tensor [[[1], [1]]]
+ * rnnSequence(zeros(1, 2, 1), zeros(1, 1), zeros(1, 1), null, sigmoid);   // Tensor [[[0.5], [0.5]]]
+ * ```
  */
 export function rnnSequence(
   xg: Tensor,

@@ -15,7 +15,14 @@ import { registerOp } from './registry.js';
 import { exp, sqrt } from './unary.js';
 import { where } from './where.js';
 
-/** A dim, a list of dims, or undefined/null for all dims. */
+/**
+ * A dim, a list of dims, or undefined/null for all dims.
+ *
+ * ```ts
+ * sum(ones(2, 3, 4), [0, 2]);   // Tensor [8, 8, 8]
+ * sum(ones(2, 3), null).item();   // 6
+ * ```
+ */
 export type Dims = number | readonly number[] | null | undefined;
 
 for (const name of ['sum', 'mean', 'max', 'min'])
@@ -86,29 +93,71 @@ function dimsOf(mask: boolean[]): number[] {
   return d;
 }
 
-/** Sum over `dims` (all when omitted). */
+/**
+ * Sum over `dims` (all when omitted).
+ *
+ * ```ts
+ * const x = tensor([[1, 2], [3, 4]]);
+ * sum(x).item();   // 10
+ * sum(x, 0);   // Tensor [4, 6]
+ * x.sum(1, true).shape;   // [2, 1]
+ * ```
+ */
 export function sum(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   return reduceOp('sum', x, dims, keepdims);
 }
-/** Mean over `dims` (all when omitted); int32 input is averaged in float32. */
+/**
+ * Mean over `dims` (all when omitted); int32 input is averaged in float32.
+ *
+ * ```ts
+ * mean(tensor([[1, 2], [3, 4]]), 1);   // Tensor [1.5, 3.5]
+ * mean(tensor([1, 2], { dtype: 'int32' })).dtype;   // 'float32'
+ * ```
+ */
 export function mean(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   return reduceOp('mean', x, dims, keepdims);
 }
-/** Maximum over `dims`; the gradient is shared evenly among tied maxima. */
+/**
+ * Maximum over `dims`; the gradient is shared evenly among tied maxima.
+ *
+ * ```ts
+ * max(tensor([[1, 5], [3, 4]]), 1);   // Tensor [5, 4]
+ * gradient((x: Tensor) => max(x), tensor([2, 2, 1]))[0];   // Tensor [0.5, 0.5, 0]: shared by the tie
+ * ```
+ */
 export function max(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   return reduceOp('max', x, dims, keepdims);
 }
-/** Minimum over `dims`; the gradient is shared evenly among tied minima. */
+/**
+ * Minimum over `dims`; the gradient is shared evenly among tied minima.
+ *
+ * ```ts
+ * min(tensor([[1, 5], [3, 4]]), 0);   // Tensor [1, 4]
+ * ```
+ */
 export function min(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   return reduceOp('min', x, dims, keepdims);
 }
 
-/** Index of the largest element along `dim` (int32; of the flattened tensor when dim is omitted). */
+/**
+ * Index of the largest element along `dim` (int32; of the flattened tensor when dim is omitted).
+ *
+ * ```ts
+ * argmax(tensor([[1, 5], [4, 3]]), 1);   // Tensor [1, 0]
+ * argmax(tensor([[1, 5], [7, 4]])).item();   // 2: of the flattened tensor
+ * ```
+ */
 export function argmax(x: Tensor, dim?: number, keepdims = false): Tensor {
   return argBest('argmax', asTensor('argmax', 'x', x), dim, keepdims);
 }
 
-/** Index of the smallest element along `dim`. */
+/**
+ * Index of the smallest element along `dim`.
+ *
+ * ```ts
+ * argmin(tensor([[1, 5], [3, 0]]), 1);   // Tensor [0, 1]
+ * ```
+ */
 export function argmin(x: Tensor, dim?: number, keepdims = false): Tensor {
   return argBest('argmin', asTensor('argmin', 'x', x), dim, keepdims);
 }
@@ -145,7 +194,14 @@ function softmaxOf(log: boolean, x: Tensor, dim: number): Tensor {
   return out;
 }
 
-/** softmax along `dim` (default: the last), computed stably. */
+/**
+ * softmax along `dim` (default: the last), computed stably.
+ *
+ * ```ts
+ * softmax(tensor([0, 0]));   // Tensor [0.5, 0.5]
+ * softmax(tensor([[0, Math.log(3)]]), 1);   // Tensor [[0.25, 0.75]]
+ * ```
+ */
 export function softmax(x: Tensor, dim = -1): Tensor {
   const t = floatOperand(asTensor('softmax', 'x', x));
   const d = normDim('softmax', dim, Math.max(t.ndim, 1));
@@ -156,7 +212,14 @@ export function softmax(x: Tensor, dim = -1): Tensor {
   return out;
 }
 
-/** log(softmax(x)) along `dim`, computed without forming softmax (stable for large logits). */
+/**
+ * log(softmax(x)) along `dim`, computed without forming softmax (stable for large logits).
+ *
+ * ```ts
+ * logsoftmax(tensor([0, 0]));   // Tensor [-0.6931, -0.6931]
+ * logsoftmax(tensor([1000, 1000]));   // Tensor [-0.6931, -0.6931]: no overflow
+ * ```
+ */
 export function logsoftmax(x: Tensor, dim = -1): Tensor {
   const t = floatOperand(asTensor('logsoftmax', 'x', x));
   if (t.ndim === 0) return logsoftmax(reshape(t, [1]), 0).reshape([]);
@@ -171,6 +234,11 @@ export function logsoftmax(x: Tensor, dim = -1): Tensor {
  * Running sums along `dim`: out[i] = x[0] + ... + x[i] (with `reverse`, x[i] + ... + x[n-1]),
  * accumulated in double; int32 sums wrap like int32 arithmetic. The gradient of a running sum
  * is the reverse running sum of the cotangent, so every order of derivative is a cumsum.
+ *
+ * ```ts
+ * cumsum(tensor([1, 2, 3]), 0);   // Tensor [1, 3, 6]
+ * cumsum(tensor([1, 2, 3]), 0, { reverse: true });   // Tensor [6, 5, 3]
+ * ```
  */
 export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean } = {}): Tensor {
   const t = asTensor('cumsum', 'x', x);
@@ -188,6 +256,12 @@ export function cumsum(x: Tensor, dim: number, opts: { reverse?: boolean } = {})
 /**
  * Variance over `dims` (all when omitted): Σ(x − mean)² / (n − correction), correction 1 by
  * default (the unbiased estimate; 0 for the population variance), as torch.var.
+ *
+ * ```ts
+ * variance(tensor([1, 2, 3, 4])).item();   // 1.6667
+ * variance(tensor([1, 2, 3, 4]), null, { correction: 0 }).item();   // 1.25
+ * variance(tensor([[1, 3], [2, 2]]), 1);   // Tensor [2, 0]
+ * ```
  */
 export function variance(x: Tensor, dims?: Dims, opts: { correction?: number; keepdims?: boolean } = {}): Tensor {
   const t = floatOperand(asTensor('variance', 'x', x));
@@ -200,12 +274,25 @@ export function variance(x: Tensor, dims?: Dims, opts: { correction?: number; ke
   return div(sum(mul(d, d), dims, opts.keepdims ?? false), n - correction);
 }
 
-/** Standard deviation: the square root of `variance` (same options). */
+/**
+ * Standard deviation: the square root of `variance` (same options).
+ *
+ * ```ts
+ * std(tensor([2, 4, 4, 4, 5, 5, 7, 9]), null, { correction: 0 }).item();   // 2
+ * ```
+ */
 export function std(x: Tensor, dims?: Dims, opts: { correction?: number; keepdims?: boolean } = {}): Tensor {
   return sqrt(variance(x, dims, opts));
 }
 
-/** log(sum(exp(x))) over `dims`, stable. */
+/**
+ * log(sum(exp(x))) over `dims`, stable.
+ *
+ * ```ts
+ * logsumexp(tensor([0, 0])).item();   // 0.6931
+ * logsumexp(tensor([[1000, 1000]]), 1);   // Tensor [1000.6931]
+ * ```
+ */
 export function logsumexp(x: Tensor, dims?: Dims, keepdims = false): Tensor {
   const t = floatOperand(asTensor('logsumexp', 'x', x));
   const { keepShape, outShape } = shapes(t, normDims('logsumexp', dims, t.ndim), keepdims);
@@ -239,7 +326,14 @@ export const sumTo = notMethod(function sumTo(g: Tensor, shape: readonly number[
   return reshape(sum(t, dimsOf(mask), true), shape);
 });
 
-/** Broadcasts to `shape` without copying (stride 0 on the repeated dims): `expand(x, 4, 3)` or `expand(x, [4, 3])`. */
+/**
+ * Broadcasts to `shape` without copying (stride 0 on the repeated dims): `expand(x, 4, 3)` or `expand(x, [4, 3])`.
+ *
+ * ```ts
+ * expand(tensor([1, 2]), 3, 2);   // Tensor [[1, 2], [1, 2], [1, 2]]
+ * tensor([[1], [2]]).expand([2, 3]).shape;   // [2, 3]
+ * ```
+ */
 export function expand(x: Tensor, ...dims: ShapeArgs): Tensor {
   const t = asTensor('expand', 'x', x);
   const shape = checkShape('expand', 'shape', dimsArg('expand', dims));

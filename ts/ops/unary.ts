@@ -165,5 +165,12 @@ export const gelu = defineUnary(
   { fused: true },
 );
 
-/** σ: an alias of `sigmoid`, as in Flux (also the method x.σ()). */
+/**
+ * σ: an alias of `sigmoid`, as in Flux (also the method x.σ()).
+ *
+ * ```ts
+ * σ(tensor([0]));   // Tensor [0.5]
+ * Dense(2, 3, σ)(zeros(2));   // Tensor [0.5, 0.5, 0.5]
+ * ```
+ */
 export const σ = sigmoid;

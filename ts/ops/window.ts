@@ -2,12 +2,31 @@
 // padding and dilation, from the forms the ops accept, and the output size they give.
 import { ArgumentError, ShapeError, expected, shapeStr } from '../errors.js';
 
-/** A size per spatial dim: a number for all, or one per dim. */
+/**
+ * A size per spatial dim: a number for all, or one per dim.
+ *
+ * ```ts
+ * maxPool(zeros(1, 1, 4, 6), [2, 3]).shape;   // [1, 1, 2, 2]
+ * ```
+ */
 export type PerDim = number | readonly number[];
-/** Padding: a number (both sides, every dim), one per dim, one [lo, hi] pair per dim, or 'same'. */
+/**
+ * Padding: a number (both sides, every dim), one per dim, one [lo, hi] pair per dim, or 'same'.
+ *
+ * ```ts
+ * conv(ones(1, 1, 5, 5), ones(2, 1, 3, 3), { pad: 'same' }).shape;   // [1, 2, 5, 5]
+ * conv(ones(1, 1, 5, 5), ones(2, 1, 3, 3), { pad: [[0, 2], [1, 1]] }).shape;   // [1, 2, 5, 5]
+ * ```
+ */
 export type Padding = number | readonly number[] | readonly (readonly [number, number])[] | 'same';
 
-/** Where a grid's windows sit: `stride` and `dilation` (a number or one per spatial dim) and `pad` (see Padding). */
+/**
+ * Where a grid's windows sit: `stride` and `dilation` (a number or one per spatial dim) and `pad` (see Padding).
+ *
+ * ```ts
+ * unfold(zeros(1, 1, 5, 5), 3, { stride: 2, dilation: 1, pad: 1 }).shape;   // [1, 9, 9]
+ * ```
+ */
 export interface WindowOptions {
   stride?: PerDim;
   pad?: Padding;

@@ -11,9 +11,31 @@ import { sqrt } from '../ops/unary.js';
 import type { Tensor } from '../tensor.js';
 import { callable } from '../callable.js';
 
+/**
+ * The state a rule keeps per parameter, when its type is not known.
+ *
+ * ```ts
+ * const s: RuleState = Adam().init(tensor([1, 2]));   // AdamState { m, v, t }
+ * ```
+ */
 export type RuleState = any;
 
-/** An optimisation rule; `S` is the state it keeps per parameter (what `init` makes and `apply` updates). */
+/**
+ * An optimisation rule; `S` is the state it keeps per parameter (what `init` makes and `apply` updates).
+ *
+ * ```ts
+ * // a rule of your own: sign descent, keeping no state
+ * class SignDescent extends Rule<null> {
+ *   readonly name = 'SignDescent';
+ *   init() { return null; }
+ *   apply(_s: null, _x: Tensor, dx: Tensor) { return dx.sign().mul(0.5); }
+ *   hyper() { return {}; }
+ * }
+ * const x = { w: tensor([1, -2]) };
+ * update(setup(new SignDescent(), x), x, { w: tensor([3, -4]) });
+ * x.w;   // Tensor [0.5, -1.5]
+ * ```
+ */
 export abstract class Rule<S = RuleState> {
   abstract readonly name: string;
   /** Fresh state for parameter x. */
@@ -81,7 +103,16 @@ function fraction(op: string, name: string, v: number): number {
   return v;
 }
 
-/** Plain gradient descent: x -= eta·dx. */
+/**
+ * Plain gradient descent: x -= eta·dx.
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(Descent(0.1), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.8, 1.6]
+ * ```
+ */
 class Descent extends Rule<null> {
   readonly name = 'Descent';
   constructor(readonly eta = 0.1) {
@@ -104,7 +135,16 @@ class Descent extends Rule<null> {
   }
 }
 
-/** Momentum: v = rho·v + eta·dx; x -= v. */
+/**
+ * Momentum: v = rho·v + eta·dx; x -= v.
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(Momentum(0.1, 0.9), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.8, 1.6]: the first step, v = eta·dx
+ * ```
+ */
 class Momentum extends Rule<Tensor> {
   readonly name = 'Momentum';
   constructor(
@@ -127,7 +167,16 @@ class Momentum extends Rule<Tensor> {
   }
 }
 
-/** Nesterov momentum: step = −rho²·v + (1 + rho)·eta·dx, then v = rho·v − eta·dx. */
+/**
+ * Nesterov momentum: step = −rho²·v + (1 + rho)·eta·dx, then v = rho·v − eta·dx.
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(Nesterov(0.1, 0.9), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.62, 1.24]
+ * ```
+ */
 class Nesterov extends Rule<Tensor> {
   readonly name = 'Nesterov';
   constructor(
@@ -151,7 +200,16 @@ class Nesterov extends Rule<Tensor> {
   }
 }
 
-/** RMSProp: a = rho·a + (1 − rho)·dx²; step = eta·dx / (√a + eps). */
+/**
+ * RMSProp: a = rho·a + (1 − rho)·dx²; step = eta·dx / (√a + eps).
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(RMSProp(0.01), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.968377, 1.968377]
+ * ```
+ */
 class RMSProp extends Rule<Tensor> {
   readonly name = 'RMSProp';
   constructor(
@@ -176,7 +234,16 @@ class RMSProp extends Rule<Tensor> {
   }
 }
 
-/** AdaGrad: a += dx²; step = eta·dx / (√a + eps). */
+/**
+ * AdaGrad: a += dx²; step = eta·dx / (√a + eps).
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(AdaGrad(0.1), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.9, 1.9]
+ * ```
+ */
 class AdaGrad extends Rule<Tensor> {
   readonly name = 'AdaGrad';
   constructor(
@@ -199,13 +266,31 @@ class AdaGrad extends Rule<Tensor> {
   }
 }
 
+/**
+ * Adam's state per parameter: the moving averages `m` and `v`, and `t`, the steps taken.
+ *
+ * ```ts
+ * const st = setup(Adam(), { w: tensor([1, 2]) });
+ * st.w.state.t;   // 0
+ * st.w.state.m;   // Tensor [0, 0]
+ * ```
+ */
 export interface AdamState {
   m: Tensor;
   v: Tensor;
   t: number;
 }
 
-/** Adam with bias correction (the same formula as PyTorch): step = eta·m̂ / (√v̂ + eps). */
+/**
+ * Adam with bias correction (the same formula as PyTorch): step = eta·m̂ / (√v̂ + eps).
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(Adam(0.1), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.9, 1.9]: the first step is eta·sign(dx)
+ * ```
+ */
 class Adam extends Rule<AdamState> {
   readonly name: string = 'Adam';
   readonly beta: [number, number];
@@ -253,7 +338,16 @@ class Adam extends Rule<AdamState> {
   }
 }
 
-/** AdamW: Adam plus decoupled weight decay x -= eta·lambda·x (PyTorch's AdamW; lambda 0.01 by default). */
+/**
+ * AdamW: Adam plus decoupled weight decay x -= eta·lambda·x (PyTorch's AdamW; lambda 0.01 by default).
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(AdamW(0.1, [0.9, 0.999], 0.01), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.899, 1.898]
+ * ```
+ */
 class AdamW extends Adam {
   override readonly name = 'AdamW';
   constructor(
@@ -274,7 +368,16 @@ class AdamW extends Adam {
   }
 }
 
-/** Adds lambda·x to the gradient (L2 regularisation, coupled). */
+/**
+ * Adds lambda·x to the gradient (L2 regularisation, coupled).
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(OptimiserChain(WeightDecay(0.5), Descent(0.1)), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.75, 1.5]
+ * ```
+ */
 class WeightDecay extends Rule<null> {
   readonly name = 'WeightDecay';
   constructor(readonly lambda = 5e-4) {
@@ -292,7 +395,16 @@ class WeightDecay extends Rule<null> {
   }
 }
 
-/** Clamps every gradient element to [−delta, delta]. */
+/**
+ * Clamps every gradient element to [−delta, delta].
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(OptimiserChain(ClipGrad(1), Descent(0.1)), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.9, 1.9]
+ * ```
+ */
 class ClipGrad extends Rule<null> {
   readonly name = 'ClipGrad';
   constructor(readonly delta = 10) {
@@ -310,7 +422,16 @@ class ClipGrad extends Rule<null> {
   }
 }
 
-/** Rescales the gradient of each parameter so its p-norm is at most omega. */
+/**
+ * Rescales the gradient of each parameter so its p-norm is at most omega.
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * const opt = setup(OptimiserChain(ClipNorm(1), Descent(1)), m);
+ * update(opt, m, gradient((m) => m.w.pow(2).sum(), m)[0]);   // the gradient is [2, 4]
+ * m.w;   // Tensor [0.5528, 1.1056]
+ * ```
+ */
 class ClipNorm extends Rule<null> {
   readonly name = 'ClipNorm';
   constructor(
@@ -333,7 +454,16 @@ class ClipNorm extends Rule<null> {
   }
 }
 
-/** Applies rules in order, each to the step the previous one produced: `OptimiserChain(ClipNorm(1), Adam())`. */
+/**
+ * Applies rules in order, each to the step the previous one produced: `OptimiserChain(ClipNorm(1), Adam())`.
+ *
+ * ```ts
+ * const model = Chain(Dense(2, 3, relu), Dense(3, 1));
+ * const opt = setup(OptimiserChain(ClipNorm(1), Adam(1e-3)), model);
+ * update(opt, model, gradient((m) => m(ones(4, 2)).sum(), model)[0]);
+ * String(OptimiserChain(ClipGrad(1), Descent(0.1)));   // 'OptimiserChain(ClipGrad(delta=1), Descent(eta=0.1))'
+ * ```
+ */
 class OptimiserChain extends Rule<RuleState[]> {
   readonly name = 'OptimiserChain';
   readonly rules: Rule[];

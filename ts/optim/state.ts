@@ -17,7 +17,21 @@ import { Rule, type RuleState } from './rules.js';
 import type { Mirror } from '../mirror.js';
 import { callable } from '../callable.js';
 
-/** An optimiser step left parameters that are not finite: which ones, and how many values. */
+/**
+ * An optimiser step left parameters that are not finite: which ones, and how many values.
+ *
+ * ```ts
+ * const m = { w: tensor([1, 2]) };
+ * let err: unknown;
+ * try {
+ *   update(setup(Descent(), m), m, { w: tensor([Infinity, 0]) });
+ * } catch (e) {
+ *   err = e;
+ * }
+ * err instanceof NonFiniteError;   // true
+ * (err as NonFiniteError).params[0][0];   // 'w': the path, with the count of values that are not finite
+ * ```
+ */
 class NonFiniteError extends FluxionError {
   override name = 'NonFiniteError';
   constructor(
@@ -29,7 +43,16 @@ class NonFiniteError extends FluxionError {
   }
 }
 
-/** One parameter's optimiser state: its rule, the rule's state `S`, and whether it is frozen. */
+/**
+ * One parameter's optimiser state: its rule, the rule's state `S`, and whether it is frozen.
+ *
+ * ```ts
+ * const st = setup(Momentum(), { w: tensor([1, 2]) });
+ * st.w instanceof Leaf;   // true
+ * st.w.state;   // Tensor [0, 0]: the velocity
+ * st.w.frozen;   // false
+ * ```
+ */
 class Leaf<S = RuleState> {
   constructor(
     public rule: Rule<S>,
@@ -41,22 +64,51 @@ class Leaf<S = RuleState> {
   }
 }
 
-/** A state tree: Leaf at each parameter, objects/arrays mirroring the model elsewhere, null for non-trainable fields. */
+/**
+ * A state tree: Leaf at each parameter, objects/arrays mirroring the model elsewhere, null for non-trainable fields.
+ *
+ * ```ts
+ * const opt: StateTree = setup(Adam(), Chain(Dense(2, 3), Dense(3, 1)));
+ * freeze(opt);
+ * ```
+ */
 export type StateTree = Leaf<any> | readonly StateTree[] | { readonly [k: string]: StateTree } | ReadonlyMap<unknown, StateTree> | null;
 
 /**
  * The state `setup(rule, model)` makes for a model of type `M`, with a rule keeping `S` per
  * parameter: the model's structure with a Leaf at each tensor (null at an int32 tensor).
+ *
+ * ```ts
+ * const model = Chain(Dense(2, 3), Dense(3, 1));
+ * const opt: StateOf<typeof model, AdamState> = setup(Adam(), model);
+ * opt.layers[0].weight.state.t;   // 0
+ * ```
  */
 export type StateOf<M, S = RuleState> = unknown extends M ? StateTree : Mirror<M, Leaf<S> | null>; // (a model of unknown type: any state tree, as `ReturnType<typeof setup>` reads)
 
-/** The per-parameter state a rule keeps (`AdamState` for Adam). */
+/**
+ * The per-parameter state a rule keeps (`AdamState` for Adam).
+ *
+ * ```ts
+ * type S = RuleStateOf<ReturnType<typeof Momentum>>;   // Tensor: the velocity
+ * const v: S = zeros(2);
+ * ```
+ */
 export type RuleStateOf<R> = R extends Rule<infer S> ? S : never;
 
 const isLeaf = (x: unknown): x is Leaf => x instanceof Leaf;
 const STATE = { leaf: isLeaf };
 
-/** The optimiser state for every trainable tensor of `model`. */
+/**
+ * The optimiser state for every trainable tensor of `model`.
+ *
+ * ```ts
+ * const model = Chain(Dense(2, 3), Dense(3, 1));
+ * const opt = setup(Adam(1e-3), model);
+ * opt.layers[0].weight instanceof Leaf;   // true
+ * opt.layers[1].bias.state.v.shape;   // [1]
+ * ```
+ */
 export function setup<R extends Rule<any>, M>(rule: R, model: M): StateOf<M, RuleStateOf<R>> {
   if (!(rule instanceof Rule)) throw expected('setup', 'rule', 'an optimisation rule (Descent, Adam, ...)', rule);
   return fmapstructure((x) => (x instanceof Tensor && x.dtype !== 'int32' ? new Leaf(rule, rule.init(x)) : null), model, {
@@ -75,6 +127,15 @@ function checkState(op: string, state: unknown): void {
  * One optimisation step in place: `update(state, model, grad)` with `grad` the structural
  * gradient of the model (from `gradient(m => loss(m), model)[0]`) or a `Grads`. A gradient
  * whose structure does not match the model is an error naming the first path that differs.
+ *
+ * ```ts
+ * const model = Dense(2, 1, identity, { init: ones });
+ * const opt = setup(Descent(0.5), model);
+ * const grad = gradient((m) => m(tensor([1, 2])).sum(), model)[0];
+ * update(opt, model, grad);
+ * model.weight;   // Tensor [[0.5, 0]]
+ * model.bias;   // Tensor [-0.5]
+ * ```
  */
 export function update(state: StateTree, model: unknown, grad: unknown): void {
   checkState('update', state);
@@ -211,7 +272,17 @@ export function stateLeaves(state: StateTree): [string, Leaf][] {
   return fcollect(state, { ...STATE, keep: isLeaf }) as [string, Leaf][];
 }
 
-/** Changes hyperparameters everywhere in the tree: `adjust(state, 0.01)` sets the learning rate; `adjust(state, { beta: [0.8, 0.99] })`. */
+/**
+ * Changes hyperparameters everywhere in the tree: `adjust(state, 0.01)` sets the learning rate; `adjust(state, { beta: [0.8, 0.99] })`.
+ *
+ * ```ts
+ * const opt = setup(Adam(1e-3), Dense(2, 1));
+ * adjust(opt, 1e-4);
+ * opt.weight.rule.eta;   // 0.0001
+ * adjust(opt, { beta: [0.8, 0.99] });
+ * opt.weight.rule.beta;   // [0.8, 0.99]
+ * ```
+ */
 export function adjust(state: StateTree, changes: number | Record<string, number | number[]>): void {
   checkState('adjust', state);
   const c = typeof changes === 'number' ? { eta: changes } : changes;
@@ -225,13 +296,33 @@ export function adjust(state: StateTree, changes: number | Record<string, number
   }
 }
 
-/** Stops updating every parameter in this (sub)tree, e.g. `freeze(state.layers[0])`. */
+/**
+ * Stops updating every parameter in this (sub)tree, e.g. `freeze(state.layers[0])`.
+ *
+ * ```ts
+ * const model = Chain(Dense(2, 2, identity, { init: ones }), Dense(2, 1));
+ * const opt = setup(Descent(0.1), model);
+ * freeze(opt.layers[0]);
+ * update(opt, model, gradient((m) => m(ones(1, 2)).sum(), model)[0]);
+ * model.layers[0].weight.sum().item();   // 4: unchanged
+ * ```
+ */
 export function freeze(state: StateTree): void {
   checkState('freeze', state);
   for (const [, l] of stateLeaves(state)) l.frozen = true;
 }
 
-/** Undoes `freeze`. */
+/**
+ * Undoes `freeze`.
+ *
+ * ```ts
+ * const opt = setup(Descent(0.1), Chain(Dense(2, 2), Dense(2, 1)));
+ * freeze(opt);
+ * thaw(opt.layers[1]);
+ * opt.layers[1].weight.frozen;   // false
+ * opt.layers[0].weight.frozen;   // true
+ * ```
+ */
 export function thaw(state: StateTree): void {
   checkState('thaw', state);
   for (const [, l] of stateLeaves(state)) l.frozen = false;

@@ -14,10 +14,28 @@ import { epochRNG, intOption, loaderOptions } from './loader-options.js';
 import type { LoaderState } from './streaming.js';
 import { callable } from '../callable.js';
 
-/** One observation: a tensor, or an array / object of tensors (no batch dim: they are stacked). */
+/**
+ * One observation: a tensor, or an array / object of tensors (no batch dim: they are stacked).
+ *
+ * ```ts
+ * async function* observations() {
+ *   for (let i = 0; i < 3; i++) yield [tensor([i, i]), tensor(i)] as Observation;
+ * }
+ * const loader = AsyncDataLoader(observations(), { batchSize: 3 });
+ * ```
+ */
 export type Observation = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
 type Source<O> = AsyncIterable<O> | Iterable<O>;
 
+/**
+ * Options of `AsyncDataLoader`: the batch size, shuffling through a buffer of observations, and
+ * whether to keep the last, smaller batch.
+ *
+ * ```ts
+ * const loader = AsyncDataLoader((epoch) => [tensor([epoch]), tensor([epoch + 1])], { batchSize: 2, shuffle: true, buffer: 64, seed: 1 });
+ * loader.batchSize;   // 2
+ * ```
+ */
 export interface AsyncDataLoaderOptions {
   batchSize?: number;
   /** Shuffle through a buffer (a new order every epoch, from `seed` and the epoch number). */
@@ -29,7 +47,18 @@ export interface AsyncDataLoaderOptions {
   partial?: boolean;
 }
 
-/** Batches of a stream of observations (stacked along a new first dim), for `trainAsync`. */
+/**
+ * Batches of a stream of observations (stacked along a new first dim), for `trainAsync`.
+ *
+ * ```ts
+ * async function* rows() {
+ *   for (let i = 0; i < 5; i++) yield tensor([i, 2 * i]);
+ * }
+ * const sizes: number[] = [];
+ * for await (const batch of AsyncDataLoader(rows(), { batchSize: 2 })) sizes.push(batch.shape[0]);
+ * sizes;   // [2, 2, 1]
+ * ```
+ */
 class AsyncDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements AsyncIterable<D> {
   readonly batchSize: number;
   readonly shuffle: boolean;

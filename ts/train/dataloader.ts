@@ -15,6 +15,15 @@ import { collect, fcollect, fmap, isNode } from '../tree.js';
 import { callable } from '../callable.js';
 import { boolOption, intOption } from './loader-options.js';
 
+/**
+ * Options of `DataLoader`: the batch size (default 1), shuffling (with a seed or a generator), whether
+ * to keep the last, smaller batch, and this rank's shard in data-parallel training.
+ *
+ * ```ts
+ * DataLoader(zeros(10, 3), { batchSize: 4, shuffle: true, seed: 1 }).length;   // 3
+ * DataLoader(zeros(10, 3), { batchSize: 4, partial: false }).length;   // 2
+ * ```
+ */
 export interface DataLoaderOptions {
   batchSize?: number;
   shuffle?: boolean;
@@ -29,6 +38,19 @@ export interface DataLoaderOptions {
 
 export type Data = Tensor | readonly Tensor[] | { readonly [k: string]: Tensor };
 
+/**
+ * Batches of tensors that share their first (observation) dim: a tensor, an array or an object of
+ * them, sliced along that dim, in order or shuffled anew every epoch (Flux's DataLoader). Constructible
+ * with or without `new`.
+ *
+ * ```ts
+ * const x = arange(10).reshape([5, 2]), y = arange(5);
+ * const loader = DataLoader([x, y], { batchSize: 2 });
+ * loader.length;   // 3
+ * [...loader].map(([xb]) => xb.shape[0]);   // [2, 2, 1]
+ * [...DataLoader({ x, y }, { batchSize: 5 })][0].y;   // Tensor [0, 1, 2, 3, 4]
+ * ```
+ */
 class DataLoader<D extends Data> implements Iterable<D> {
   readonly batchSize: number;
   readonly shuffle: boolean;

@@ -16,7 +16,14 @@ function labelIndex(op: string, v: unknown, labels: readonly unknown[] | number)
   return i;
 }
 
-/** A one-hot vector [K]: `oneHot(2, 4)` or `oneHot('b', ['a', 'b', 'c'])`. */
+/**
+ * A one-hot vector [K]: `oneHot(2, 4)` or `oneHot('b', ['a', 'b', 'c'])`.
+ *
+ * ```ts
+ * oneHot(2, 4);   // Tensor [0, 0, 1, 0]
+ * oneHot('b', ['a', 'b', 'c']);   // Tensor [0, 1, 0]
+ * ```
+ */
 export function oneHot(label: unknown, labels: readonly unknown[] | number): Tensor {
   const k = typeof labels === 'number' ? labels : labels.length;
   const data = new Array<number>(k).fill(0);
@@ -24,7 +31,13 @@ export function oneHot(label: unknown, labels: readonly unknown[] | number): Ten
   return tensor(data);
 }
 
-/** One-hot rows [N, K] for N labels (an array, or an int32 / integer-valued tensor). */
+/**
+ * One-hot rows [N, K] for N labels (an array, or an int32 / integer-valued tensor).
+ *
+ * ```ts
+ * oneHotBatch([0, 2], 3);   // Tensor [[1, 0, 0], [0, 0, 1]]
+ * ```
+ */
 export function oneHotBatch(ys: readonly unknown[] | Tensor, labels: readonly unknown[] | number): Tensor {
   const list = ys instanceof Tensor ? Array.from(ys.data()) : ys;
   if (!Array.isArray(list) && !(ys instanceof Tensor)) throw expected('oneHotBatch', 'labels', 'an array or a tensor', ys);
@@ -36,7 +49,14 @@ export function oneHotBatch(ys: readonly unknown[] | Tensor, labels: readonly un
   return tensor(data, { shape: [list.length, k] });
 }
 
-/** The inverse of oneHot along the last dim: indices (int32 tensor), or the labels themselves when given. */
+/**
+ * The inverse of oneHot along the last dim: indices (int32 tensor), or the labels themselves when given.
+ *
+ * ```ts
+ * oneCold(tensor([[0.1, 0.9], [0.8, 0.2]]));   // Tensor [1, 0]
+ * oneCold(tensor([0.1, 0.9]), ['cat', 'dog']);   // 'dog'
+ * ```
+ */
 export function oneCold(y: Tensor): Tensor;
 export function oneCold<L>(y: Tensor, labels: readonly L[]): L[] | L;
 export function oneCold<L>(y: Tensor, labels?: readonly L[]): Tensor | L[] | L {

@@ -2,6 +2,14 @@
 // (examples/out/loss.svg), and what a training script can write from `train`'s history.
 import { ArgumentError, expected } from '../errors.js';
 
+/**
+ * Options of `lossCurveSvg`: the title, the size in pixels and the axes' labels.
+ *
+ * ```ts
+ * const svg = lossCurveSvg([2.3, 1.1, 0.6], { title: 'MLP', width: 320, height: 180, xLabel: 'step', yLabel: 'loss' });
+ * svg.includes('MLP');   // true
+ * ```
+ */
 export interface LossCurveOptions {
   /** The chart's title (default 'training loss'). */
   title?: string;

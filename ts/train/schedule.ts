@@ -1,16 +1,37 @@
-// Learning-rate schedules as plain values. A schedule is a function from the optimiser step
-// (0 = the first step) to a learning rate, with a readable toString and a `length`: the
-// steps after which it holds its value at `length` (Infinity when it never settles).
-// `train(..., { schedule })` calls adjust(opt, schedule(k)) before its k-th step; a manual
-// loop does the same. The closed forms are those of PyTorch's lr_scheduler (StepLR,
-// ExponentialLR, LinearLR, CosineAnnealingLR); `sequence` chains parts in time, each part
-// counting its steps from 0 (ParameterSchedulers.jl's Sequence).
-//
-// Exported as the namespace `schedules` (`schedules.cosine(...)`): the short names would
-// clash with ops at the top level (`linear` is the dense-layer op).
+/**
+ * Learning-rate schedules as plain values. A schedule is a function from the optimiser step
+ * (0 = the first step) to a learning rate, with a readable toString and a `length`: the
+ * steps after which it holds its value at `length` (Infinity when it never settles).
+ * `train(..., { schedule })` calls adjust(opt, schedule(k)) before its k-th step; a manual
+ * loop does the same. The closed forms are those of PyTorch's lr_scheduler (StepLR,
+ * ExponentialLR, LinearLR, CosineAnnealingLR); `sequence` chains parts in time, each part
+ * counting its steps from 0 (ParameterSchedulers.jl's Sequence).
+ *
+ * Exported as the namespace `schedules` (`schedules.cosine(...)`): the short names would
+ * clash with ops at the top level (`linear` is the dense-layer op).
+ *
+ * ```ts
+ * const { warmup, cosine, sequence } = schedules;
+ * const s = sequence(warmup(100, 1e-3), cosine(1e-3, 1e-5, 900));
+ * [s(0), s(50), s(100)];   // [0, 0.0005, 0.001]
+ * s(1000);   // 0.00001
+ * schedules.step(0.1, { every: 10 })(25);   // 0.001
+ * ```
+ *
+ * @module
+ */
 import { ArgumentError, describe, expected } from '../errors.js';
 
-/** A learning rate for each optimiser step: `sched(k)`, k counted from 0. */
+/**
+ * A learning rate for each optimiser step: `sched(k)`, k counted from 0.
+ *
+ * ```ts
+ * const s = schedules.cosine(1e-3, 1e-5, 100);
+ * s(0);   // 0.001
+ * s(100);   // 0.00001
+ * s.length;   // 100
+ * ```
+ */
 export interface Schedule {
   (step: number): number;
   /** Steps until the schedule holds its value (its value at `length` from then on); Infinity if it never does. */
@@ -111,7 +132,14 @@ export function warmup(steps: number, lr: number, opts?: { from?: number }): Sch
   return make('warmup', label, steps, (k) => (k >= steps ? lr : lerp(from, lr, k / steps)));
 }
 
-/** A part of a sequence: a schedule (of finite length, unless last) or [schedule, steps] to run it for `steps`. */
+/**
+ * A part of a sequence: a schedule (of finite length, unless last) or [schedule, steps] to run it for `steps`.
+ *
+ * ```ts
+ * const s = schedules.sequence([schedules.constant(0.1), 2], schedules.constant(0.01));
+ * [s(0), s(1), s(2)];   // [0.1, 0.1, 0.01]
+ * ```
+ */
 export type SequencePart = ((step: number) => number) | readonly [(step: number) => number, number];
 
 /**

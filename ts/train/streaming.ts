@@ -22,6 +22,17 @@ import type { Tensor } from '../tensor.js';
 import { type Block, Prefetcher, ShardFiles, readWindow } from './prefetch.js';
 import { callable } from '../callable.js';
 
+/**
+ * Options of `FileDataLoader`: batching and shuffling as `DataLoader`'s, and how much it reads at once
+ * and ahead (a worker thread reads `prefetch` windows ahead).
+ *
+ * ```ts
+ * writeDataset('data-a', [randn(100, 4), arange(100)]);
+ * const loader = FileDataLoader('data-a', { batchSize: 32, shuffle: true, seed: 1, prefetch: 0 });
+ * loader.length;   // 4
+ * loader.close();
+ * ```
+ */
 export interface FileDataLoaderOptions {
   batchSize?: number;
   /** Reshuffle every epoch (a new order per epoch, from `seed` and the epoch number). */
@@ -40,7 +51,18 @@ export interface FileDataLoaderOptions {
   prefetch?: number;
 }
 
-/** Where a file-backed loader stands: the epoch its next iteration runs, and the batches of it already given. */
+/**
+ * Where a file-backed loader stands: the epoch its next iteration runs, and the batches of it already given.
+ *
+ * ```ts
+ * writeDataset('data-b', arange(10));
+ * const loader = FileDataLoader<Tensor>('data-b', { batchSize: 4, prefetch: 0 });
+ * const it = loader[Symbol.iterator]();
+ * it.next();
+ * loader.state;   // { epoch: 0, batch: 1 }: save it with a checkpoint, set it to resume
+ * loader.close();
+ * ```
+ */
 export interface LoaderState {
   epoch: number;
   batch: number;
@@ -73,6 +95,13 @@ interface Cursor {
  * of tensors). Iterable (for `train`: reads block the thread, the worker having read ahead)
  * and async iterable (for `trainAsync`: waits without blocking the event loop). `state` is
  * the position to save in a checkpoint and to set when resuming.
+ *
+ * ```ts
+ * writeDataset('data-c', { x: randn(10, 3), y: arange(10) });
+ * const loader = FileDataLoader<{ x: Tensor; y: Tensor }>('data-c', { batchSize: 4, prefetch: 0 });
+ * [...loader].map((b) => b.x.shape[0]);   // [4, 4, 2]
+ * loader.close();
+ * ```
  */
 class FileDataLoader<D = Tensor | Tensor[] | Record<string, Tensor>> implements Iterable<D>, AsyncIterable<D> {
   readonly batchSize: number;

@@ -20,6 +20,21 @@ import { Tensor } from '../tensor.js';
 import { collect, collectWithPaths, fmapstructure } from '../tree.js';
 import { Progress } from './progress.js';
 
+/**
+ * What `callbacks.onStep` receives after every optimiser step.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const steps: number[] = [];
+ * train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), {
+ *   epochs: 2,
+ *   progress: false,
+ *   callbacks: { onStep: (s) => void steps.push(s.globalStep) },
+ * });
+ * steps;   // [1, 2, 3, 4, 5, 6, 7, 8]
+ * ```
+ */
 export interface StepInfo {
   epoch: number;
   /** Optimiser steps taken in this epoch, this one included. */
@@ -31,6 +46,17 @@ export interface StepInfo {
   /** The loss of the step's batch (with `accumulate`, the mean over its batches). */
   loss: number;
 }
+/**
+ * One epoch's summary, as `train` returns them and `callbacks.onEpoch` receives them.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const history = train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), { epochs: 3, progress: false });
+ * history.map((e) => e.epoch);   // [1, 2, 3]: counted from 1
+ * history[2].globalStep;   // 12
+ * ```
+ */
 export interface EpochInfo {
   epoch: number;
   loss: number; // mean loss over the epoch's steps
@@ -40,21 +66,67 @@ export interface EpochInfo {
   /** The last validation's results, when validating. */
   validation?: Record<string, number>;
 }
+/**
+ * What `callbacks.onValidate` receives after every validation: the mean of every metric.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const seen: number[] = [];
+ * train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), {
+ *   progress: false,
+ *   validate: { data, every: 2 },
+ *   callbacks: { onValidate: (v) => void seen.push(v.globalStep) },
+ * });
+ * seen;   // [2, 4]
+ * ```
+ */
 export interface ValidationInfo {
   epoch: number;
   globalStep: number;
   /** Each metric's mean over the validation data, weighted by batch size. */
   metrics: Record<string, number>;
 }
-/** What a progress callback receives instead of the bar on stderr. */
+/**
+ * What a progress callback receives instead of the bar on stderr.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const events: string[] = [];
+ * train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), { progress: (e) => void events.push(e.type) });
+ * events;   // ['step', 'step', 'step', 'step', 'epoch']
+ * ```
+ */
 export type ProgressEvent =
   | ({ type: 'step'; epochs: number; steps: number | undefined; samplesPerSecond: number } & StepInfo)
   | ({ type: 'epoch'; epochs: number } & EpochInfo)
   | ({ type: 'validate' } & ValidationInfo);
 
-/** A validation metric: a value for one batch (a number or a one-element tensor), averaged over the data. */
+/**
+ * A validation metric: a value for one batch (a number or a one-element tensor), averaged over the data.
+ *
+ * ```ts
+ * const meanOutput: Metric = (m, x) => m(x).mean();
+ * meanOutput((x: Tensor) => x.mul(2), tensor([1, 2])).item();   // 3
+ * ```
+ */
 export type Metric<M = any> = (model: M, ...batch: any[]) => number | Tensor;
 
+/**
+ * Options of `train`'s validation: the held-out batches, how often, the metrics, and early stopping.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const history = train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), {
+ *   epochs: 2,
+ *   progress: false,
+ *   validate: { data, metrics: { mae: metrics.loss((m, x, y) => mae(m(x), y)) }, earlyStop: { metric: 'mae', patience: 5 } },
+ * });
+ * typeof history[1].validation?.mae;   // 'number'
+ * ```
+ */
 export interface ValidateOptions<M = any> {
   /** The validation batches (any iterable; a DataLoader without shuffling, say). */
   data: Iterable<unknown>;
@@ -66,11 +138,38 @@ export interface ValidateOptions<M = any> {
   earlyStop?: { metric: string; mode?: 'min' | 'max'; patience?: number; minDelta?: number };
 }
 
-/** A stream of JSON lines (a file or process.stdout): one object per event. */
+/**
+ * A stream of JSON lines (a file or process.stdout): one object per event.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const lines: string[] = [];
+ * train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), { progress: false, log: { write: (l) => lines.push(l) } });
+ * JSON.parse(lines[0]).type;   // 'step'
+ * lines.length;   // 5
+ * ```
+ */
 export interface LogStream {
   write(line: string): unknown;
 }
 
+/**
+ * Options of `train` and `trainAsync`: epochs, progress, callbacks, a learning-rate schedule,
+ * gradient accumulation, validation and a JSON-lines log; `startEpoch` and `startStep` to resume.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const history = train((m, x, y) => mse(m(x), y), model, data, setup(Adam(1e-2), model), {
+ *   epochs: 10,
+ *   accumulate: 2,   // two batches per optimiser step
+ *   schedule: schedules.cosine(1e-2, 1e-4, 20),
+ *   progress: false,
+ * });
+ * history.length;   // 10
+ * ```
+ */
 export interface TrainOptions<M = any> {
   epochs?: number;
   /**
@@ -106,6 +205,19 @@ export interface TrainOptions<M = any> {
   log?: LogStream;
 }
 
+/**
+ * Options of `trainAsync`: those of `train`, and a signal that stops it.
+ *
+ * ```ts
+ * const model = Dense(2, 1);
+ * const data = DataLoader([randn(8, 2), randn(8, 1)], { batchSize: 2 });
+ * const ac = new AbortController();
+ * ac.abort();
+ * const run = trainAsync((m, x, y) => mse(m(x), y), model, data, setup(Adam(), model), { signal: ac.signal, progress: false });
+ * const why = await run.catch((e: Error) => e.name);
+ * why;   // 'AbortError'
+ * ```
+ */
 export interface AsyncTrainOptions<M = any> extends TrainOptions<M> {
   /** Aborting rejects the promise with an AbortError after the step in progress; the model keeps every completed step. */
   signal?: AbortSignal;
@@ -120,7 +232,15 @@ function batchSize(b: unknown): number {
 }
 
 type Batches = Iterable<unknown> | AsyncIterable<unknown>;
-/** What a batch gives the loss after the model: a tuple (or array) batch is spread, anything else is one argument. */
+/**
+ * What a batch gives the loss after the model: a tuple (or array) batch is spread, anything else is one argument.
+ *
+ * ```ts
+ * type A = BatchArgs<[Tensor, number[]]>;   // [Tensor, number[]]: a tuple batch is spread
+ * type B = BatchArgs<Tensor>;   // [Tensor]: anything else is one argument
+ * const b: B = [zeros(1)];
+ * ```
+ */
 export type BatchArgs<B> = B extends readonly unknown[] ? B : [B];
 type LossFn<M> = (m: M, ...b: unknown[]) => Tensor;
 
@@ -370,6 +490,15 @@ function checkData(op: string, data: unknown, async: boolean): void {
  * argument) and applies `update(optState, model, grad)`. Stops with an error on a
  * non-finite loss or step. With `schedule`, sets the learning rate before every step;
  * `accumulate`, `validate` and `log` as in TrainOptions. Returns the epochs' summaries.
+ *
+ * ```ts
+ * const model = Dense(1, 1);
+ * const x = tensor([[1], [2], [3], [4]]), y = x.mul(2).add(1);
+ * const opt = setup(Adam(0.1), model);
+ * const history = train((m, x, y) => mse(m(x), y), model, DataLoader([x, y], { batchSize: 2 }), opt, { epochs: 100, progress: false });
+ * history.length;   // 100
+ * history[99].loss < 0.1 * history[0].loss;   // true
+ * ```
  */
 export function train<M, B>(
   loss: (model: M, ...batch: BatchArgs<B>) => Tensor,
@@ -413,6 +542,13 @@ async function yieldToEventLoop(): Promise<void> {
  * after every batch, so a server keeps answering requests while it trains. `data` may also be
  * an async iterable (batches streamed from disk or the network). `signal` stops it: the promise
  * rejects with an AbortError, the model keeping every completed step.
+ *
+ * ```ts
+ * const model = Dense(1, 1);
+ * const data = DataLoader([tensor([[1], [2]]), tensor([[3], [5]])]);
+ * const history = await trainAsync((m, x, y) => mse(m(x), y), model, data, setup(Descent(0.05), model), { epochs: 3, progress: false });
+ * history.length;   // 3
+ * ```
  */
 export async function trainAsync<M, B>(
   loss: (model: M, ...batch: BatchArgs<B>) => Tensor,
@@ -457,7 +593,15 @@ export async function trainAsync<M, B>(
   return run.history;
 }
 
-/** Ready-made validation metrics. */
+/**
+ * Ready-made validation metrics.
+ *
+ * ```ts
+ * const scores = (x: Tensor) => x;   // a model that returns its input
+ * metrics.accuracy()(scores, tensor([[0.9, 0.1], [0.2, 0.8]]), [0, 0]);   // 0.5
+ * metrics.loss((m, x, y) => mse(m(x), y))(scores, tensor([1, 2]), tensor([1, 4]));   // 2
+ * ```
+ */
 export const metrics = {
   /** The mean of a loss function over the validation data: `metrics.loss((m, x, y) => mse(m(x), y))`. */
   loss<M>(fn: (model: M, ...batch: any[]) => Tensor): Metric<M> {
