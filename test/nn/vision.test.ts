@@ -255,13 +255,22 @@ test('memory stays flat over 2,000 CNN training steps (native memory, JS heap an
   await settle();
   const m0 = processMemory();
   const bytes0 = memory().cpu.bytes;
-  train(loss, model, data, state, { epochs: 500, progress: false }); // 2,000 steps
+  train(loss, model, data, state, { epochs: 250, progress: false }); // 1,000 steps
+  await settle();
+  const mHalf = processMemory();
+  train(loss, model, data, state, { epochs: 250, progress: false }); // 1,000 more
   await settle();
   const m1 = processMemory();
   const bytes1 = memory().cpu.bytes;
   const mb = (v: number) => (v / 2 ** 20).toFixed(1);
-  t.log(`outside the JS heap ${mb(m0.outsideHeap)} → ${mb(m1.outsideHeap)} MB, JS heap used ${mb(m0.heapUsed)} → ${mb(m1.heapUsed)} MB, tensor bytes ${bytes0} → ${bytes1}`);
-  t.true(m1.outsideHeap <= m0.outsideHeap * 1.05 + 4 * 2 ** 20, `memory outside the JS heap grew from ${m0.outsideHeap} to ${m1.outsideHeap}`);
+  t.log(
+    `outside the JS heap ${mb(m0.outsideHeap)} → ${mb(mHalf.outsideHeap)} → ${mb(m1.outsideHeap)} MB, JS heap used ${mb(m0.heapUsed)} → ${mb(m1.heapUsed)} MB, tensor bytes ${bytes0} → ${bytes1}`,
+  );
+  // A leak grows with the steps: the second thousand must not add to the native memory. The
+  // first may still fill the reuse pool and malloc's arenas to their working size once (a
+  // busy machine has been seen to measure the warm-up point 16 MB below it), within a bound.
+  t.true(m1.outsideHeap <= mHalf.outsideHeap * 1.05 + 4 * 2 ** 20, `memory outside the JS heap grew from ${mHalf.outsideHeap} to ${m1.outsideHeap} over the second 1,000 steps`);
+  t.true(m1.outsideHeap <= m0.outsideHeap * 1.05 + 24 * 2 ** 20, `memory outside the JS heap grew from ${m0.outsideHeap} to ${m1.outsideHeap}`);
   t.true(m1.heapUsed <= m0.heapUsed * 1.1 + 2 * 2 ** 20, `the JS heap grew from ${m0.heapUsed} to ${m1.heapUsed}`);
   if (gc) t.true(Math.abs(bytes1 - bytes0) <= 256 * 1024, `tensor bytes ${bytes0} → ${bytes1}`);
   t.true(flat(model(X)).every(Number.isFinite));
