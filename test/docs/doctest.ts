@@ -151,12 +151,15 @@ function __check(f: () => unknown, text: string, where: string): void {
 }
 `;
   const imports = [...names];
+  const head = [
+    `import * as __F from ${JSON.stringify(indexPath)};`,
+    imports.length ? `import { ${imports.join(', ')} } from ${JSON.stringify(indexPath)};` : '',
+    ...[...new Set(otherImports)],
+    helper,
+  ];
   if (opts.separate)
     return [
-      `import * as __F from ${JSON.stringify(indexPath)};`,
-      imports.length ? `import { ${imports.join(', ')} } from ${JSON.stringify(indexPath)};` : '',
-      ...[...new Set(otherImports)],
-      helper,
+      ...head,
       'let __failed = 0;',
       'function __fail(what: string, e: unknown): void {',
       '  __failed++;',
@@ -166,10 +169,7 @@ function __check(f: () => unknown, text: string, where: string): void {
       'process.exit(__failed ? 1 : 0);',
     ].join('\n');
   return [
-    `import * as __F from ${JSON.stringify(indexPath)};`,
-    imports.length ? `import { ${imports.join(', ')} } from ${JSON.stringify(indexPath)};` : '',
-    ...[...new Set(otherImports)],
-    helper,
+    ...head,
     'let __at = 0;',
     'try {',
     ...body,
