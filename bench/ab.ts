@@ -71,13 +71,20 @@ const median = (xs: number[]) => {
   const s = xs.slice().sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-console.log(`| workload | ${path.basename(other)} (other) | this | this ÷ other | rounds |`);
-console.log('|---|---|---|---|---|');
+// The paired ratio: each round's this ÷ other, the two processes run back to back so that
+// they share the machine's state of the moment; its median and the middle half of the rounds
+// say more than the ratio of the two sides' medians when the machine drifts.
+console.log(`| workload | ${path.basename(other)} (other) | this | this ÷ other | paired ratio: median (middle half) | rounds |`);
+console.log('|---|---|---|---|---|---|');
 for (const w of workloads) {
-  const a = runs.other.map((m) => m.get(w.id)).filter((v): v is number => v !== undefined);
-  const b = runs.this.map((m) => m.get(w.id)).filter((v): v is number => v !== undefined);
-  if (a.length === 0 || b.length === 0) continue;
+  const a = runs.other.map((m) => m.get(w.id));
+  const b = runs.this.map((m) => m.get(w.id));
+  const pairs = a.flatMap((x, r) => (x !== undefined && b[r] !== undefined ? [(b[r] as number) / x] : [])).sort((p, q) => p - q);
+  const as = a.filter((v): v is number => v !== undefined);
+  const bs = b.filter((v): v is number => v !== undefined);
+  if (pairs.length === 0) continue;
   const unit = w.unit === 'µs' ? 1e3 : w.unit === 's' ? 1e-3 : 1;
   const fmt = (ms: number) => `${(ms * unit).toPrecision(3)} ${w.unit}`;
-  console.log(`| ${w.id} | ${fmt(median(a))} | ${fmt(median(b))} | ${(median(b) / median(a)).toFixed(3)} | ${Math.min(a.length, b.length)} |`);
+  const q = (f: number) => pairs[Math.round(f * (pairs.length - 1))].toFixed(2);
+  console.log(`| ${w.id} | ${fmt(median(as))} | ${fmt(median(bs))} | ${(median(bs) / median(as)).toFixed(3)} | ${median(pairs).toFixed(3)} (${q(0.25)}–${q(0.75)}) | ${pairs.length} |`);
 }
