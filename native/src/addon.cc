@@ -313,10 +313,8 @@ napi_value CreateContext(napi_env env, napi_callback_info info) {
     Args a(env, info);
     napi_typedarray_type t;
     size_t len = 0;
-    void* data = nullptr;
-    FLX_CHECK(a.argc < 1 || napi_get_typedarray_info(env, a.v[0], &t, &len, &data, nullptr, nullptr) != napi_ok ||
-                  t != napi_float64_array || len < 256,
-              type, "createContext: meta must be a Float64Array of at least 256 elements");
+    void* data = a.typed_array(0, "createContext: meta", &len, &t);
+    FLX_CHECK(t != napi_float64_array || len < 256, type, "createContext: meta must be a Float64Array of at least 256 elements");
     auto* block = new ContextBlock();
     block->ctx.env = env;
     block->ctx.meta = static_cast<const double*>(data);

@@ -188,12 +188,14 @@ double Call::num(size_t i, const char* what) {
   return v;
 }
 
-int64_t Call::integer(size_t i, const char* what, int64_t lo, int64_t hi) {
-  const double v = num(i, what);
+int64_t integer_in(double v, int64_t lo, int64_t hi, const char* kernel, const char* what) {
   FLX_CHECK(!(v >= double(lo) && v <= double(hi)) || double(int64_t(v)) != v, range,
-            std::string(kernel_) + ": " + what + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+            (kernel ? std::string(kernel) + ": " : std::string()) + what + " must be an integer in [" + std::to_string(lo) + ", " +
+                std::to_string(hi) + "]");
   return int64_t(v);
 }
+
+int64_t Call::integer(size_t i, const char* what, int64_t lo, int64_t hi) { return integer_in(num(i, what), lo, hi, kernel_, what); }
 
 int Call::op(size_t i, int count) {
   const double v = num(i, "op");

@@ -42,6 +42,10 @@ struct Error : std::runtime_error {
   Error(ErrorKind k, const std::string& msg) : std::runtime_error(msg), kind(k) {}
 };
 [[noreturn]] void fail(ErrorKind kind, const std::string& msg);
+// v as an integer in [lo, hi]; else a RangeError "fluxion native: [<kernel>: ]<what> must be an
+// integer in [lo, hi]" (every entry point reads its integer arguments through this). The names
+// are plain pointers so that the message is built only on failure: kernels call this per call.
+int64_t integer_in(double v, int64_t lo, int64_t hi, const char* kernel, const char* what);
 
 // Throws `fluxion native: <msg>` of the given kind when cond holds.
 #define FLX_CHECK(cond, kind, msg)                                                            \

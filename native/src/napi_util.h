@@ -92,12 +92,7 @@ struct Args {
     FLX_CHECK(i >= argc || napi_get_value_double(env, v[i], &d) != napi_ok, type, std::string(what) + " must be a number");
     return d;
   }
-  int64_t integer(size_t i, const char* what, int64_t lo, int64_t hi) const {
-    const double d = number(i, what);
-    FLX_CHECK(!(d >= double(lo) && d <= double(hi)) || double(int64_t(d)) != d, range,
-              std::string(what) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return int64_t(d);
-  }
+  int64_t integer(size_t i, const char* what, int64_t lo, int64_t hi) const { return integer_in(number(i, what), lo, hi, nullptr, what); }
   std::string string(size_t i, const char* what) const {
     size_t n = 0;
     FLX_CHECK(i >= argc || napi_get_value_string_utf8(env, v[i], nullptr, 0, &n) != napi_ok, type,
